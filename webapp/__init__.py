@@ -1,0 +1,47 @@
+"""Tagwright: a self-hosted tag administration server."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from flask import Flask
+
+from webapp import config
+from webapp.database import configure_engine, engine_options
+from webapp.extensions import db, migrate
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+def create_app(overrides: dict[str, Any] | None = None) -> Flask:
+    """Build the app. ``overrides`` (tests) win over the environment."""
+    app = Flask(
+        __name__,
+        instance_path=str(config.instance_dir(PROJECT_ROOT)),
+        template_folder=str(PROJECT_ROOT / "templates"),
+        static_folder=str(PROJECT_ROOT / "static"),
+    )
+    instance = Path(app.instance_path)
+    settings = overrides or {}
+    url = settings.get("SQLALCHEMY_DATABASE_URI") or config.database_url(instance)
+    app.config.update(
+        SQLALCHEMY_DATABASE_URI=url,
+        SQLALCHEMY_ENGINE_OPTIONS=engine_options(url),
+        SECRET_KEY=settings.get("SECRET_KEY") or config.secret_key(instance),
+        JSON_SORT_KEYS=False,
+    )
+    app.config.update(settings)
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(PROJECT_ROOT / "migrations"), compare_type=True)
+    with app.app_context():
+        configure_engine(db.engine)
+
+    from webapp import models  # noqa: F401  (register every table on the metadata)
+    from webapp.cli import register_cli
+    from webapp.health import health
+
+    app.register_blueprint(health)
+    register_cli(app)
+    return app

@@ -1,0 +1,66 @@
+"""Engine behaviour that the whole app relies on.
+
+SQLite: WAL journal, ``busy_timeout`` of 10 s, foreign keys on, and write transactions
+that start with ``BEGIN IMMEDIATE`` so two writers queue on the lock instead of failing
+with "database is locked" when a read transaction tries to upgrade.  Read transactions
+stay deferred so readers never wait on each other.
+
+Every engine is disposed in a forked child (gunicorn workers), so no pooled connection
+crosses a fork.
+"""
+
+from __future__ import annotations
+
+import os
+import weakref
+from typing import Any
+
+from sqlalchemy import event
+from sqlalchemy.engine import Connection, Engine
+
+WRITE_OPTION = "tagwright_write"
+SQLITE_BUSY_TIMEOUT_MS = 10_000
+
+_engines: weakref.WeakSet[Engine] = weakref.WeakSet()
+
+
+def engine_options(url: str) -> dict[str, Any]:
+    if url.startswith("sqlite"):
+        return {"connect_args": {"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000}}
+    return {"pool_pre_ping": True, "pool_size": 5, "max_overflow": 5}
+
+
+def configure_engine(engine: Engine) -> None:
+    """Install the connection hooks on ``engine`` (idempotent per engine)."""
+    if engine in _engines:
+        return
+    _engines.add(engine)
+    if engine.dialect.name == "sqlite":
+        _configure_sqlite(engine)
+
+
+def _configure_sqlite(engine: Engine) -> None:
+    @event.listens_for(engine, "connect")
+    def on_connect(dbapi_connection: Any, _record: Any) -> None:
+        # Let SQLAlchemy's "begin" hook issue BEGIN itself (pysqlite's own is unreliable).
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        if engine.url.database not in (None, "", ":memory:"):
+            cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def on_begin(connection: Connection) -> None:
+        immediate = connection.get_execution_options().get(WRITE_OPTION, False)
+        connection.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+
+
+def _dispose_after_fork() -> None:
+    for engine in list(_engines):
+        engine.dispose(close=False)
+
+
+os.register_at_fork(after_in_child=_dispose_after_fork)

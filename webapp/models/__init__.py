@@ -1,0 +1,25 @@
+"""SQLAlchemy models. Import from here so every table is registered on the metadata."""
+
+from webapp.models.api_keys import ApiKey
+from webapp.models.audit import AssignmentRemoval, AuditEvent, ChangeSet
+from webapp.models.resources import RESOURCE_TYPES, Assignment, AssignmentContext, Resource
+from webapp.models.scopes import Membership, Role, Scope
+from webapp.models.tags import Tag, TagGroup
+from webapp.models.users import User
+
+__all__ = [
+    "RESOURCE_TYPES",
+    "ApiKey",
+    "Assignment",
+    "AssignmentContext",
+    "AssignmentRemoval",
+    "AuditEvent",
+    "ChangeSet",
+    "Membership",
+    "Resource",
+    "Role",
+    "Scope",
+    "Tag",
+    "TagGroup",
+    "User",
+]

@@ -1,0 +1,129 @@
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import JSON, ForeignKey, Index, String, Text, Uuid, text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from webapp.extensions import db
+from webapp.ids import public_id, uuid7
+from webapp.models.types import UTCDateTime, binary_string, utcnow
+
+LIVE = text("deleted_at IS NULL")
+
+
+class TagGroup(db.Model):
+    """A named category of tags inside a scope (seed 004's ``category``)."""
+
+    __tablename__ = "tag_groups"
+    __table_args__ = (
+        Index("uq_tag_groups_scope_identifier", "scope_id", "identifier_key", unique=True),
+        Index("uq_tag_groups_scope_public_id", "scope_id", "public_id", unique=True),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    public_id: Mapped[str] = mapped_column(String(100))
+    scope_id: Mapped[int] = mapped_column(ForeignKey("scopes.id", ondelete="CASCADE"))
+    identifier: Mapped[str] = mapped_column(String(100))
+    identifier_key: Mapped[str] = mapped_column(String(100))  # casefolded identifier
+    label: Mapped[str] = mapped_column(String(100))
+    description: Mapped[str | None] = mapped_column(Text)
+    color: Mapped[str | None] = mapped_column(String(7))
+    exclusive: Mapped[bool] = mapped_column(default=False)
+    allowed_types: Mapped[list[str]] = mapped_column(JSON, default=list)
+    created_by_id: Mapped[int | None] = mapped_column(
+        ForeignKey("users.id", ondelete="SET NULL")
+    )
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
+
+    def snapshot(self) -> dict[str, Any]:
+        return {
+            "identifier": self.identifier,
+            "label": self.label,
+            "description": self.description,
+            "color": self.color,
+            "exclusive": self.exclusive,
+            "allowed_types": list(self.allowed_types or []),
+        }
+
+
+class Tag(db.Model):
+    """A tag. Three handles: ``id`` (int), ``uuid`` (UUIDv7) and ``public_id``.
+
+    ``path`` is the dotted name from the root (``Discovered.Country.Canada``);
+    ``path_key`` is the casefolded qualified name (``priority::high`` when grouped), unique
+    among live tags of a scope; ``id_path`` is ``/<root id>/…/<own id>/`` and makes a
+    subtree one range scan.  A child always belongs to its parent's group.
+    """
+
+    __tablename__ = "tags"
+    __table_args__ = (
+        Index(
+            "uq_tags_live_path_key",
+            "scope_id",
+            "path_key",
+            unique=True,
+            sqlite_where=LIVE,
+            postgresql_where=LIVE,
+        ),
+        Index("uq_tags_scope_public_id", "scope_id", "public_id", unique=True),
+        Index("ix_tags_scope_path_key", "scope_id", "path_key"),
+        Index("ix_tags_id_path", "id_path"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    uuid: Mapped[uuid.UUID] = mapped_column(Uuid(), unique=True, default=uuid7)
+    public_id: Mapped[str] = mapped_column(String(100), default=lambda: public_id("tag"))
+    scope_id: Mapped[int] = mapped_column(ForeignKey("scopes.id", ondelete="CASCADE"))
+    group_id: Mapped[int | None] = mapped_column(
+        ForeignKey("tag_groups.id", ondelete="RESTRICT"), index=True
+    )
+    parent_id: Mapped[int | None] = mapped_column(
+        ForeignKey("tags.id", ondelete="RESTRICT"), index=True
+    )
+    name: Mapped[str] = mapped_column(String(100))
+    label: Mapped[str] = mapped_column(String(100))
+    color: Mapped[str | None] = mapped_column(String(7))
+    description: Mapped[str | None] = mapped_column(Text)
+    path: Mapped[str] = mapped_column(String(255))
+    path_key: Mapped[str] = mapped_column(String(400))
+    id_path: Mapped[str] = mapped_column(binary_string(400), default="")
+    depth: Mapped[int] = mapped_column(default=0)
+    source: Mapped[str] = mapped_column(String(100), default="curated")
+    system_created: Mapped[bool] = mapped_column(default=False)
+    protected: Mapped[bool] = mapped_column(default=False)
+    created_by_id: Mapped[int | None] = mapped_column(
+        ForeignKey("users.id", ondelete="SET NULL")
+    )
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    deleted_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+    group: Mapped[TagGroup | None] = relationship(lazy="joined")
+
+    @property
+    def is_deleted(self) -> bool:
+        return self.deleted_at is not None
+
+    @property
+    def qualified_name(self) -> str:
+        return f"{self.group.identifier}::{self.path}" if self.group else self.path
+
+    def snapshot(self) -> dict[str, Any]:
+        """The editable state, as the audit trail stores it."""
+        return {
+            "name": self.name,
+            "label": self.label,
+            "color": self.color,
+            "description": self.description,
+            "parent_id": self.parent_id,
+            "group_id": self.group_id,
+            "path": self.path,
+            "deleted": self.deleted_at is not None,
+        }
+
+    def __repr__(self) -> str:
+        return f"<Tag {self.id} {self.qualified_name!r}>"

@@ -1,0 +1,49 @@
+"""The typed errors every service raises; entrypoints map each to one status code."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class FieldError:
+    field: str
+    message: str
+
+
+class ServiceError(Exception):
+    """Base class. ``code`` is the machine-readable error code of the JSON API."""
+
+    code = "ERROR"
+
+    def __init__(self, message: str, details: Iterable[FieldError] = ()) -> None:
+        super().__init__(message)
+        self.message = message
+        self.details = list(details)
+
+
+class NotFound(ServiceError):
+    code = "NOT_FOUND"
+
+
+class Conflict(ServiceError):
+    code = "CONFLICT"
+
+
+class PermissionDenied(ServiceError):
+    code = "PERMISSION_DENIED"
+
+
+class ValidationFailed(ServiceError):
+    code = "VALIDATION_FAILED"
+
+    @classmethod
+    def field(cls, field: str, message: str) -> ValidationFailed:
+        return cls(f"{field}: {message}", [FieldError(field, message)])
+
+
+class LimitExceeded(ServiceError):
+    """The input is well-formed but over a size limit (HTTP 413)."""
+
+    code = "LIMIT_EXCEEDED"
