@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import os
+import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Any
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import pytest
 from flask import Flask
@@ -13,6 +15,9 @@ from sqlalchemy import event, text
 
 from webapp import create_app
 from webapp.extensions import db
+
+if TYPE_CHECKING:
+    from tests.pg_cluster import PostgresCluster
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -33,18 +38,45 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 
 
 @pytest.fixture(scope="session")
-def database_url(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
-                 ) -> Iterator[str]:
-    if request.config.getoption("--db") == "postgres":
-        from tests.pg_cluster import PostgresCluster
+def db_backend(request: pytest.FixtureRequest) -> str:
+    """``sqlite`` or ``postgres``: the ``--db`` option."""
+    return str(request.config.getoption("--db"))
 
+
+@pytest.fixture(scope="session")
+def pg_cluster(db_backend: str) -> Iterator[PostgresCluster | None]:
+    """The throwaway PostgreSQL cluster of a ``--db=postgres`` run (None on SQLite)."""
+    if db_backend != "postgres":
+        yield None
+        return
+    from tests.pg_cluster import PostgresCluster
+
+    try:
         cluster = PostgresCluster()
-        try:
-            yield cluster.start()
-        finally:
-            cluster.stop()
-    else:
-        yield f"sqlite:///{tmp_path_factory.mktemp('db') / 'test.db'}"
+    except RuntimeError as error:  # no server binaries: one clear message, not N errors
+        pytest.exit(f"--db=postgres: {error}", returncode=1)
+    try:
+        cluster.start()
+        yield cluster
+    finally:
+        cluster.stop()
+
+
+@pytest.fixture(scope="session")
+def database_url(pg_cluster: PostgresCluster | None,
+                 tmp_path_factory: pytest.TempPathFactory) -> str:
+    """The URL of the session's test database (SQLite file or throwaway PostgreSQL)."""
+    if pg_cluster is not None:
+        return pg_cluster.url("tagwright")
+    return f"sqlite:///{tmp_path_factory.mktemp('db') / 'test.db'}"
+
+
+@pytest.fixture
+def empty_database_url(pg_cluster: PostgresCluster | None, tmp_path: Path) -> str:
+    """A brand-new, empty database of the backend under test (no schema at all)."""
+    if pg_cluster is not None:
+        return pg_cluster.create_database(f"empty_{uuid.uuid4().hex[:12]}")
+    return f"sqlite:///{tmp_path / 'empty.db'}"
 
 
 def upgrade_schema(app: Flask) -> None:
@@ -56,7 +88,7 @@ def upgrade_schema(app: Flask) -> None:
 
 
 @pytest.fixture(scope="session")
-def _app(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Flask:
+def _app(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Flask]:
     os.environ.setdefault("TAGWRIGHT_INSTANCE", str(tmp_path_factory.mktemp("instance")))
     app = create_app({
         "TESTING": True,
@@ -64,7 +96,9 @@ def _app(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Flask:
         "SECRET_KEY": "test-secret-key",
     })
     upgrade_schema(app)
-    return app
+    yield app
+    with app.app_context():  # close pooled connections before the cluster goes away
+        db.engine.dispose()
 
 
 def _empty_all_tables() -> None:
