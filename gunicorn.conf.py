@@ -20,4 +20,7 @@ accesslog = "-"
 errorlog = "-"
 loglevel = os.environ.get("LOG_LEVEL", "info")
 proc_name = "tagwright"
+# gunicorn >= 25.1 opens a control socket in $HOME by default, shared by every instance of
+# the user; we do not use it (older versions ignore this setting).
+control_socket_disable = True
 wsgi_app = "wsgi:app"

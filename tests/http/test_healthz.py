@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -34,7 +34,7 @@ def test_healthz_reports_ok_and_the_schema_revision(app: Flask) -> None:
 
 
 @pytest.fixture
-def other_app(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Flask]:
+def other_app(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Callable[[str], Flask]]:
     """Build a second app against a database URL the test chooses."""
     monkeypatch.setenv("TAGWRIGHT_INSTANCE", str(tmp_path / "instance"))
     apps: list[Flask] = []
@@ -45,13 +45,14 @@ def other_app(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Flask
         apps.append(app)
         return app
 
-    yield build  # type: ignore[misc]
+    yield build
     for app in apps:
         with app.app_context():
             db.engine.dispose()
 
 
-def test_healthz_is_unavailable_on_an_unmigrated_database(other_app, tmp_path: Path) -> None:
+def test_healthz_is_unavailable_on_an_unmigrated_database(
+        other_app: Callable[[str], Flask], tmp_path: Path) -> None:
     app = other_app(f"sqlite:///{tmp_path / 'empty.db'}")
 
     response = app.test_client().get("/healthz")
@@ -62,8 +63,8 @@ def test_healthz_is_unavailable_on_an_unmigrated_database(other_app, tmp_path: P
     assert body["schema_revision"] is None
 
 
-def test_healthz_is_unavailable_when_the_database_is_unreachable(other_app,
-                                                                 tmp_path: Path) -> None:
+def test_healthz_is_unavailable_when_the_database_is_unreachable(
+        other_app: Callable[[str], Flask], tmp_path: Path) -> None:
     # A SQLite file inside a directory that does not exist cannot be opened.
     app = other_app(f"sqlite:///{tmp_path / 'missing-dir' / 'tagwright.db'}")
 
