@@ -8,7 +8,7 @@ import uuid
 
 
 def uuid7() -> uuid.UUID:
-    """Return a time-ordered UUID version 7 (RFC 9562): 48-bit Unix milliseconds, then random bits."""
+    """A time-ordered UUID version 7 (RFC 9562): 48-bit Unix milliseconds, then random bits."""
     unix_ms = time.time_ns() // 1_000_000
     random_bits = int.from_bytes(os.urandom(10), "big")  # 80 bits; 74 are used
     value = (unix_ms & ((1 << 48) - 1)) << 80

@@ -102,7 +102,7 @@ def writing(
     if outer is not None:
         yield outer
         return
-    session = db.session
+    session = db.session()
     if session.in_transaction() and not _is_write_transaction():
         # End the read snapshot first: on SQLite a deferred transaction that later writes
         # can fail at once with "database is locked" instead of waiting for the lock.

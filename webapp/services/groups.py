@@ -1,0 +1,295 @@
+"""Tag groups: named categories of tags, optionally exclusive or limited to resource types."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import func, select, update
+
+from webapp.extensions import db
+from webapp.ids import public_id as new_public_id
+from webapp.models import RESOURCE_TYPES, Assignment, Resource, Tag, TagGroup
+from webapp.models.types import utcnow
+from webapp.services import names
+from webapp.services.actor import Actor, Permission, authorize
+from webapp.services.errors import Conflict, FieldError, NotFound, ValidationFailed
+from webapp.services.unset import UNSET
+from webapp.services.uow import ChangeRecorder, writing
+
+
+def clean_allowed_types(raw: Iterable[str] | None, field: str = "allowed_types") -> list[str]:
+    if raw is None:
+        return []
+    values = sorted({str(item).strip().lower() for item in raw if str(item).strip()})
+    unknown = [value for value in values if value not in RESOURCE_TYPES]
+    if unknown:
+        raise ValidationFailed.field(
+            field, f"unknown resource type(s) {', '.join(unknown)}; "
+            f"known: {', '.join(RESOURCE_TYPES)}"
+        )
+    return values
+
+
+def find_group(scope_id: int, handle: int | str) -> TagGroup | None:
+    """A group of the scope by integer id, public id or identifier (case-insensitive)."""
+    query = select(TagGroup).where(TagGroup.scope_id == scope_id)
+    if isinstance(handle, int) or (isinstance(handle, str) and handle.isdigit()):
+        found = db.session.scalar(query.where(TagGroup.id == int(handle)))
+        if found or isinstance(handle, int):
+            return found
+    found = db.session.scalar(query.where(TagGroup.public_id == handle))
+    return found or db.session.scalar(query.where(TagGroup.identifier_key == names.key(handle)))
+
+
+def get_group(actor: Actor, scope_id: int, handle: int | str) -> TagGroup:
+    authorize(actor, scope_id, Permission.TAGS_READ)
+    group = find_group(scope_id, handle)
+    if group is None:
+        raise NotFound(f"tag group {handle!r} not found")
+    return group
+
+
+@dataclass(frozen=True)
+class GroupRow:
+    group: TagGroup
+    tag_count: int
+
+
+def list_groups(actor: Actor, scope_id: int) -> list[GroupRow]:
+    """The scope's groups by identifier, each with its number of live tags (one query)."""
+    authorize(actor, scope_id, Permission.TAGS_READ)
+    live_count = (
+        select(func.count(Tag.id))
+        .where(Tag.group_id == TagGroup.id, Tag.deleted_at.is_(None))
+        .correlate(TagGroup)
+        .scalar_subquery()
+    )
+    rows = db.session.execute(
+        select(TagGroup, live_count)
+        .where(TagGroup.scope_id == scope_id)
+        .order_by(TagGroup.identifier_key)
+    ).all()
+    return [GroupRow(group, count) for group, count in rows]
+
+
+def create_group(
+    actor: Actor,
+    scope_id: int,
+    identifier: str,
+    *,
+    label: str | None = None,
+    description: str | None = None,
+    color: str | None = None,
+    exclusive: bool = False,
+    allowed_types: Iterable[str] | None = None,
+    public_id: str | None = None,
+) -> TagGroup:
+    """Create a group; its identifier is unique in the scope (case-insensitive)."""
+    with writing(actor, scope_id, f"Create tag group {identifier}") as recorder:
+        authorize(actor, scope_id, Permission.GROUPS_WRITE)
+        return _insert_group(
+            actor, scope_id, recorder, identifier, label=label, description=description,
+            color=color, exclusive=exclusive, allowed_types=allowed_types, public_id=public_id,
+        )
+
+
+def ensure_group(actor: Actor, scope_id: int, recorder: ChangeRecorder, identifier: str
+                 ) -> TagGroup:
+    """The group named ``identifier``, created as a plain group when missing.
+
+    Used when a tag is created with a category or a ``group::path`` name; creating the tag
+    needs only tag permissions, as seed 004's ``category`` field implies.
+    """
+    found = db.session.scalar(
+        select(TagGroup).where(
+            TagGroup.scope_id == scope_id, TagGroup.identifier_key == names.key(identifier)
+        )
+    )
+    return found or _insert_group(actor, scope_id, recorder, identifier)
+
+
+def _insert_group(
+    actor: Actor,
+    scope_id: int,
+    recorder: ChangeRecorder,
+    identifier: str,
+    *,
+    label: str | None = None,
+    description: str | None = None,
+    color: str | None = None,
+    exclusive: bool = False,
+    allowed_types: Iterable[str] | None = None,
+    public_id: str | None = None,
+) -> TagGroup:
+    identifier = names.clean_identifier(identifier)
+    group = TagGroup(
+        scope_id=scope_id,
+        public_id=names.clean_public_id(public_id) if public_id else new_public_id("tag_group"),
+        identifier=identifier,
+        identifier_key=names.key(identifier),
+        label=names.clean_label(label) if label else identifier,
+        description=names.clean_description(description),
+        color=names.clean_color(color),
+        exclusive=bool(exclusive),
+        allowed_types=clean_allowed_types(allowed_types),
+        created_by_id=actor.user_id,
+    )
+    clash = db.session.scalar(
+        select(TagGroup).where(
+            TagGroup.scope_id == scope_id,
+            (TagGroup.identifier_key == group.identifier_key)
+            | (TagGroup.public_id == group.public_id),
+        )
+    )
+    if clash is not None:
+        field = "identifier" if clash.identifier_key == group.identifier_key else "id"
+        raise Conflict(
+            f"a tag group {clash.identifier!r} ({clash.public_id}) already exists",
+            [FieldError(field, "already exists in this scope")],
+        )
+    db.session.add(group)
+    db.session.flush()
+    recorder.record("tag_group", group.id, "create", None, group.snapshot())
+    return group
+
+
+def update_group(
+    actor: Actor,
+    scope_id: int,
+    handle: int | str,
+    *,
+    identifier: str = UNSET,
+    label: str = UNSET,
+    description: str | None = UNSET,
+    color: str | None = UNSET,
+    exclusive: bool = UNSET,
+    allowed_types: Iterable[str] = UNSET,
+) -> TagGroup:
+    """Change a group. Renaming it rewrites its tags' qualified names in one statement;
+    making it exclusive or narrowing its types is refused while existing links disagree."""
+    with writing(actor, scope_id, "Update tag group") as recorder:
+        authorize(actor, scope_id, Permission.GROUPS_WRITE)
+        group = get_group(actor, scope_id, handle)
+        before = group.snapshot()
+        if identifier is not UNSET:
+            _rename_group(scope_id, group, names.clean_identifier(identifier))
+        if label is not UNSET:
+            group.label = names.clean_label(label)
+        if description is not UNSET:
+            group.description = names.clean_description(description)
+        if color is not UNSET:
+            group.color = names.clean_color(color)
+        if allowed_types is not UNSET:
+            group.allowed_types = clean_allowed_types(allowed_types)
+            check_allowed_types(group, [group.id], by_group=True)
+        if exclusive is not UNSET:
+            group.exclusive = bool(exclusive)
+            if group.exclusive:
+                check_exclusive(group)
+        after = group.snapshot()
+        if after != before:
+            group.updated_at = utcnow()
+            recorder.record("tag_group", group.id, "update", before, after)
+        return group
+
+
+def _rename_group(scope_id: int, group: TagGroup, identifier: str) -> None:
+    new_key = names.key(identifier)
+    if new_key != group.identifier_key:
+        clash = db.session.scalar(
+            select(TagGroup.id).where(
+                TagGroup.scope_id == scope_id, TagGroup.identifier_key == new_key
+            )
+        )
+        if clash is not None:
+            raise Conflict(
+                f"a tag group named {identifier!r} already exists",
+                [FieldError("identifier", "already exists in this scope")],
+            )
+    old_prefix = group.identifier_key + names.GROUP_SEPARATOR
+    new_prefix = new_key + names.GROUP_SEPARATOR
+    db.session.execute(
+        update(Tag)
+        .where(Tag.group_id == group.id)
+        .values(path_key=new_prefix + func.substr(Tag.path_key, len(old_prefix) + 1)),
+        execution_options={"synchronize_session": False},
+    )
+    expire_loaded_tags(lambda tag: tag.group_id == group.id)
+    group.identifier = identifier
+    group.identifier_key = new_key
+
+
+def expire_loaded_tags(predicate: Any) -> None:
+    """Expire Tag objects in the session that a bulk UPDATE just rewrote."""
+    for obj in list(db.session.identity_map.values()):
+        if isinstance(obj, Tag) and predicate(obj):
+            db.session.expire(obj)
+
+
+def check_exclusive(group: TagGroup, extra_tag_ids: Iterable[int] = ()) -> None:
+    """Conflict when a resource carries two tags of ``group`` (or of the extra tags)."""
+    tag_ids = select(Tag.id).where((Tag.group_id == group.id) | Tag.id.in_(list(extra_tag_ids)))
+    crowded = db.session.scalar(
+        select(func.count()).select_from(
+            select(Assignment.resource_id)
+            .where(Assignment.tag_id.in_(tag_ids))
+            .group_by(Assignment.resource_id)
+            .having(func.count() > 1)
+            .subquery()
+        )
+    )
+    if crowded:
+        raise Conflict(
+            f"{crowded} resource(s) carry more than one tag of the exclusive group "
+            f"{group.identifier!r}; detach the extras first",
+            [FieldError("exclusive", f"{crowded} resource(s) carry several tags of the group")],
+        )
+
+
+def check_allowed_types(group: TagGroup, tag_ids: Iterable[int], *, by_group: bool = False
+                        ) -> None:
+    """Conflict when the tags are attached to resources of types the group does not allow."""
+    if not group.allowed_types:
+        return
+    tags = select(Tag.id).where(Tag.group_id == group.id) if by_group else list(tag_ids)
+    wrong = db.session.execute(
+        select(Resource.type, func.count())
+        .join(Assignment, Assignment.resource_id == Resource.id)
+        .where(Assignment.tag_id.in_(tags), Resource.type.not_in(group.allowed_types))
+        .group_by(Resource.type)
+    ).all()
+    if wrong:
+        listing = ", ".join(f"{count} {rtype}" for rtype, count in wrong)
+        raise Conflict(
+            f"tags of group {group.identifier!r} are attached to resources it would not "
+            f"allow ({listing})",
+            [FieldError("allowed_types", f"existing links to {listing}")],
+        )
+
+
+def delete_group(actor: Actor, scope_id: int, handle: int | str) -> None:
+    """Delete an empty group. Deleted tags that still name it become ungrouped."""
+    with writing(actor, scope_id, "Delete tag group") as recorder:
+        authorize(actor, scope_id, Permission.GROUPS_WRITE)
+        group = get_group(actor, scope_id, handle)
+        live = db.session.scalar(
+            select(func.count(Tag.id)).where(Tag.group_id == group.id, Tag.deleted_at.is_(None))
+        )
+        if live:
+            raise Conflict(
+                f"tag group {group.identifier!r} still has {live} tag(s); move or delete them "
+                "first"
+            )
+        prefix_length = len(group.identifier_key + names.GROUP_SEPARATOR)
+        db.session.execute(
+            update(Tag)
+            .where(Tag.group_id == group.id)
+            .values(group_id=None, path_key=func.substr(Tag.path_key, prefix_length + 1)),
+            execution_options={"synchronize_session": False},
+        )
+        expire_loaded_tags(lambda tag: tag.group_id == group.id)
+        recorder.record("tag_group", group.id, "delete", group.snapshot(), None)
+        db.session.delete(group)
+        db.session.flush()

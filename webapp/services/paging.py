@@ -1,0 +1,50 @@
+"""Pages of results: ``page`` from 1, ``per_page`` from 1 to 200 (design.md section 3)."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Generic, TypeVar
+
+from webapp.services.errors import ValidationFailed
+
+MAX_PER_PAGE = 200
+DEFAULT_PER_PAGE = 50
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class PageRequest:
+    page: int = 1
+    per_page: int = DEFAULT_PER_PAGE
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.page, int) or self.page < 1:
+            raise ValidationFailed.field("page", "must be a whole number from 1")
+        if not isinstance(self.per_page, int) or not 1 <= self.per_page <= MAX_PER_PAGE:
+            raise ValidationFailed.field("per_page", f"must be from 1 to {MAX_PER_PAGE}")
+
+    @property
+    def offset(self) -> int:
+        return (self.page - 1) * self.per_page
+
+
+@dataclass(frozen=True)
+class Page(Generic[T]):
+    items: list[T]
+    total: int
+    page: int
+    per_page: int
+
+    @property
+    def pages(self) -> int:
+        return max(1, math.ceil(self.total / self.per_page))
+
+    @property
+    def has_next(self) -> bool:
+        return self.page < self.pages
+
+    @property
+    def has_previous(self) -> bool:
+        return self.page > 1
