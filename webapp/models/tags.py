@@ -41,6 +41,7 @@ class TagGroup(db.Model):
 
     def snapshot(self) -> dict[str, Any]:
         return {
+            "public_id": self.public_id,
             "identifier": self.identifier,
             "label": self.label,
             "description": self.description,

@@ -293,3 +293,15 @@ def delete_group(actor: Actor, scope_id: int, handle: int | str) -> None:
         recorder.record("tag_group", group.id, "delete", group.snapshot(), None)
         db.session.delete(group)
         db.session.flush()
+
+
+def apply_group_snapshot(scope_id: int, group: TagGroup, snapshot: dict[str, Any]) -> None:
+    """Put a group back to an audited state (used by undo)."""
+    if snapshot["identifier"] != group.identifier:
+        _rename_group(scope_id, group, snapshot["identifier"])
+    group.label = snapshot["label"]
+    group.description = snapshot["description"]
+    group.color = snapshot["color"]
+    group.exclusive = snapshot["exclusive"]
+    group.allowed_types = list(snapshot["allowed_types"])
+    group.updated_at = utcnow()

@@ -455,7 +455,7 @@ def delete_tag(actor: Actor, scope_id: int, handle: int | str, *, hierarchy: boo
     make it a Conflict. Returns the tags deleted, the named one first."""
     with writing(actor, scope_id, f"Delete tag {handle}") as recorder:
         authorize(actor, scope_id, Permission.TAGS_DELETE)
-        return _delete(actor, scope_id, recorder, live_tag(scope_id, handle), hierarchy)
+        return soft_delete(actor, scope_id, recorder, live_tag(scope_id, handle), hierarchy)
 
 
 @dataclass
@@ -479,14 +479,16 @@ def bulk_delete_tags(
                 outcome.not_found.append(str(handle))
                 continue
             try:
-                outcome.deleted.extend(_delete(actor, scope_id, recorder, tag, hierarchy))
+                outcome.deleted.extend(soft_delete(actor, scope_id, recorder, tag, hierarchy))
             except (Conflict, PermissionDenied):
                 outcome.refused.append(str(handle))
     return outcome
 
 
-def _delete(actor: Actor, scope_id: int, recorder: ChangeRecorder, tag: Tag, hierarchy: bool
-            ) -> list[Tag]:
+def soft_delete(actor: Actor, scope_id: int, recorder: ChangeRecorder, tag: Tag, hierarchy: bool
+                ) -> list[Tag]:
+    """Soft-delete ``tag`` (with ``hierarchy``, its live descendants too) inside the
+    running write; refuses live children without ``hierarchy`` and protected tags."""
     subtree = db.session.scalars(
         select(Tag)
         .where(Tag.scope_id == scope_id, Tag.deleted_at.is_(None), subtree_of(tag.id_path))

@@ -1,0 +1,165 @@
+"""Reading tags: filtered, searched, sorted pages with usage counts, in a fixed number of
+queries per page (a count, the page, the usage of the page's tags)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from sqlalchemy import Select, false, func, or_, select
+
+from webapp.extensions import db
+from webapp.models import Assignment, Tag
+from webapp.services import names
+from webapp.services.actor import Actor, Permission, authorize
+from webapp.services.errors import ValidationFailed
+from webapp.services.groups import find_group
+from webapp.services.paging import Page, PageRequest
+from webapp.services.sql import like_pattern
+from webapp.services.tags import find_tag, get_tag, subtree_of
+
+SORTS = ("path", "name", "created", "updated", "usage")
+
+
+@dataclass(frozen=True)
+class TagFilter:
+    """Which tags to list. Group and parent are handles; unknown ones match nothing."""
+
+    search: str | None = None  # substring of the qualified name, case-insensitive
+    group: int | str | None = None
+    parent: int | str | None = None  # direct children of this tag
+    roots_only: bool = False
+    within: int | str | None = None  # this tag and its descendants
+    source: str | None = None
+    excluded_source: str | None = None
+    system_created: bool | None = None
+    excluded_hierarchies: Sequence[str] = ()  # substrings whose matches are left out
+    include_deleted: bool = False
+    deleted_only: bool = False
+    include_deleted_system: bool = False  # deleted system tags too (seed 003)
+
+
+@dataclass(frozen=True)
+class TagRow:
+    tag: Tag
+    usage: int
+
+
+def tag_query(scope_id: int, filters: TagFilter) -> Select[tuple[Tag]]:
+    """The SELECT of the scope's tags that ``filters`` keeps."""
+    query = select(Tag).where(Tag.scope_id == scope_id)
+    if filters.deleted_only:
+        query = query.where(Tag.deleted_at.is_not(None))
+    elif filters.include_deleted_system and not filters.include_deleted:
+        query = query.where(or_(Tag.deleted_at.is_(None), Tag.system_created.is_(True)))
+    elif not filters.include_deleted:
+        query = query.where(Tag.deleted_at.is_(None))
+    if filters.search and filters.search.strip():
+        pattern = like_pattern(names.key(filters.search.strip()))
+        query = query.where(Tag.path_key.like(pattern, escape="\\"))
+    for excluded in filters.excluded_hierarchies:
+        if excluded.strip():
+            pattern = like_pattern(names.key(excluded.strip()))
+            query = query.where(Tag.path_key.not_like(pattern, escape="\\"))
+    if filters.group is not None:
+        group = find_group(scope_id, filters.group)
+        query = query.where(Tag.group_id == group.id) if group else query.where(false())
+    if filters.parent is not None:
+        parent = find_tag(scope_id, filters.parent, include_deleted=True)
+        query = query.where(Tag.parent_id == parent.id) if parent else query.where(false())
+    if filters.roots_only:
+        query = query.where(Tag.parent_id.is_(None))
+    if filters.within is not None:
+        root = find_tag(scope_id, filters.within, include_deleted=True)
+        query = query.where(subtree_of(root.id_path)) if root else query.where(false())
+    if filters.source:
+        query = query.where(Tag.source == filters.source)
+    if filters.excluded_source:
+        query = query.where(Tag.source != filters.excluded_source)
+    if filters.system_created is not None:
+        query = query.where(Tag.system_created.is_(filters.system_created))
+    return query
+
+
+def usage_counts(tag_ids: Sequence[int]) -> dict[int, int]:
+    """How many resources carry each tag, in one grouped query over the link index."""
+    counts = dict.fromkeys(tag_ids, 0)
+    if tag_ids:
+        rows = db.session.execute(
+            select(Assignment.tag_id, func.count())
+            .where(Assignment.tag_id.in_(list(tag_ids)))
+            .group_by(Assignment.tag_id)
+        ).all()
+        counts.update({tag_id: count for tag_id, count in rows})
+    return counts
+
+
+def list_tags(
+    actor: Actor,
+    scope_id: int,
+    filters: TagFilter | None = None,
+    *,
+    sort: str = "path",
+    descending: bool = False,
+    paging: PageRequest | None = None,
+) -> Page[TagRow]:
+    """A page of tags with their usage counts."""
+    authorize(actor, scope_id, Permission.TAGS_READ)
+    if sort not in SORTS:
+        raise ValidationFailed.field("sort", f"must be one of {', '.join(SORTS)}")
+    paging = paging or PageRequest()
+    query = tag_query(scope_id, filters or TagFilter())
+    total = db.session.scalar(select(func.count()).select_from(query.subquery())) or 0
+    order = _order(sort)
+    ordered = query.order_by(order.desc() if descending else order.asc(), Tag.id)
+    tags = db.session.scalars(ordered.limit(paging.per_page).offset(paging.offset)).all()
+    usage = usage_counts([tag.id for tag in tags])
+    return Page([TagRow(tag, usage[tag.id]) for tag in tags], total, paging.page,
+                paging.per_page)
+
+
+def search_tags(actor: Actor, scope_id: int, filters: TagFilter, *, limit: int | None = None
+                ) -> list[Tag]:
+    """Tags matching ``filters`` by path, at most ``limit`` (default and ceiling 1000)."""
+    authorize(actor, scope_id, Permission.TAGS_READ)
+    if limit is not None and limit < 1:
+        raise ValidationFailed.field("limit", "must be at least 1")
+    cap = min(limit or 1000, 1000)
+    query = tag_query(scope_id, filters).order_by(Tag.path_key, Tag.id).limit(cap)
+    return list(db.session.scalars(query))
+
+
+def _order(sort: str) -> object:
+    if sort == "usage":
+        return (
+            select(func.count())
+            .where(Assignment.tag_id == Tag.id)
+            .correlate(Tag)
+            .scalar_subquery()
+        )
+    return {
+        "path": Tag.path_key,
+        "name": Tag.name,
+        "created": Tag.created_at,
+        "updated": Tag.updated_at,
+    }[sort]
+
+
+@dataclass(frozen=True)
+class SubtreeSummary:
+    """What deleting a tag's hierarchy would take with it."""
+
+    tags: int
+    assignments: int
+
+
+def subtree_summary(actor: Actor, scope_id: int, handle: int | str) -> SubtreeSummary:
+    tag = get_tag(actor, scope_id, handle)
+    live = select(Tag.id).where(
+        Tag.scope_id == scope_id, Tag.deleted_at.is_(None), subtree_of(tag.id_path)
+    )
+    tags = db.session.scalar(select(func.count()).select_from(live.subquery())) or 0
+    links = db.session.scalar(
+        select(func.count()).select_from(Assignment).where(Assignment.tag_id.in_(live))
+    ) or 0
+    return SubtreeSummary(tags, links)

@@ -1,0 +1,268 @@
+"""Change sets: list them, read a tag's history, and undo one.
+
+An undo reverts every row a change set touched, in one new change set, as long as no
+newer change set (that was not itself undone) touched the same rows.  Otherwise it is a
+Conflict naming what changed since.  An undo cannot itself be undone.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import ColumnElement, and_, delete, func, or_, select, update
+
+from webapp.extensions import db
+from webapp.models import Assignment, AssignmentRemoval, AuditEvent, ChangeSet, Tag, TagGroup
+from webapp.models.types import utcnow
+from webapp.services.actor import Actor, Permission, authorize
+from webapp.services.assignments import remove_links
+from webapp.services.errors import Conflict, FieldError, NotFound
+from webapp.services.groups import apply_group_snapshot, expire_loaded_tags
+from webapp.services.paging import Page, PageRequest
+from webapp.services.sql import upsert_insert
+from webapp.services.tags import relocate
+from webapp.services.uow import ChangeRecorder, writing
+
+UNDOABLE = {"tag", "tag_group", "assignments", "resources"}
+
+
+@dataclass(frozen=True)
+class ChangeSetFilter:
+    actor_id: int | None = None
+    object_type: str | None = None
+    tag_id: int | None = None  # change sets that touched this tag or its links
+    include_undone: bool = True
+
+
+def list_change_sets(actor: Actor, scope_id: int, filters: ChangeSetFilter | None = None,
+                     paging: PageRequest | None = None) -> Page[ChangeSet]:
+    """Newest first."""
+    authorize(actor, scope_id, Permission.TAGS_READ)
+    filters = filters or ChangeSetFilter()
+    paging = paging or PageRequest()
+    query = select(ChangeSet).where(ChangeSet.scope_id == scope_id)
+    if filters.actor_id is not None:
+        query = query.where(ChangeSet.actor_id == filters.actor_id)
+    if not filters.include_undone:
+        query = query.where(ChangeSet.reverted_by_id.is_(None))
+    touched = []
+    if filters.object_type:
+        touched.append(AuditEvent.object_type == filters.object_type)
+    if filters.tag_id is not None:
+        touched.append(and_(AuditEvent.object_type.in_(("tag", "assignments")),
+                            AuditEvent.object_id == filters.tag_id))
+    if touched:
+        query = query.where(
+            ChangeSet.id.in_(select(AuditEvent.change_set_id).where(and_(*touched)))
+        )
+    total = db.session.scalar(select(func.count()).select_from(query.subquery())) or 0
+    items = db.session.scalars(
+        query.order_by(ChangeSet.id.desc()).limit(paging.per_page).offset(paging.offset)
+    ).unique().all()
+    return Page(list(items), total, paging.page, paging.per_page)
+
+
+def get_change_set(actor: Actor, scope_id: int, change_set_id: int) -> ChangeSet:
+    authorize(actor, scope_id, Permission.TAGS_READ)
+    change_set = db.session.get(ChangeSet, change_set_id)
+    if change_set is None or change_set.scope_id != scope_id:
+        raise NotFound(f"change set {change_set_id} not found")
+    return change_set
+
+
+def undo_change_set(actor: Actor, scope_id: int, change_set_id: int) -> ChangeSet:
+    """Revert ``change_set_id``; returns the new change set that did it."""
+    with writing(actor, scope_id, f"Undo change set {change_set_id}",
+                 reverts_id=change_set_id) as recorder:
+        authorize(actor, scope_id, Permission.TAGS_WRITE)
+        target = get_change_set(actor, scope_id, change_set_id)
+        events = list(target.events)
+        _refuse_unundoable(actor, scope_id, target, events)
+        _refuse_conflicts(target, events)
+        undo_id = recorder.change_set_id()
+        remove_links(undo_id, Assignment.change_set_id == target.id)
+        _restore_removed_links(target.id)
+        for event in reversed(events):
+            _revert(actor, scope_id, recorder, event)
+        target.reverted_by_id = undo_id
+        recorder.summary = f"Undo: {target.summary}"[:255]
+        change_set = recorder.change_set
+        assert change_set is not None
+        change_set.summary = recorder.summary
+        db.session.flush()
+        return change_set
+
+
+def _refuse_unundoable(actor: Actor, scope_id: int, target: ChangeSet,
+                       events: Sequence[AuditEvent]) -> None:
+    if target.reverted_by_id is not None:
+        raise Conflict(f"change set {target.id} was already undone by {target.reverted_by_id}")
+    if target.reverts_id is not None:
+        raise Conflict("an undo cannot be undone; make the change again instead")
+    kinds = {event.object_type for event in events}
+    if kinds - UNDOABLE:
+        raise Conflict(f"change set {target.id} changed {', '.join(sorted(kinds - UNDOABLE))}, "
+                       "which cannot be undone here")
+    if "tag_group" in kinds:
+        authorize(actor, scope_id, Permission.GROUPS_WRITE)
+
+
+def _newer_live_change_sets(target: ChangeSet) -> ColumnElement[bool]:
+    """Change sets after ``target`` that still stand: not undone, and not the undo of a
+    change set that itself came after ``target`` (such a pair cancels out)."""
+    return and_(
+        ChangeSet.scope_id == target.scope_id,
+        ChangeSet.id > target.id,
+        ChangeSet.reverted_by_id.is_(None),
+        or_(ChangeSet.reverts_id.is_(None), ChangeSet.reverts_id < target.id),
+    )
+
+
+def _refuse_conflicts(target: ChangeSet, events: Sequence[AuditEvent]) -> None:
+    newer = select(ChangeSet.id).where(_newer_live_change_sets(target))
+    problems: list[str] = []
+    for kind in ("tag", "tag_group"):
+        ids = sorted({e.object_id for e in events if e.object_type == kind})
+        if ids:
+            rows = db.session.execute(
+                select(AuditEvent.object_id, func.min(AuditEvent.change_set_id))
+                .where(AuditEvent.object_type == kind, AuditEvent.object_id.in_(ids),
+                       AuditEvent.change_set_id.in_(newer))
+                .group_by(AuditEvent.object_id)
+            ).all()
+            problems += [f"{kind} {oid} was changed by change set {cs}" for oid, cs in rows]
+    removed_later = db.session.scalar(
+        select(func.count()).select_from(AssignmentRemoval).where(
+            AssignmentRemoval.origin_change_set_id == target.id,
+            AssignmentRemoval.change_set_id.in_(newer),
+        )
+    )
+    if removed_later:
+        problems.append(f"{removed_later} link(s) it added were removed later")
+    back_again = db.session.scalar(
+        select(func.count()).select_from(AssignmentRemoval).join(
+            Assignment,
+            and_(Assignment.tag_id == AssignmentRemoval.tag_id,
+                 Assignment.resource_id == AssignmentRemoval.resource_id),
+        ).where(AssignmentRemoval.change_set_id == target.id)
+    )
+    if back_again:
+        problems.append(f"{back_again} link(s) it removed were added again later")
+    created = [e.object_id for e in events if e.object_type == "tag" and e.action == "create"]
+    if created:
+        used = db.session.scalar(
+            select(func.count()).select_from(Assignment).where(
+                Assignment.tag_id.in_(created),
+                or_(Assignment.change_set_id.is_(None), Assignment.change_set_id != target.id),
+            )
+        )
+        if used:
+            problems.append(f"{used} later link(s) use tags it created")
+        adopted = db.session.scalar(
+            select(func.count()).select_from(Tag).where(
+                Tag.parent_id.in_(created), Tag.deleted_at.is_(None), Tag.id.not_in(created)
+            )
+        )
+        if adopted:
+            problems.append(f"{adopted} later tag(s) were created under tags it created")
+    if problems:
+        raise Conflict(
+            f"change set {target.id} cannot be undone: " + "; ".join(problems),
+            [FieldError("change_set", problem) for problem in problems],
+        )
+
+
+def _restore_removed_links(change_set_id: int) -> None:
+    removals = select(
+        AssignmentRemoval.tag_id, AssignmentRemoval.resource_id, AssignmentRemoval.added_by_id,
+        AssignmentRemoval.added_at, AssignmentRemoval.context,
+        AssignmentRemoval.origin_change_set_id,
+    ).where(AssignmentRemoval.change_set_id == change_set_id)
+    db.session.execute(
+        upsert_insert(Assignment.__table__).from_select(
+            ["tag_id", "resource_id", "added_by_id", "added_at", "context", "change_set_id"],
+            removals,
+        ).on_conflict_do_nothing()
+    )
+
+
+def _revert(actor: Actor, scope_id: int, recorder: ChangeRecorder, event: AuditEvent) -> None:
+    if event.object_type == "tag":
+        _revert_tag(scope_id, recorder, event)
+    elif event.object_type == "tag_group":
+        _revert_group(scope_id, recorder, event)
+
+
+def _revert_tag(scope_id: int, recorder: ChangeRecorder, event: AuditEvent) -> None:
+    tag = db.session.get(Tag, event.object_id)
+    if tag is None:
+        return
+    before = tag.snapshot()
+    if event.action in ("create", "restore"):
+        _set_deleted(tag, deleted=True)
+    elif event.action == "delete":
+        clash = db.session.scalar(select(Tag.path).where(
+            Tag.scope_id == scope_id, Tag.deleted_at.is_(None), Tag.path_key == tag.path_key,
+            Tag.id != tag.id,
+        ))
+        if clash is not None:
+            raise Conflict(f"a live tag named {clash!r} exists; rename it before undoing")
+        _set_deleted(tag, deleted=False)
+    elif event.action == "update" and event.before:
+        _apply_tag_snapshot(scope_id, tag, event.before)
+    else:
+        return
+    recorder.record("tag", tag.id, "undo " + event.action, before, tag.snapshot())
+
+
+def _set_deleted(tag: Tag, *, deleted: bool) -> None:
+    now = utcnow()
+    tag.deleted_at = now if deleted else None
+    tag.updated_at = now
+
+
+def _apply_tag_snapshot(scope_id: int, tag: Tag, snapshot: dict[str, Any]) -> None:
+    parent = db.session.get(Tag, snapshot["parent_id"]) if snapshot["parent_id"] else None
+    group = db.session.get(TagGroup, snapshot["group_id"]) if snapshot["group_id"] else None
+    if (snapshot["name"], snapshot["parent_id"], snapshot["group_id"]) != (
+        tag.name, tag.parent_id, tag.group_id
+    ):
+        relocate(scope_id, tag, name=snapshot["name"], parent=parent, group=group)
+    tag.label = snapshot["label"]
+    tag.color = snapshot["color"]
+    tag.description = snapshot["description"]
+    tag.updated_at = utcnow()
+
+
+def _revert_group(scope_id: int, recorder: ChangeRecorder, event: AuditEvent) -> None:
+    group = db.session.get(TagGroup, event.object_id)
+    if event.action == "create" and group is not None:
+        live = db.session.scalar(
+            select(func.count(Tag.id)).where(Tag.group_id == group.id, Tag.deleted_at.is_(None))
+        )
+        if live:
+            raise Conflict(f"tag group {group.identifier!r} has {live} live tag(s) now")
+        db.session.execute(
+            update(Tag).where(Tag.group_id == group.id).values(group_id=None),
+            execution_options={"synchronize_session": False},
+        )
+        expire_loaded_tags(lambda tag: tag.group_id == group.id)
+        recorder.record("tag_group", group.id, "undo create", group.snapshot(), None)
+        db.session.execute(delete(TagGroup).where(TagGroup.id == group.id))
+    elif event.action == "update" and group is not None and event.before:
+        before = group.snapshot()
+        apply_group_snapshot(scope_id, group, event.before)
+        recorder.record("tag_group", group.id, "undo update", before, group.snapshot())
+    elif event.action == "delete" and group is None and event.before:
+        snapshot = event.before
+        revived = TagGroup(id=event.object_id, scope_id=scope_id, **{
+            key: snapshot[key] for key in
+            ("public_id", "identifier", "label", "description", "color", "exclusive",
+             "allowed_types")
+        })
+        revived.identifier_key = snapshot["identifier"].casefold()
+        db.session.add(revived)
+        db.session.flush()
+        recorder.record("tag_group", revived.id, "undo delete", None, revived.snapshot())
