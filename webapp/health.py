@@ -14,12 +14,13 @@ health = Blueprint("health", __name__)
 
 @health.get("/healthz")
 def healthz() -> ResponseReturnValue:
+    reachable, revision = False, None
     try:
-        revision = db.session.execute(text("SELECT version_num FROM alembic_version")).scalar()
+        db.session.execute(text("SELECT 1"))
         reachable = True
+        revision = db.session.execute(text("SELECT version_num FROM alembic_version")).scalar()
     except SQLAlchemyError:
         db.session.rollback()
-        revision, reachable = None, False
     finally:
         db.session.close()
     ok = reachable and revision is not None

@@ -60,6 +60,7 @@ def test_healthz_is_unavailable_on_an_unmigrated_database(
     assert response.status_code == 503
     body = response.get_json()
     assert body["status"] == "unavailable"
+    assert body["database"]["reachable"] is True  # reachable, but not migrated
     assert body["schema_revision"] is None
 
 
