@@ -17,8 +17,9 @@ SEGMENT_MAX = 100
 PATH_MAX = 255
 GROUP_SEPARATOR = "::"
 PATH_SEPARATOR = "."
-_COLOR = re.compile(r"^#[0-9A-Fa-f]{6}$")
-_PUBLIC_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.:-]{0,99}$")
+_COLOR = re.compile(r"#[0-9A-Fa-f]{6}")
+# fullmatch, not match: "$" would accept a trailing newline.
+_PUBLIC_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.:-]{0,99}")
 
 
 def key(text: str) -> str:
@@ -70,7 +71,7 @@ def clean_color(raw: object, field: str = "color") -> str | None:
     """``#RRGGBB`` (stored upper-case) or None; an empty string clears the colour."""
     if raw is None or raw == "":
         return None
-    if not isinstance(raw, str) or not _COLOR.match(raw.strip()):
+    if not isinstance(raw, str) or not _COLOR.fullmatch(raw.strip()):
         raise ValidationFailed.field(field, "must be a colour in the form #RRGGBB")
     return raw.strip().upper()
 
@@ -87,7 +88,7 @@ def clean_description(raw: object, field: str = "description") -> str | None:
 
 
 def clean_public_id(raw: object, field: str = "id") -> str:
-    if not isinstance(raw, str) or not _PUBLIC_ID.match(raw):
+    if not isinstance(raw, str) or not _PUBLIC_ID.fullmatch(raw):
         raise ValidationFailed.field(
             field, "must be 1–100 letters, digits, '_', '-', '.' or ':' starting with a letter "
             "or digit"
