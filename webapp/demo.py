@@ -1,0 +1,810 @@
+"""Demo data: ``flask --app wsgi demo`` loads a realistic scope into an empty database.
+
+``load_demo()`` creates, as the system actor and through the services only:
+
+- the demo users (``admin@example.com``, a site admin, and a viewer, an editor and a
+  manager of the scope), all with one password: ``TAGWRIGHT_DEMO_PASSWORD`` when set, else
+  a random one printed once, when the users are created;
+- scope ``scope_acme`` ("Acme Corp", slug ``acme``) with the tag groups ``priority``
+  (exclusive; ``tag_high``, ``tag_medium``, ``tag_low`` as in seed 002), ``environment``
+  (exclusive), ``team``, ``sensitivity`` (exclusive, data sources / tables / columns only) and
+  ``topic`` (nodes and files);
+- the curated ``Address.*`` hierarchy, the system-created and protected ``Discovered.*`` and
+  ``DataProperties.*`` hierarchies (seed 003) and the plain tags the seeds use
+  (``marketing``, ``production``, ``weekly-refresh``, ``owned-by-revops``, ``ads``,
+  ``legacy``, ``Confidential`` …);
+- several hundred resources of all 13 types with stable ids (UUIDv5 for the seed 000/001
+  types, integers for data sources and projects, ``<datasource>_<column>`` for columns,
+  ``node_<n>`` / ``file_<n>`` for seed 004) and a few thousand assignments, made with a few
+  dozen set-based ``attach`` calls.
+
+Everything happens in one transaction (one change set), so a failure leaves nothing behind.
+The data is deterministic (``random.Random(42)``) and loaded once: when ``scope_acme``
+exists the data step is skipped, and existing users keep their passwords.
+"""
+
+from __future__ import annotations
+
+import os
+import random
+import secrets
+import uuid
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import click
+from flask import Flask
+from sqlalchemy import func, select
+
+from webapp.extensions import db
+from webapp.models import (
+    Assignment,
+    AssignmentContext,
+    Membership,
+    Resource,
+    Role,
+    Scope,
+    Tag,
+    TagGroup,
+    User,
+)
+from webapp.services.actor import Actor
+from webapp.services.assignments import attach
+from webapp.services.errors import ServiceError
+from webapp.services.groups import create_group
+from webapp.services.resources import ResourceInput, register_resources
+from webapp.services.scopes import add_member, create_scope, slugify
+from webapp.services.tags import Provenance, TagSpec, create_tags
+from webapp.services.uow import writing
+from webapp.services.users import create_user
+
+SCOPE_ID = "scope_acme"
+SCOPE_NAME = "Acme Corp"
+SCOPE_SLUG = "acme"
+ADMIN_EMAIL = "admin@example.com"
+PASSWORD_ENV = "TAGWRIGHT_DEMO_PASSWORD"
+SEED = 42
+# Fixed namespace of the UUIDv5 ids of the seed 000/001 resource types.
+RESOURCE_NAMESPACE = uuid.UUID("6f3c2a1e-5b7d-4e8f-9a0b-1c2d3e4f5a6b")
+
+# (email, display name, role in scope_acme; None = site admin without a membership)
+DEMO_USERS: tuple[tuple[str, str, Role | None], ...] = (
+    (ADMIN_EMAIL, "Demo Admin", None),
+    ("viewer@example.com", "Vera Viewer", Role.VIEWER),
+    ("editor@example.com", "Eddie Editor", Role.EDITOR),
+    ("manager@example.com", "Mona Manager", Role.MANAGER),
+)
+
+
+@dataclass
+class DemoUser:
+    email: str
+    role: str  # "site admin", "viewer", "editor", "manager"
+    created: bool
+    password: str | None  # only when created by this run
+
+
+@dataclass
+class DemoSummary:
+    """What ``load_demo`` did and what the demo scope now holds."""
+
+    scope_public_id: str
+    scope_name: str
+    scope_slug: str
+    created: bool  # False when scope_acme already existed and the data step was skipped
+    users: list[DemoUser] = field(default_factory=list)
+    groups: int = 0
+    tags: int = 0
+    resources: int = 0
+    resource_types: int = 0
+    assignments: int = 0
+
+    @property
+    def password(self) -> str | None:
+        """The password of the users created by this run (None when none was created)."""
+        return next((user.password for user in self.users if user.password), None)
+
+
+# --- the data ---------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class _Group:
+    identifier: str
+    public_id: str
+    label: str
+    color: str
+    exclusive: bool
+    description: str
+    allowed_types: tuple[str, ...] = ()
+
+
+GROUPS: tuple[_Group, ...] = (
+    _Group("priority", "tag_group_priority", "Priority", "#EF4444", True,
+           "How urgently a resource needs attention. One per resource."),
+    _Group("environment", "tag_group_environment", "Environment", "#3B82F6", True,
+           "The deployment environment a resource belongs to."),
+    _Group("team", "tag_group_team", "Owning team", "#8B5CF6", False,
+           "Teams responsible for a resource; a resource may have several."),
+    _Group("sensitivity", "tag_group_sensitivity", "Sensitivity", "#F59E0B", True,
+           "Data classification of data sources, tables and columns.",
+           ("datasource", "table", "column")),
+    _Group("topic", "tag_group_topic", "Topic", "#14B8A6", False,
+           "What a note or file is about.", ("node", "file")),
+)
+
+# group -> [(name, label, colour, public id)]
+GROUP_TAGS: dict[str, list[tuple[str, str, str, str | None]]] = {
+    "priority": [
+        ("high", "High Priority", "#DC2626", "tag_high"),
+        ("medium", "Medium Priority", "#F59E0B", "tag_medium"),
+        ("low", "Low Priority", "#10B981", "tag_low"),
+    ],
+    "environment": [
+        ("production", "Production", "#2563EB", None),
+        ("staging", "Staging", "#60A5FA", None),
+        ("development", "Development", "#93C5FD", None),
+    ],
+    "team": [
+        ("revops", "RevOps", "#7C3AED", None),
+        ("data-platform", "Data Platform", "#6D28D9", None),
+        ("growth", "Growth", "#A855F7", None),
+        ("finance", "Finance", "#C084FC", None),
+    ],
+    "sensitivity": [
+        ("public", "Public", "#22C55E", None),
+        ("internal", "Internal", "#EAB308", None),
+        ("confidential", "Confidential", "#F97316", None),
+        ("restricted", "Restricted", "#DC2626", None),
+    ],
+    "topic": [
+        ("meetings", "Meetings", "#0D9488", None),
+        ("research", "Research", "#0F766E", None),
+        ("travel", "Travel", "#2DD4BF", None),
+        ("planning", "Planning", "#5EEAD4", None),
+        ("hiring", "Hiring", "#115E59", None),
+    ],
+}
+
+ADDRESS_TAGS = ("email", "work", "home", "street", "city", "state", "zip", "country")
+
+COUNTRIES = (
+    "Argentina", "Australia", "Brazil", "Canada", "France", "Germany", "India", "Japan",
+    "Mexico", "Netherlands", "Spain", "United Kingdom", "United States",
+)
+DISCOVERED_TAGS = (
+    "Passport", "Email Address", "Person Name", "Credit Card Number", "Phone Number",
+    "Date of Birth", "IP Address", "Social Security Number", "Bank Account Number",
+    "Postal Code",
+)
+DATA_PROPERTIES = ("Cross-Sectional", "Time-Series", "Panel")
+
+# name, colour, description
+PLAIN_TAGS: tuple[tuple[str, str, str], ...] = (
+    ("marketing", "#EC4899", "Part of the marketing stack."),
+    ("production", "#2563EB", "Feeds production reporting."),
+    ("weekly-refresh", "#0EA5E9", "Refreshed once a week."),
+    ("daily-refresh", "#06B6D4", "Refreshed every day."),
+    ("owned-by-revops", "#7C3AED", "Owned by the RevOps team."),
+    ("ads", "#F43F5E", "Advertising platforms."),
+    ("legacy", "#78716C", "Scheduled for retirement."),
+    ("Confidential", "#B91C1C", "Restricted to need-to-know access."),
+    ("pii", "#BE123C", "Contains personally identifiable information."),
+    ("certified", "#16A34A", "Reviewed and certified by the data team."),
+    ("needs-review", "#FACC15", "Waiting for a data steward's review."),
+    ("gdpr", "#1D4ED8", "In scope for GDPR requests."),
+)
+
+AD_PLATFORMS = (
+    ("Facebook Ads", "facebook-ads"), ("Google Ads", "google-ads"),
+    ("LinkedIn Ads", "linkedin-ads"), ("TikTok Ads", "tiktok-ads"),
+    ("Snapchat Ads", "snapchat-ads"), ("Pinterest Ads", "pinterest-ads"),
+    ("Microsoft Ads", "microsoft-ads"), ("X Ads", "x-ads"), ("Amazon Ads", "amazon-ads"),
+    ("Reddit Ads", "reddit-ads"), ("Apple Search Ads", "apple-search-ads"),
+    ("Criteo Ads", "criteo-ads"),
+)
+REGIONS = (
+    ("US", "us"), ("Canada", "ca"), ("Mexico", "mx"), ("Brazil", "br"), ("UK", "uk"),
+    ("Germany", "de"), ("France", "fr"), ("Spain", "es"), ("Italy", "it"),
+    ("Netherlands", "nl"), ("Nordics", "nordics"), ("India", "in"), ("Japan", "jp"),
+    ("Australia", "au"),
+)
+SAAS_SOURCES = (
+    "Salesforce", "HubSpot", "Stripe", "Shopify", "Zendesk", "Intercom", "Segment",
+    "Google Analytics 4", "Mixpanel", "Amplitude", "Marketo", "NetSuite", "QuickBooks",
+    "Jira", "GitHub", "Slack", "Braze", "Iterable", "Klaviyo", "Mailchimp", "Twilio",
+    "Chargebee", "Zuora", "Workday", "Greenhouse", "Gong", "Outreach", "Pendo",
+    "Freshdesk", "Xero", "Asana", "Notion", "Airtable", "Google Sheets", "Typeform",
+    "SurveyMonkey",
+)
+DATABASE_SOURCES = (
+    "Orders DB (us-east-1)", "Orders DB (eu-west-1)", "Users DB (us-east-1)",
+    "Users DB (eu-west-1)", "Billing Postgres", "Inventory MySQL", "Catalog MongoDB",
+    "Events Kafka", "Clickstream Kinesis", "Support Postgres", "Legacy Oracle ERP",
+    "Legacy SQL Server CRM",
+)
+DESTINATIONS = (
+    "Snowflake Warehouse", "BigQuery Analytics", "Redshift (legacy)", "Databricks Lakehouse",
+    "S3 Data Lake", "GCS Archive", "Salesforce (reverse ETL)", "HubSpot (reverse ETL)",
+    "Braze (reverse ETL)", "Iterable (reverse ETL)", "Google Sheets Exports",
+    "Slack Alerts", "Amplitude Cohorts", "Facebook Custom Audiences",
+    "Google Ads Customer Match", "LinkedIn Matched Audiences", "Kafka Topic: analytics",
+    "Postgres Reporting Replica", "Elasticsearch Search Index", "Mixpanel Export",
+    "Zendesk Sync", "Intercom Sync", "Marketo Sync", "Looker PDT Schema",
+    "Tableau Extract Server (legacy)", "Teradata (legacy)", "SFTP Partner Drop (legacy)",
+    "Azure Synapse", "ClickHouse Events", "DuckDB Sandbox", "Pinecone Vector Index",
+    "Customer.io", "Klaviyo Profiles", "Segment Personas (legacy)", "Hightouch Audiences",
+)
+TRANSFORMATION_MODELS = (
+    "stg_facebook_ads", "stg_google_ads", "stg_linkedin_ads", "stg_tiktok_ads",
+    "stg_salesforce_accounts", "stg_salesforce_opportunities", "stg_hubspot_contacts",
+    "stg_stripe_charges", "stg_stripe_subscriptions", "stg_shopify_orders",
+    "stg_zendesk_tickets", "stg_segment_tracks", "int_ad_spend_unioned",
+    "int_customer_identity", "int_order_items", "int_subscription_periods",
+    "fct_ad_performance", "fct_orders", "fct_revenue", "fct_mrr", "fct_support_tickets",
+    "fct_web_sessions", "fct_marketing_attribution", "dim_customers", "dim_products",
+    "dim_campaigns", "dim_accounts", "dim_dates", "dim_employees", "mart_finance_pnl",
+    "mart_growth_funnel", "mart_revops_pipeline", "mart_cohort_retention",
+    "snapshot_customers", "snapshot_products", "py_churn_features", "py_ltv_model",
+    "legacy_sp_daily_rollup", "legacy_sp_customer_merge",
+)
+VISUALIZATIONS = (
+    "Weekly Revenue", "Marketing Attribution", "Ad Spend by Channel", "Pipeline Overview",
+    "Bookings vs Forecast", "Churn Watch", "Customer Health", "Support SLA",
+    "Executive KPIs", "Cohort Retention", "Funnel Conversion", "Campaign ROAS",
+    "Daily Active Users", "Product Usage Heatmap", "Inventory Levels", "Order Fulfilment",
+    "MRR Movements", "Cash Flow", "Headcount Plan", "Hiring Funnel", "Web Traffic",
+    "SEO Rankings", "Email Engagement", "NPS Trends", "Regional Sales Map",
+    "Partner Performance", "Data Freshness Monitor", "Warehouse Costs",
+    "Legacy Sales Report", "Board Deck Metrics",
+)
+LAYERS = (
+    "Raw", "Bronze", "Silver", "Gold", "Staging", "Intermediate", "Marts", "Sandbox",
+    "Archive", "Reverse ETL",
+)
+FOLDERS = (
+    "Marketing", "Marketing/Paid Social", "Marketing/Search", "Finance",
+    "Finance/Reporting", "Finance/Close", "RevOps", "RevOps/Pipeline", "Product",
+    "Product/Experiments", "Support", "People", "Data Platform", "Data Platform/Monitoring",
+    "Shared", "Archive",
+)
+TABLES = (
+    "raw.facebook_ads_insights", "raw.google_ads_campaign_stats", "raw.salesforce_account",
+    "raw.salesforce_opportunity", "raw.hubspot_contact", "raw.stripe_charge",
+    "raw.stripe_invoice", "raw.shopify_order", "raw.zendesk_ticket", "raw.segment_tracks",
+    "staging.ad_spend", "staging.customers", "staging.orders", "staging.order_items",
+    "staging.subscriptions", "staging.tickets", "analytics.fct_orders",
+    "analytics.fct_revenue", "analytics.fct_mrr", "analytics.fct_ad_performance",
+    "analytics.fct_web_sessions", "analytics.dim_customers", "analytics.dim_products",
+    "analytics.dim_campaigns", "analytics.dim_accounts", "analytics.dim_employees",
+    "finance.gl_entries", "finance.ar_aging", "finance.budget_vs_actual",
+    "finance.payroll_summary", "people.employees", "people.compensation",
+    "support.csat_responses", "product.feature_flags", "product.events_daily",
+    "sandbox.churn_scores", "sandbox.ltv_predictions", "archive.orders_2019",
+    "archive.customers_2019", "archive.legacy_crm_contacts",
+)
+VOLUMES = (
+    "raw-landing", "clickstream-archive", "ml-feature-store", "finance-exports",
+    "support-attachments", "marketing-creatives", "warehouse-unload", "backup-snapshots",
+    "partner-drops", "tmp-scratch",
+)
+# Data source themes (seed 003): name -> columns. Ids are integers; columns are
+# "<datasource id>_<column>". Seed 003 shows data sources 22 and 523, the column
+# "6_countrycode" and the column "49_OBJECTID".
+DATASOURCE_THEMES: tuple[tuple[str, tuple[str, ...]], ...] = (
+    ("Customer Profiles", ("customer_id", "first_name", "last_name", "email", "phone",
+                           "date_of_birth", "street", "city", "state", "zip", "countrycode")),
+    ("Orders", ("order_id", "customer_id", "order_total", "currency", "created_at",
+                "shipping_city", "shipping_zip", "countrycode")),
+    ("Payments", ("payment_id", "order_id", "card_number", "card_expiry", "amount",
+                  "billing_zip", "iban")),
+    ("Employees", ("employee_id", "full_name", "work_email", "home_address",
+                   "passport_number", "ssn", "salary", "countrycode")),
+    ("Web Sessions", ("session_id", "ip_address", "user_agent", "countrycode", "started_at",
+                      "page_views")),
+    ("Marketing Leads", ("lead_id", "email", "first_name", "last_name", "company",
+                         "job_title", "countrycode", "lead_source")),
+    ("Travel Bookings", ("booking_id", "passenger_name", "passport_number", "nationality",
+                         "departure_city", "arrival_city", "fare")),
+    ("Support Tickets", ("ticket_id", "customer_id", "email", "subject", "priority",
+                         "opened_at", "closed_at")),
+    ("Ad Performance", ("campaign_id", "ad_group", "impressions", "clicks", "spend",
+                        "countrycode", "day")),
+    ("Store Locations", ("OBJECTID", "store_name", "street", "city", "state", "zip",
+                         "countrycode", "latitude", "longitude")),
+    ("Subscriptions", ("subscription_id", "customer_id", "plan", "mrr", "started_at",
+                       "cancelled_at")),
+    ("Product Catalog", ("sku", "product_name", "category", "list_price", "launched_at")),
+    ("Payroll", ("employee_id", "full_name", "bank_account", "iban", "gross_pay",
+                 "pay_date")),
+    ("Device Telemetry", ("device_id", "ip_address", "firmware", "reported_at", "battery")),
+    ("Partner Contacts", ("partner_id", "full_name", "work_email", "phone", "street",
+                          "city", "countrycode")),
+)
+DATASOURCE_IDS = (
+    1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20, 21, 22, 23, 24,
+    25, 26, 27, 28, 49, 523,
+)
+PROJECTS = (
+    "Customer 360", "Marketing Analytics", "Finance Close", "Churn Prediction",
+    "GDPR Requests", "Fraud Detection", "Pricing Experiments", "Supply Chain",
+    "People Analytics", "Partner Portal", "Data Quality", "Executive Reporting",
+)
+NODES = (
+    "Q3 planning notes", "Weekly sync with RevOps", "Interview: data engineer",
+    "Offsite agenda", "Research: attribution models", "Trip to Berlin", "Hiring plan 2025",
+    "1:1 with Mona", "Roadmap brainstorm", "Customer call: Initech", "Reading list",
+    "Postmortem: ingestion outage", "Budget review", "Conference notes: dbt Coalesce",
+    "Research: vector search", "Travel checklist", "Interview: analytics engineer",
+    "Quarterly business review", "Retro: migration sprint", "Ideas backlog",
+    "Vendor evaluation: reverse ETL", "Team charter", "Board prep", "Research: LLM tagging",
+    "Trip to Tokyo", "Kickoff: Customer 360", "Standup notes", "Interview: product manager",
+    "OKR draft", "Security review notes",
+)
+FILES = (
+    "roadmap-2025.pdf", "q3-board-deck.pptx", "attribution-study.docx", "travel-policy.pdf",
+    "offsite-photos.zip", "hiring-rubric.xlsx", "budget-fy25.xlsx", "data-contracts.md",
+    "architecture-diagram.png", "vendor-comparison.xlsx", "meeting-recording.mp4",
+    "research-paper.pdf", "interview-notes.docx", "expense-report.pdf",
+    "customer-list.csv", "schema-export.sql", "brand-guidelines.pdf", "okr-tracker.xlsx",
+    "incident-timeline.md", "flight-itinerary.pdf", "onboarding-guide.pdf",
+    "pricing-model.xlsx", "churn-analysis.ipynb", "sales-playbook.pdf",
+    "team-offsite-agenda.docx", "security-questionnaire.xlsx", "dpa-template.docx",
+    "survey-results.csv", "release-notes.md", "org-chart.png",
+)
+
+# Column name -> tags (seed 003 hierarchies).
+COLUMN_TAGS: dict[str, tuple[str, ...]] = {
+    "email": ("Discovered.Email Address", "Address.email", "pii"),
+    "work_email": ("Discovered.Email Address", "Address.email", "Address.work", "pii"),
+    "first_name": ("Discovered.Person Name", "pii"),
+    "last_name": ("Discovered.Person Name", "pii"),
+    "full_name": ("Discovered.Person Name", "pii"),
+    "passenger_name": ("Discovered.Person Name", "pii"),
+    "store_name": (),
+    "phone": ("Discovered.Phone Number", "pii"),
+    "date_of_birth": ("Discovered.Date of Birth", "pii"),
+    "street": ("Address.street",),
+    "home_address": ("Address.home", "pii"),
+    "city": ("Address.city",),
+    "shipping_city": ("Address.city",),
+    "departure_city": ("Address.city",),
+    "arrival_city": ("Address.city",),
+    "state": ("Address.state",),
+    "zip": ("Address.zip", "Discovered.Postal Code"),
+    "shipping_zip": ("Address.zip", "Discovered.Postal Code"),
+    "billing_zip": ("Address.zip", "Discovered.Postal Code"),
+    "countrycode": ("Address.country",),
+    "nationality": ("Address.country",),
+    "card_number": ("Discovered.Credit Card Number", "pii"),
+    "passport_number": ("Discovered.Passport", "pii"),
+    "ssn": ("Discovered.Social Security Number", "pii"),
+    "ip_address": ("Discovered.IP Address",),
+    "iban": ("Discovered.Bank Account Number",),
+    "bank_account": ("Discovered.Bank Account Number",),
+}
+SENSITIVE_COLUMNS = {"card_number", "passport_number", "ssn", "iban", "bank_account", "salary",
+                     "gross_pay", "date_of_birth"}
+
+
+# --- building the resources -------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Res:
+    type: str
+    id: str
+    name: str
+    slug: str
+
+
+def _uuid_id(rtype: str, slug: str) -> str:
+    return str(uuid.uuid5(RESOURCE_NAMESPACE, f"{rtype}:{slug}"))
+
+
+def _named(rtype: str, names: Sequence[str]) -> list[_Res]:
+    result = []
+    for name in names:
+        slug = slugify(name)
+        result.append(_Res(rtype, _uuid_id(rtype, slug), name, slug))
+    return result
+
+
+def _sources() -> list[_Res]:
+    result = []
+    for name, slug in AD_PLATFORMS:
+        result.append(_Res("source", _uuid_id("source", slug), name, slug))
+    for region, code in REGIONS:
+        for name, slug in AD_PLATFORMS:
+            regional = f"{code}-{slug}"
+            result.append(_Res("source", _uuid_id("source", regional), f"{name} ({region})",
+                               regional))
+    result += _named("source", SAAS_SOURCES)
+    result += _named("source", DATABASE_SOURCES)
+    return result
+
+
+def _datasources() -> tuple[list[_Res], list[_Res]]:
+    """Data sources (integer ids) and their columns (``<datasource id>_<column>``).
+
+    The themes cycle, so data source 6 holds ``countrycode`` and 49 holds ``OBJECTID``.
+    """
+    themes = list(DATASOURCE_THEMES)
+    # Put the themes where the seed 003 examples expect their columns.
+    order = {6: "Customer Profiles", 49: "Store Locations", 22: "Travel Bookings",
+             523: "Employees"}
+    datasources, columns = [], []
+    regions = ("", " (EU)", " (APAC)")
+    for index, ds_id in enumerate(DATASOURCE_IDS):
+        theme_name = order.get(ds_id) or themes[index % len(themes)][0]
+        cols = dict(themes)[theme_name]
+        same = sum(1 for ds in datasources if ds.name.startswith(theme_name))
+        name = f"{theme_name}{regions[same % len(regions)]}"
+        if same >= len(regions):
+            name = f"{theme_name} #{same + 1}"
+        datasources.append(_Res("datasource", str(ds_id), name, slugify(name)))
+        for col in cols:
+            columns.append(_Res("column", f"{ds_id}_{col}", col, slugify(f"{name} {col}")))
+    return datasources, columns
+
+
+def build_resources() -> list[_Res]:
+    """Every demo resource, in a fixed order."""
+    datasources, columns = _datasources()
+    projects = [_Res("project", str(n), name, slugify(name))
+                for n, name in enumerate(PROJECTS, start=1)]
+    nodes = [_Res("node", f"node_{n}", name, slugify(name))
+             for n, name in enumerate(NODES, start=1)]
+    files = [_Res("file", f"file_{n}", name, slugify(name))
+             for n, name in enumerate(FILES, start=1)]
+    return (
+        _sources()
+        + _named("transformation", TRANSFORMATION_MODELS)
+        + _named("destination", DESTINATIONS)
+        + _named("visualization", VISUALIZATIONS)
+        + _named("layer", LAYERS)
+        + _named("folder", FOLDERS)
+        + _named("table", TABLES)
+        + _named("volume", VOLUMES)
+        + datasources
+        + columns
+        + projects
+        + nodes
+        + files
+    )
+
+
+# --- planning the assignments -----------------------------------------------------------
+
+
+@dataclass
+class _Plan:
+    """(tag name, assignment context) -> the resources the tag goes on."""
+
+    links: dict[tuple[str, str], list[_Res]] = field(
+        default_factory=lambda: defaultdict(list)
+    )
+
+    def add(self, tag: str, resources: Sequence[_Res],
+            context: AssignmentContext = AssignmentContext.IMPORT) -> None:
+        self.links[(tag, context.value)].extend(resources)
+
+    def calls(self) -> list[tuple[list[str], str, dict[str, list[str]]]]:
+        """Attach calls: tags with the same resources and context share one call."""
+        grouped: dict[tuple[str, tuple[_Res, ...]], list[str]] = defaultdict(list)
+        for (tag, context), resources in self.links.items():
+            unique = tuple(sorted(set(resources), key=lambda r: (r.type, r.id)))
+            if unique:
+                grouped[(context, unique)].append(tag)
+        calls = []
+        for (context, resources), tags in grouped.items():
+            refs: dict[str, list[str]] = defaultdict(list)
+            for resource in resources:
+                refs[resource.type].append(resource.id)
+            calls.append((tags, context, dict(refs)))
+        return calls
+
+
+def _partition(rng: random.Random, resources: Sequence[_Res], tags: Sequence[str],
+               weights: Sequence[float], untagged: float) -> dict[str, list[_Res]]:
+    """Give each resource at most one of ``tags`` (exclusive groups)."""
+    result: dict[str, list[_Res]] = {tag: [] for tag in tags}
+    for resource in resources:
+        if rng.random() < untagged:
+            continue
+        result[rng.choices(list(tags), weights=weights)[0]].append(resource)
+    return result
+
+
+def plan_assignments(resources: Sequence[_Res]) -> _Plan:
+    rng = random.Random(SEED)
+    by_type: dict[str, list[_Res]] = defaultdict(list)
+    for resource in resources:
+        by_type[resource.type].append(resource)
+    plan = _Plan()
+    manual, api, rule, imported = (AssignmentContext.MANUAL, AssignmentContext.API,
+                                   AssignmentContext.RULE, AssignmentContext.IMPORT)
+
+    # priority::high/medium/low on every type (exclusive: one per resource).
+    for tag, chosen in _partition(rng, resources, ["high", "medium", "low"],
+                                  [2, 5, 3], untagged=0.25).items():
+        plan.add(f"priority::{tag}", chosen, manual)
+
+    # environment::… on the pipeline and warehouse types.
+    env_types = ("source", "transformation", "destination", "table", "volume", "datasource",
+                 "project", "layer")
+    env_resources = [r for t in env_types for r in by_type[t]]
+    for tag, chosen in _partition(rng, env_resources, ["production", "staging", "development"],
+                                  [6, 2, 2], untagged=0.1).items():
+        plan.add(f"environment::{tag}", chosen, imported)
+
+    # team::… (not exclusive): one or two teams on most non-column resources.
+    teams = ["revops", "data-platform", "growth", "finance"]
+    for resource in resources:
+        if resource.type == "column" or rng.random() < 0.15:
+            continue
+        for team in rng.sample(teams, k=rng.choice([1, 1, 1, 2])):
+            plan.add(f"team::{team}", [resource], manual)
+
+    # sensitivity::… on data sources, tables and columns only (the group allows no more).
+    columns = by_type["column"]
+    sensitive = [c for c in columns if c.name in SENSITIVE_COLUMNS]
+    personal = [c for c in columns if c.name not in SENSITIVE_COLUMNS
+                and any(t == "pii" for t in COLUMN_TAGS.get(c.name, ()))]
+    plain_columns = [c for c in columns if c not in sensitive and c not in personal]
+    plan.add("sensitivity::restricted", sensitive, rule)
+    plan.add("sensitivity::confidential", personal, rule)
+    for tag, chosen in _partition(rng, plain_columns, ["public", "internal"], [1, 3],
+                                  untagged=0.1).items():
+        plan.add(f"sensitivity::{tag}", chosen, rule)
+    for tag, chosen in _partition(rng, by_type["datasource"] + by_type["table"],
+                                  ["public", "internal", "confidential", "restricted"],
+                                  [1, 4, 3, 2], untagged=0.05).items():
+        plan.add(f"sensitivity::{tag}", chosen, manual)
+
+    # Columns: Discovered.* and Address.* by column name (a classifier's "rule").
+    for column in columns:
+        for tag in COLUMN_TAGS.get(column.name, ()):
+            plan.add(tag, [column], rule)
+        if column.name in ("countrycode", "nationality"):
+            for country in rng.sample(COUNTRIES, k=rng.randint(1, 3)):
+                plan.add(f"Discovered.Country.{country}", [column], rule)
+
+    # Data sources: countries found in them, data properties, Confidential, pii.
+    datasources = by_type["datasource"]
+    for datasource in datasources:
+        for country in rng.sample(COUNTRIES, k=rng.randint(1, 4)):
+            plan.add(f"Discovered.Country.{country}", [datasource], rule)
+        plan.add(f"DataProperties.{rng.choices(DATA_PROPERTIES, [5, 4, 1])[0]}", [datasource],
+                 rule)
+    plan.add("Discovered.Passport", [d for d in datasources
+                                     if f"{d.id}_passport_number" in {c.id for c in columns}],
+             rule)
+    plan.add("Confidential", rng.sample(datasources, 10) + rng.sample(by_type["project"], 4),
+             api)
+    plan.add("pii", [d for d in datasources if any(
+        c.id.startswith(f"{d.id}_") and "pii" in COLUMN_TAGS.get(c.name, ()) for c in columns
+    )], rule)
+    plan.add("gdpr", rng.sample(datasources, 12) + rng.sample(by_type["project"], 3), manual)
+
+    # Plain curated tags of seeds 000/001 on the pipeline types.
+    sources = by_type["source"]
+    ads_sources = [s for s in sources if s.slug.endswith("-ads")]
+    global_ads = [s for s in ads_sources if s.slug in {slug for _, slug in AD_PLATFORMS}]
+    plan.add("ads", global_ads, manual)  # the rest is left for the "-ads" bulk example
+    plan.add("marketing", global_ads + rng.sample(ads_sources, 40)
+             + [s for s in sources if s.name in {"HubSpot", "Marketo", "Braze", "Iterable",
+                                                 "Klaviyo", "Mailchimp", "Segment"}]
+             + rng.sample(by_type["destination"], 8) + rng.sample(by_type["visualization"], 8)
+             + [t for t in by_type["transformation"] if "_ads" in t.name], api)
+    pipeline = [r for t in ("source", "transformation", "destination", "visualization",
+                            "layer", "folder", "table", "volume") for r in by_type[t]]
+    plan.add("production", rng.sample(pipeline, 160), api)
+    refreshed = by_type["source"] + by_type["transformation"] + by_type["table"]
+    shuffled = rng.sample(refreshed, len(refreshed))
+    plan.add("daily-refresh", shuffled[: len(shuffled) // 2], imported)
+    plan.add("weekly-refresh", shuffled[len(shuffled) // 2: len(shuffled) * 4 // 5], imported)
+    plan.add("owned-by-revops", [s for s in sources if s.name in {
+        "Salesforce", "HubSpot", "Outreach", "Gong", "Marketo", "Chargebee"}]
+        + rng.sample(ads_sources, 25) + rng.sample(by_type["visualization"], 6), manual)
+    plan.add("legacy", [r for r in pipeline if "legacy" in r.name.lower()]
+             + rng.sample(by_type["destination"], 6) + rng.sample(by_type["volume"], 2),
+             manual)
+    plan.add("certified", rng.sample(by_type["table"], 15)
+             + rng.sample(by_type["visualization"], 10) + rng.sample(datasources, 8), manual)
+    plan.add("needs-review", rng.sample(pipeline, 30) + rng.sample(datasources, 5), api)
+
+    # Seed 004 nodes and files: topics, and a few plain tags.
+    notes = by_type["node"] + by_type["file"]
+    for resource in notes:
+        for topic in rng.sample(GROUP_TAGS["topic"], k=rng.choice([1, 1, 2])):
+            plan.add(f"topic::{topic[0]}", [resource], manual)
+    plan.add("Confidential", rng.sample(notes, 8), manual)
+    return plan
+
+
+# --- loading ----------------------------------------------------------------------------
+
+
+def demo_password() -> tuple[str, bool]:
+    """The password for new demo users and whether it came from the environment."""
+    from_env = os.environ.get(PASSWORD_ENV)
+    if from_env:
+        return from_env, True
+    return secrets.token_urlsafe(12), False
+
+
+def _ensure_users(actor: Actor, password: str) -> dict[str, tuple[User, bool]]:
+    users: dict[str, tuple[User, bool]] = {}
+    for email, display_name, role in DEMO_USERS:
+        user = db.session.scalar(select(User).where(User.email == email))
+        created = user is None
+        if user is None:
+            user = create_user(actor, email, password, display_name=display_name,
+                               is_admin=role is None)
+        users[email] = (user, created)
+    return users
+
+
+def _create_tags(actor: Actor, scope_id: int) -> None:
+    for group in GROUPS:
+        create_group(
+            actor, scope_id, group.identifier, label=group.label,
+            description=group.description, color=group.color, exclusive=group.exclusive,
+            allowed_types=group.allowed_types, public_id=group.public_id,
+        )
+    create_tags(actor, scope_id, [
+        TagSpec(name=name, group=group, label=label, color=color, public_id=public_id)
+        for group, tags in GROUP_TAGS.items() for name, label, color, public_id in tags
+    ])
+    create_tags(actor, scope_id, [
+        TagSpec(name="Address", color="#0EA5E9", description="Postal and electronic addresses."),
+        *(TagSpec(name=f"Address.{leaf}") for leaf in ADDRESS_TAGS),
+        *(TagSpec(name=name, color=color, description=description)
+          for name, color, description in PLAIN_TAGS),
+    ])
+    system = Provenance(source="curated", system_created=True, protected=True)
+    create_tags(actor, scope_id, [
+        TagSpec(name="Discovered", color="#64748B",
+                description="Found by sensitive data discovery. Managed by the system."),
+        TagSpec(name="Discovered.Country", description="Data about people in a country."),
+        *(TagSpec(name=f"Discovered.Country.{country}") for country in COUNTRIES),
+        *(TagSpec(name=f"Discovered.{name}") for name in DISCOVERED_TAGS),
+        TagSpec(name="DataProperties", color="#94A3B8",
+                description="Statistical shape of a data source. Managed by the system."),
+        *(TagSpec(name=f"DataProperties.{name}") for name in DATA_PROPERTIES),
+    ], system)
+
+
+def _load_data(actor: Actor, scope_id: int) -> None:
+    _create_tags(actor, scope_id)
+    resources = build_resources()
+    register_resources(actor, scope_id, [
+        ResourceInput(r.type, r.id, r.name, r.slug) for r in resources
+    ])
+    for tags, context, refs in plan_assignments(resources).calls():
+        attach(actor, scope_id, tags, refs, context=AssignmentContext(context),
+               create_missing=False)
+
+
+def _counts(scope_id: int) -> dict[str, int]:
+    """Live groups, tags, resources (and their types) and assignments of the scope."""
+    def count(query: Any) -> int:
+        return db.session.scalar(query) or 0
+
+    return {
+        "groups": count(select(func.count()).select_from(TagGroup)
+                        .where(TagGroup.scope_id == scope_id)),
+        "tags": count(select(func.count()).select_from(Tag)
+                      .where(Tag.scope_id == scope_id, Tag.deleted_at.is_(None))),
+        "resources": count(select(func.count()).select_from(Resource)
+                           .where(Resource.scope_id == scope_id)),
+        "resource_types": count(select(func.count(func.distinct(Resource.type)))
+                                .where(Resource.scope_id == scope_id)),
+        "assignments": count(select(func.count()).select_from(Assignment)
+                             .join(Resource, Resource.id == Assignment.resource_id)
+                             .where(Resource.scope_id == scope_id)),
+    }
+
+
+def load_demo(password: str | None = None) -> DemoSummary:
+    """Load the demo data set once; see the module docstring.
+
+    ``password`` (else ``TAGWRIGHT_DEMO_PASSWORD``, else a random one) is given to the demo
+    users this call creates; existing users are left as they are.
+    """
+    if password is None:
+        password, _ = demo_password()
+    actor = Actor.system()
+    with writing(actor, None, f"Load the demo data ({SCOPE_ID})"):
+        users = _ensure_users(actor, password)
+        scope = db.session.scalar(select(Scope).where(Scope.public_id == SCOPE_ID))
+        created = scope is None
+        if scope is None:
+            scope = create_scope(actor, SCOPE_ID, name=SCOPE_NAME, slug=SCOPE_SLUG)
+        for email, _name, role in DEMO_USERS:
+            user, user_created = users[email]
+            if role is None or not (created or user_created):
+                continue
+            if db.session.get(Membership, (user.id, scope.id)) is None:
+                add_member(actor, scope.id, email, role)
+        if created:
+            _load_data(actor, scope.id)
+        summary = DemoSummary(
+            scope_public_id=scope.public_id, scope_name=scope.name, scope_slug=scope.slug,
+            created=created,
+            users=[
+                DemoUser(email, role.value if role else "site admin", users[email][1],
+                         password if users[email][1] else None)
+                for email, _name, role in DEMO_USERS
+            ],
+            **_counts(scope.id),
+        )
+    return summary
+
+
+# --- the command ------------------------------------------------------------------------
+
+
+def _set_password_hint(app: Flask) -> str | None:
+    """The command that resets a password, when the CLI has one."""
+    users = app.cli.commands.get("users")
+    if users is not None and "set-password" in getattr(users, "commands", {}):
+        return "flask --app wsgi users set-password"
+    return None
+
+
+def print_summary(app: Flask, summary: DemoSummary, *, from_env: bool) -> None:
+    echo = click.echo
+    counts = (f"{summary.groups} tag groups, {summary.tags} tags, {summary.resources} "
+              f"resources of {summary.resource_types} types, {summary.assignments} assignments")
+    if summary.created:
+        echo(f"Loaded the demo data into {summary.scope_public_id} ({summary.scope_name}): "
+             f"{counts}.")
+    else:
+        echo(f"Scope {summary.scope_public_id} ({summary.scope_name}) already exists, so the "
+             f"demo data was not loaded again. It holds {counts}.")
+    port = os.environ.get("PORT") or "5000"
+    width = max(len(user.email) for user in summary.users)
+    echo("")
+    echo(f"  Log in at:  http://127.0.0.1:{port}/login")
+    echo(f"  Scope:      http://127.0.0.1:{port}/s/{summary.scope_slug}/tags")
+    for index, user in enumerate(summary.users):
+        label = "Email:" if index == 0 else ""
+        state = "" if user.created else "  (already existed)"
+        echo(f"  {label:<10}  {user.email:<{width}}  {user.role:<10}{state}".rstrip())
+    password = summary.password
+    if password is not None:
+        new_users = [user for user in summary.users if user.created]
+        whom = "all demo users" if len(new_users) == len(summary.users) else \
+            ", ".join(user.email for user in new_users)
+        origin = f"from {PASSWORD_ENV}" if from_env else "shown only now"
+        echo(f"  Password:   {password}   ({whom}; {origin})")
+    existing = [user.email for user in summary.users if not user.created]
+    if existing:
+        echo(f"  The password of {'these users' if len(existing) > 1 else existing[0]} was "
+             "printed when {} created; it is not stored anywhere readable.".format(
+                 "they were" if len(existing) > 1 else "it was"))
+        hint = _set_password_hint(app)
+        if hint:
+            echo(f"  To choose a new one:  {hint} {existing[0]}")
+    echo("")
+
+
+def register_demo_command(app: Flask) -> None:
+    """Add ``flask --app wsgi demo`` to the app's CLI."""
+
+    @app.cli.command("demo")
+    def demo_command() -> None:
+        """Load the demo data set (scope_acme) and create the demo users; idempotent."""
+        password, from_env = demo_password()
+        try:
+            summary = load_demo(password)
+        except ServiceError as error:
+            prefix = f"{PASSWORD_ENV}: " if from_env and "password" in error.message else ""
+            raise click.ClickException(f"{prefix}{error.message}") from error
+        print_summary(app, summary, from_env=from_env)
+
+
+__all__ = ["DemoSummary", "DemoUser", "load_demo", "register_demo_command"]
