@@ -768,8 +768,12 @@ def print_summary(app: Flask, summary: DemoSummary, *, from_env: bool) -> None:
     port = os.environ.get("PORT") or "5000"
     width = max(len(user.email) for user in summary.users)
     echo("")
-    echo(f"  Log in at:  http://127.0.0.1:{port}/login")
-    echo(f"  Scope:      http://127.0.0.1:{port}/s/{summary.scope_slug}/tags")
+    served = {rule.rule for rule in app.url_map.iter_rules()}
+    if "/login" in served:
+        echo(f"  Log in at:  http://127.0.0.1:{port}/login")
+        echo(f"  Scope:      http://127.0.0.1:{port}/s/{summary.scope_slug}/tags")
+    else:  # the web admin is not part of this build: point at what is served
+        echo(f"  Server:     http://127.0.0.1:{port}/healthz")
     for index, user in enumerate(summary.users):
         label = "Email:" if index == 0 else ""
         state = "" if user.created else "  (already existed)"
