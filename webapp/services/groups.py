@@ -6,7 +6,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import Select, func, inspect, select, update
 
 from webapp.extensions import db
 from webapp.ids import public_id as new_public_id
@@ -15,6 +15,7 @@ from webapp.models.types import utcnow
 from webapp.services import names
 from webapp.services.actor import Actor, Permission, authorize
 from webapp.services.errors import Conflict, FieldError, NotFound, ValidationFailed
+from webapp.services.sql import integer_key
 from webapp.services.unset import UNSET
 from webapp.services.uow import ChangeRecorder, writing
 
@@ -35,9 +36,12 @@ def clean_allowed_types(raw: Iterable[str] | None, field: str = "allowed_types")
 def find_group(scope_id: int, handle: int | str) -> TagGroup | None:
     """A group of the scope by integer id, public id or identifier (case-insensitive)."""
     query = select(TagGroup).where(TagGroup.scope_id == scope_id)
-    if isinstance(handle, int) or (isinstance(handle, str) and handle.isdigit()):
-        found = db.session.scalar(query.where(TagGroup.id == int(handle)))
-        if found or isinstance(handle, int):
+    row_id = integer_key(handle)
+    if isinstance(handle, int):
+        return db.session.scalar(query.where(TagGroup.id == row_id)) if row_id else None
+    if row_id is not None:
+        found = db.session.scalar(query.where(TagGroup.id == row_id))
+        if found:
             return found
     found = db.session.scalar(query.where(TagGroup.public_id == handle))
     return found or db.session.scalar(query.where(TagGroup.identifier_key == names.key(handle)))
@@ -222,15 +226,24 @@ def _rename_group(scope_id: int, group: TagGroup, identifier: str) -> None:
 
 
 def expire_loaded_tags(predicate: Any) -> None:
-    """Expire Tag objects in the session that a bulk UPDATE just rewrote."""
+    """Expire Tag objects in the session that a bulk UPDATE just rewrote.
+
+    Never emits SQL: a Tag with unloaded (e.g. already expired) attributes is expired
+    without asking ``predicate``, which would load it, one SELECT per object.
+    """
     for obj in list(db.session.identity_map.values()):
-        if isinstance(obj, Tag) and predicate(obj):
+        if isinstance(obj, Tag) and (inspect(obj).unloaded or predicate(obj)):
             db.session.expire(obj)
 
 
-def check_exclusive(group: TagGroup, extra_tag_ids: Iterable[int] = ()) -> None:
+def _ids(tag_ids: Iterable[int] | Select[Any]) -> list[int] | Select[Any]:
+    """A list of tag ids, or a SELECT of them, ready for ``in_``."""
+    return tag_ids if isinstance(tag_ids, Select) else list(tag_ids)
+
+
+def check_exclusive(group: TagGroup, extra_tag_ids: Iterable[int] | Select[Any] = ()) -> None:
     """Conflict when a resource carries two tags of ``group`` (or of the extra tags)."""
-    tag_ids = select(Tag.id).where((Tag.group_id == group.id) | Tag.id.in_(list(extra_tag_ids)))
+    tag_ids = select(Tag.id).where((Tag.group_id == group.id) | Tag.id.in_(_ids(extra_tag_ids)))
     crowded = db.session.scalar(
         select(func.count()).select_from(
             select(Assignment.resource_id)
@@ -248,12 +261,12 @@ def check_exclusive(group: TagGroup, extra_tag_ids: Iterable[int] = ()) -> None:
         )
 
 
-def check_allowed_types(group: TagGroup, tag_ids: Iterable[int], *, by_group: bool = False
-                        ) -> None:
+def check_allowed_types(group: TagGroup, tag_ids: Iterable[int] | Select[Any], *,
+                        by_group: bool = False) -> None:
     """Conflict when the tags are attached to resources of types the group does not allow."""
     if not group.allowed_types:
         return
-    tags = select(Tag.id).where(Tag.group_id == group.id) if by_group else list(tag_ids)
+    tags = select(Tag.id).where(Tag.group_id == group.id) if by_group else _ids(tag_ids)
     wrong = db.session.execute(
         select(Resource.type, func.count())
         .join(Assignment, Assignment.resource_id == Resource.id)

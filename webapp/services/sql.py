@@ -12,6 +12,29 @@ from sqlalchemy.sql.selectable import Subquery
 
 from webapp.extensions import db
 
+# Integer primary keys are 32-bit on PostgreSQL; a larger handle cannot name a row.
+INTEGER_KEY_MAX = 2**31 - 1
+
+
+def integer_key(handle: object) -> int | None:
+    """The integer primary key ``handle`` spells (an int, or ASCII digits), else None.
+
+    Out-of-range numbers give None rather than reaching PostgreSQL, which would fail the
+    query ("integer out of range"); non-ASCII digits such as "²" are not keys.
+    """
+    if isinstance(handle, bool):
+        return None
+    if isinstance(handle, int):
+        value = handle
+    elif isinstance(handle, str) and handle.strip().isascii() and handle.strip().isdigit():
+        text = handle.strip()
+        if len(text) > len(str(INTEGER_KEY_MAX)):
+            return None
+        value = int(text)
+    else:
+        return None
+    return value if 1 <= value <= INTEGER_KEY_MAX else None
+
 
 def dialect_name() -> str:
     return db.engine.dialect.name

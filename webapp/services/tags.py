@@ -14,7 +14,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, and_, func, literal, select, update
 
 from webapp.extensions import db
-from webapp.ids import parse_uuid
+from webapp.ids import parse_uuid, public_id, uuid7
 from webapp.models import Tag, TagGroup
 from webapp.models.types import utcnow
 from webapp.services import names
@@ -32,6 +32,7 @@ from webapp.services.groups import (
     ensure_group,
     expire_loaded_tags,
 )
+from webapp.services.sql import integer_key
 from webapp.services.unset import UNSET
 from webapp.services.uow import ChangeRecorder, writing
 
@@ -55,11 +56,12 @@ def find_tag(scope_id: int, handle: int | str, *, include_deleted: bool = False)
     query = select(Tag).where(Tag.scope_id == scope_id)
     if not include_deleted:
         query = query.where(Tag.deleted_at.is_(None))
+    row_id = integer_key(handle)
     if isinstance(handle, int):
-        return db.session.scalar(query.where(Tag.id == handle))
+        return db.session.scalar(query.where(Tag.id == row_id)) if row_id else None
     text = str(handle).strip()
-    if text.isdigit() and len(text) < 19:
-        found = db.session.scalar(query.where(Tag.id == int(text)))
+    if row_id is not None:
+        found = db.session.scalar(query.where(Tag.id == row_id))
         if found is not None:
             return found
     as_uuid = parse_uuid(text)
@@ -188,7 +190,10 @@ def _plan(scope_id: int, spec: TagSpec, index: int | None) -> _Planned:
                 )
         if spec.group:
             group = names.clean_identifier(spec.group, "group")
-            if qname.group and names.key(qname.group) != names.key(group):
+            # With a parent, qname.group is the parent's group, None when it has none.
+            if (qname.group or spec.parent is not None) and names.key(
+                qname.group or ""
+            ) != names.key(group):
                 raise ValidationFailed.field(
                     "group", "differs from the group in the name" if spec.parent is None
                     else "a child tag takes its parent's group"
@@ -275,11 +280,15 @@ def ensure_paths(
             parent = found[qname.parent.key] if qname.parent else None
             group = groups[names.key(qname.group)] if qname.group else None
             extra = dict((attributes or {}).get(qname.key, {}))
+            # The default public id spells the tag's own UUID: tag_<uuid>.
+            tag_uuid = uuid7()
+            extra["public_id"] = extra.get("public_id") or public_id("tag", tag_uuid)
             tag = Tag(
                 scope_id=scope_id,
                 group=group,
                 parent_id=parent.id if parent else None,
                 name=qname.leaf,
+                uuid=tag_uuid,
                 label=extra.pop("label", qname.leaf),
                 path=qname.path,
                 path_key=qname.key,
