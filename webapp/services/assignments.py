@@ -41,6 +41,9 @@ from webapp.services.sql import dialect_name, integer_list, reference_pairs, ups
 from webapp.services.tags import Provenance, ensure_paths
 from webapp.services.uow import ChangeRecorder, writing
 
+# SQLAlchemy reads an INSERT's rowcount only when asked; psycopg's is -1 afterwards.
+_ROWCOUNT = {"preserve_rowcount": True}
+
 MAX_NAMES = 100
 MAX_LINKS = 100_000
 
@@ -161,7 +164,7 @@ def insert_links(
         ["tag_id", "resource_id", "added_by_id", "added_at", "context", "change_set_id"],
         source,
     ).on_conflict_do_nothing()
-    return db.session.execute(statement).rowcount or 0
+    return db.session.execute(statement, execution_options=_ROWCOUNT).rowcount
 
 
 def remove_links(change_set_id: int, condition: ColumnElement[bool]) -> int:
@@ -307,7 +310,7 @@ def _register_missing(scope_id: int, recorder: ChangeRecorder, pairs: list[tuple
             typed_literal(now, UTCDateTime()),
         ).where(true()),
     ).on_conflict_do_nothing()
-    registered = db.session.execute(statement).rowcount or 0
+    registered = db.session.execute(statement, execution_options=_ROWCOUNT).rowcount
     if registered:
         recorder.record("resources", scope_id, "register", None, {"count": registered})
 
