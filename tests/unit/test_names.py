@@ -64,6 +64,9 @@ def test_valid_segments_are_trimmed(raw: str, expected: str) -> None:
         ("del\x7f", "control"),
         ("zero\u200bwidth", "control"),  # a format character (Cf)
         ("bidi\u202eoverride", "control"),
+        (":leading", "start or end with ':'"),
+        ("trailing:", "start or end with ':'"),
+        (":", "start or end with ':'"),
     ],
 )
 def test_invalid_segments_name_the_field(raw: str, reason: str) -> None:
@@ -146,6 +149,9 @@ def test_parse_a_qualified_name() -> None:
         ("g.h::a", "'.'"),  # the group is one segment
         ("a.b\tc", "control"),
         ("a." + "x" * 101, "at most 100"),
+        ("a:::b", "start or end with ':'"),  # group "a:" + "b", or group "a" + ":b"?
+        ("a::::b", "'::'"),
+        ("g:: :b", "start or end with ':'"),
     ],
 )
 def test_invalid_names(raw: str, message: str) -> None:

@@ -44,6 +44,11 @@ def clean_segment(raw: object, field: str = "name") -> str:
         raise ValidationFailed.field(field, "must not contain '.' (it separates levels)")
     if GROUP_SEPARATOR in text:
         raise ValidationFailed.field(field, "must not contain '::' (it separates the group)")
+    if text.startswith(":") or text.endswith(":"):
+        # Else group "a:" + path "b" and group "a" + path ":b" are both "a:::b".
+        raise ValidationFailed.field(
+            field, "must not start or end with ':' (next to '::' it is ambiguous)"
+        )
     if _has_control(text):
         raise ValidationFailed.field(field, "must not contain control characters")
     return text
