@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 from flask import Flask
 from sqlalchemy import select
+from sqlalchemy.exc import DataError
 
 from tests.unit.factories import (
     SYSTEM,
@@ -193,6 +194,7 @@ def test_every_handle_finds_the_same_tag(world: World) -> None:
     handles: list[int | str] = [
         tag.id, str(tag.id), f" {tag.id} ", str(tag.uuid), str(tag.uuid).upper(), tag.public_id,
         "Priority::High.Urgent", "priority::high.urgent", " PRIORITY::HIGH.URGENT ",
+        "priority :: high . urgent",  # spaced as attach/detach accept it
     ]
     for handle in handles:
         assert tags.get_tag(world.viewer, world.sid, handle).id == tag.id, handle
@@ -813,3 +815,36 @@ def test_a_failing_call_leaves_no_change_set_and_no_rows(world: World) -> None:
     after["AuditEvent"] -= 2
     assert after == before
     assert groups.find_group(world.sid, "grp") is None
+
+
+# --- key lengths ------------------------------------------------------------------------
+
+
+@pytest.fixture
+def xfail_on_postgres(request: pytest.FixtureRequest, db_backend: str) -> None:
+    """Known bug: casefolded keys can be longer than the name, and the key columns are
+    sized for the name (tags.path_key VARCHAR(400), tag_groups.identifier_key VARCHAR(100)).
+    PostgreSQL enforces the size (DataError, not a clean error); SQLite does not."""
+    if db_backend == "postgres":
+        request.applymarker(pytest.mark.xfail(
+            raises=DataError, strict=True,
+            reason="key columns too narrow for casefold expansion; needs a model+migration",
+        ))
+
+
+def test_a_valid_name_whose_key_grows_when_casefolded(world: World, xfail_on_postgres: None
+                                                      ) -> None:
+    path = "ß" * 100 + "." + "ß" * 100 + "." + "ß" * 53  # 255 characters: valid
+    tag = create(world, "ẞ" * 100 + "::" + path)  # a 100-character group identifier
+    assert len(tag.path) == 255
+    assert tags.get_tag(world.viewer, world.sid, "SS" * 100 + "::" + path.upper()).id == tag.id
+
+
+def test_rename_and_move_with_keys_that_casefold_to_other_lengths(world: World) -> None:
+    tree = tags.create_tags(world.editor, world.sid, [TagSpec("Straße.Haus.Tür"),
+                                                      TagSpec("Gasse")])
+    tags.update_tag(world.editor, world.sid, "STRASSE", name="Weg")
+    assert reload(tree[0]).path_key == "weg.haus.tür"
+    tags.update_tag(world.editor, world.sid, "weg.haus", parent="gasse", name="HÄUSSER")
+    assert reload(tree[0]).path_key == "gasse.häusser.tür"
+    assert tags.get_tag(world.viewer, world.sid, "GASSE.häußer.TÜR").id == tree[0].id

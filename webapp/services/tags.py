@@ -72,8 +72,12 @@ def find_tag(scope_id: int, handle: int | str, *, include_deleted: bool = False)
     found = db.session.scalar(query.where(Tag.public_id == text))
     if found is not None:
         return found
+    try:  # " Priority :: High " names the tag that attach would find
+        path_key = names.parse_name(text).key
+    except ValidationFailed:
+        path_key = names.key(text)
     return db.session.scalar(
-        query.where(Tag.path_key == names.key(text))
+        query.where(Tag.path_key == path_key)
         .order_by(Tag.deleted_at.is_not(None), Tag.deleted_at.desc())
         .limit(1)
     )
