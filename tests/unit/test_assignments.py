@@ -92,6 +92,16 @@ def test_attach_is_idempotent(world: World) -> None:
     assert count(Assignment) == 10
 
 
+def test_external_ids_with_any_characters_round_trip(world: World) -> None:
+    odd = ['quote"inside', "back\\slash", "üß/😀", "123", "1e5", "null", "[1]", " padded ",
+           "x" * 255]
+    outcome = attach(world.editor, world.sid, ["odd"], {"file": odd})
+    assert outcome.changed == len(odd)
+    stored = set(db.session.scalars(select(Resource.external_id)))
+    assert stored == {i.strip() for i in odd}
+    assert detach(world.editor, world.sid, ["odd"], {"file": odd}).changed == len(odd)
+
+
 def test_attach_keeps_registered_resources_and_their_names(world: World) -> None:
     resources.register_resources(world.editor, world.sid,
                                  [ResourceInput("table", "t1", name="Orders")])
@@ -241,6 +251,9 @@ def test_allowed_types_are_enforced(world: World) -> None:
         (["ok"], {"tables": ["t"]}, "resources"),
         (["ok"], {"table": ["t", " "]}, "tables[1]"),
         (["ok"], {"table": ["t" * 256]}, "tables[0]"),
+        (["ok"], {"table": "t1"}, "tables"),  # not one resource per character
+        (["ok"], {"table": {"t1"}}, "tables"),
+        (["ok"], [("table", ["t1"])], "resources"),
     ],
 )
 def test_attach_and_detach_validate(world: World, names_: Any, refs: Any, field: str) -> None:

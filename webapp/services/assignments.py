@@ -257,8 +257,13 @@ def _parse_names(tag_names: Sequence[str]) -> list[names.QualifiedName]:
 
 def _parse_refs(refs: ResourceRefs) -> list[tuple[str, str]]:
     pairs: dict[tuple[str, str], None] = {}
+    if not isinstance(refs, Mapping):
+        raise ValidationFailed.field("resources", "must map resource types to lists of ids")
     for raw_type, ids in refs.items():
         rtype = clean_type(raw_type, "resources")
+        if isinstance(ids, str | bytes) or not isinstance(ids, Sequence):
+            # A bare string would be read as one id per character.
+            raise ValidationFailed.field(f"{rtype}s", "must be a list of ids")
         for index, raw_id in enumerate(ids):
             pairs[(rtype, clean_external_id(raw_id, f"{rtype}s[{index}]"))] = None
     if not pairs:
