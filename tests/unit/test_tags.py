@@ -422,6 +422,25 @@ def test_rename_cost_does_not_depend_on_the_subtree_size(world: World, count_que
     assert rename_cost("small", 10) == rename_cost("large", 200)
 
 
+def test_subtree_delete_and_restore_cost_does_not_depend_on_its_size(
+    world: World, count_queries: Any
+) -> None:
+    sid, editor_id = world.sid, world.editor.user_id
+
+    def costs(root: str, descendants: int) -> tuple[int, int]:
+        tags.create_tags(SYSTEM, sid, [
+            TagSpec(f"{root}.level{i % 3}.leaf{i}") for i in range(descendants)
+        ])
+        with count_queries() as deleting:
+            deleted = tags.delete_tag(Actor(user_id=editor_id), sid, root, hierarchy=True)
+        with count_queries() as restoring:
+            restored = tags.restore_tag(Actor(user_id=editor_id), sid, root, hierarchy=True)
+        assert len(deleted) == len(restored) == descendants + 4
+        return deleting.count, restoring.count
+
+    assert costs("small", 10) == costs("large", 200)
+
+
 # --- update: move -----------------------------------------------------------------------
 
 
@@ -471,6 +490,17 @@ def test_a_move_onto_an_existing_name_is_a_conflict(world: World) -> None:
     with pytest.raises(Conflict) as caught:
         tags.update_tag(world.editor, world.sid, "root.MID", parent="other")
     assert fields(caught.value) == ["name"]
+
+
+def test_a_move_that_makes_a_descendant_path_too_long_is_refused(world: World) -> None:
+    create(world, "m." + "x" * 100 + "." + "y" * 100)  # 203 characters
+    create(world, "p" * 51)
+    create(world, "q" * 52)
+    tags.update_tag(world.editor, world.sid, "m", parent="p" * 51)  # 52 + 203 = 255
+    with pytest.raises(ValidationFailed) as caught:
+        tags.update_tag(world.editor, world.sid, "p" * 51 + ".m", parent="q" * 52)
+    assert fields(caught.value) == ["name"]
+    assert live_tag(world.sid, "p" * 51 + ".m") is not None
 
 
 def test_a_move_under_a_parent_of_another_group_takes_that_group(world: World) -> None:
