@@ -27,7 +27,7 @@ from tests.unit.factories import (
 )
 from webapp.extensions import db
 from webapp.models import Assignment, AssignmentRemoval, Resource, Tag, TagGroup
-from webapp.services import assignments, groups, resources, tags
+from webapp.services import assignments, groups, resources, tags, undo
 from webapp.services.actor import Actor, Permission
 from webapp.services.assignments import MAX_LINKS, MAX_NAMES
 from webapp.services.errors import LimitExceeded, PermissionDenied, ValidationFailed
@@ -198,6 +198,15 @@ def test_an_exclusive_group_replaces_the_old_tag(world: World) -> None:
     medium = live_tag(world.sid, "priority::medium")
     assert low is not None and medium is not None
     assert {tag_id for tag_id, _ in removed} == {low.id, medium.id}
+    # Each tag that lost links has an event, so its history shows this change set.
+    replace_events = events("assignments", "replace")
+    assert [(e.change_set_id, e.object_id, e.after) for e in replace_events] == [
+        (change_sets()[-2].id, low.id, {"tag": "priority::low", "resources": 1}),  # by medium
+        (change_sets()[-1].id, low.id, {"tag": "priority::low", "resources": 1}),
+        (change_sets()[-1].id, medium.id, {"tag": "priority::medium", "resources": 1}),
+    ]
+    history = undo.list_change_sets(world.viewer, world.sid, undo.ChangeSetFilter(tag_id=low.id))
+    assert change_sets()[-1].id in {s.id for s in history.items}
     # Attaching the tag a resource already carries replaces nothing.
     again = attach(world.editor, world.sid, ["priority::high"], {"table": ["t1"]})
     assert (again.changed, again.replaced, again.already_present) == (0, 0, 1)

@@ -22,6 +22,7 @@ from sqlalchemy import (
     and_,
     cast,
     delete,
+    func,
     insert,
     literal,
     select,
@@ -31,7 +32,14 @@ from sqlalchemy import (
 from sqlalchemy.types import TypeEngine
 
 from webapp.extensions import db
-from webapp.models import Assignment, AssignmentContext, AssignmentRemoval, Resource, Tag
+from webapp.models import (
+    Assignment,
+    AssignmentContext,
+    AssignmentRemoval,
+    Resource,
+    Tag,
+    TagGroup,
+)
 from webapp.models.types import UTCDateTime, utcnow
 from webapp.services import names
 from webapp.services.actor import Actor, Permission, authorize
@@ -102,6 +110,7 @@ def attach(
         _register_missing(scope_id, recorder, pairs)
         targets = _resource_ids(scope_id, pairs)
         change_set_id = recorder.change_set_id()
+        _record_replaced(recorder, tags, targets)
         replaced = replace_in_exclusive_groups(change_set_id, tags, targets)
         added = _insert_links(change_set_id, actor, context, [t.id for t in tags], targets)
         _touch(tags)
@@ -190,19 +199,46 @@ def remove_links(change_set_id: int, condition: ColumnElement[bool]) -> int:
     return result.rowcount or 0
 
 
-def replace_in_exclusive_groups(change_set_id: int, tags: Sequence[Tag],
-                                resource_ids: Select[Any]) -> int:
-    """Remove, from the given resources, the other tags of each exclusive group in ``tags``."""
+def _rival_links(tags: Sequence[Tag], resource_ids: Select[Any]) -> ColumnElement[bool] | None:
+    """The links, on the given resources, of the other tags of each exclusive group in
+    ``tags`` (None when no tag is in an exclusive group)."""
     winners = {tag.group_id: tag.id for tag in tags if tag.group and tag.group.exclusive}
     if not winners:
-        return 0
+        return None
     rivals = select(Tag.id).where(
         Tag.group_id.in_(list(winners)), Tag.id.not_in(list(winners.values()))
     )
-    return remove_links(
-        change_set_id,
-        and_(Assignment.tag_id.in_(rivals), Assignment.resource_id.in_(resource_ids)),
-    )
+    return and_(Assignment.tag_id.in_(rivals), Assignment.resource_id.in_(resource_ids))
+
+
+def replace_in_exclusive_groups(change_set_id: int, tags: Sequence[Tag],
+                                resource_ids: Select[Any]) -> int:
+    """Remove, from the given resources, the other tags of each exclusive group in ``tags``."""
+    condition = _rival_links(tags, resource_ids)
+    return remove_links(change_set_id, condition) if condition is not None else 0
+
+
+def _record_replaced(recorder: ChangeRecorder, tags: Sequence[Tag], resource_ids: Select[Any]
+                     ) -> None:
+    """One ``replace`` event per tag about to lose links to its exclusive rival, so that
+    tag's history shows the change (one query, only when an exclusive group is named)."""
+    condition = _rival_links(tags, resource_ids)
+    if condition is None:
+        return
+    rows = db.session.execute(
+        select(Tag.id, TagGroup.identifier, Tag.path, func.count())
+        .join(Assignment, Assignment.tag_id == Tag.id)
+        .join(TagGroup, TagGroup.id == Tag.group_id)
+        .where(condition)
+        .group_by(Tag.id, TagGroup.identifier, Tag.path)
+        .order_by(Tag.id)
+    ).all()
+    recorder.record_many([
+        {"object_type": "assignments", "object_id": tag_id, "action": "replace",
+         "before": None,
+         "after": {"tag": f"{group}{names.GROUP_SEPARATOR}{path}", "resources": lost}}
+        for tag_id, group, path, lost in rows
+    ])
 
 
 def check_group_rules(tags: Sequence[Tag], resource_types: set[str]) -> None:
