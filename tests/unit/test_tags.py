@@ -9,7 +9,6 @@ from typing import Any
 import pytest
 from flask import Flask
 from sqlalchemy import select
-from sqlalchemy.exc import DataError
 
 from tests.unit.factories import (
     SYSTEM,
@@ -850,20 +849,7 @@ def test_a_failing_call_leaves_no_change_set_and_no_rows(world: World) -> None:
 # --- key lengths ------------------------------------------------------------------------
 
 
-@pytest.fixture
-def xfail_on_postgres(request: pytest.FixtureRequest, db_backend: str) -> None:
-    """Known bug: casefolded keys can be longer than the name, and the key columns are
-    sized for the name (tags.path_key VARCHAR(400), tag_groups.identifier_key VARCHAR(100)).
-    PostgreSQL enforces the size (DataError, not a clean error); SQLite does not."""
-    if db_backend == "postgres":
-        request.applymarker(pytest.mark.xfail(
-            raises=DataError, strict=True,
-            reason="key columns too narrow for casefold expansion; needs a model+migration",
-        ))
-
-
-def test_a_valid_name_whose_key_grows_when_casefolded(world: World, xfail_on_postgres: None
-                                                      ) -> None:
+def test_a_valid_name_whose_key_grows_when_casefolded(world: World) -> None:
     path = "ß" * 100 + "." + "ß" * 100 + "." + "ß" * 53  # 255 characters: valid
     tag = create(world, "ẞ" * 100 + "::" + path)  # a 100-character group identifier
     assert len(tag.path) == 255

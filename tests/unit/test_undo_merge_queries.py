@@ -254,3 +254,20 @@ def test_subtree_summary_counts_what_a_delete_takes(scope: Scope, editor: Actor)
     assignments.attach(editor, scope.id, ["A.b", "A.d"], {"node": ["n1", "n2"]})
     summary = tag_queries.subtree_summary(editor, scope.id, "A")
     assert (summary.tags, summary.assignments) == (4, 4)
+
+
+def test_rename_or_move_over_protected_descendants_is_refused(scope: Scope, editor: Actor
+                                                             ) -> None:
+    tags.create_tag(editor, scope.id, tags.TagSpec("Data"))
+    tags.create_tag(SYSTEM, scope.id, tags.TagSpec("Data.Passport"),
+                    tags.Provenance(system_created=True, protected=True))
+    tags.create_tag(editor, scope.id, tags.TagSpec("Other"))
+
+    with pytest.raises(PermissionDenied, match=r"Data\.Passport"):
+        tags.update_tag(editor, scope.id, "Data", name="Info")
+    with pytest.raises(PermissionDenied):
+        tags.update_tag(editor, scope.id, "Data", parent="Other")
+    assert tags.find_tag(scope.id, "Data.Passport") is not None
+    tags.update_tag(editor, scope.id, "Data", color="#00AA00")  # not a path change: allowed
+    tags.update_tag(SYSTEM, scope.id, "Data", name="Info")  # the system actor may
+    assert tags.find_tag(scope.id, "Info.Passport") is not None

@@ -27,7 +27,7 @@ class TagGroup(db.Model):
     public_id: Mapped[str] = mapped_column(String(100))
     scope_id: Mapped[int] = mapped_column(ForeignKey("scopes.id", ondelete="CASCADE"))
     identifier: Mapped[str] = mapped_column(String(100))
-    identifier_key: Mapped[str] = mapped_column(String(100))  # casefolded identifier
+    identifier_key: Mapped[str] = mapped_column(String(300))  # casefolded; may grow up to 3×
     label: Mapped[str] = mapped_column(String(100))
     description: Mapped[str | None] = mapped_column(Text)
     color: Mapped[str | None] = mapped_column(String(7))
@@ -90,7 +90,7 @@ class Tag(db.Model):
     color: Mapped[str | None] = mapped_column(String(7))
     description: Mapped[str | None] = mapped_column(Text)
     path: Mapped[str] = mapped_column(String(255))
-    path_key: Mapped[str] = mapped_column(String(400))
+    path_key: Mapped[str] = mapped_column(String(1100))  # casefolding may triple the length
     id_path: Mapped[str] = mapped_column(binary_string(400), default="")
     depth: Mapped[int] = mapped_column(default=0)
     source: Mapped[str] = mapped_column(String(100), default="curated")

@@ -353,6 +353,7 @@ def update_tag(
         if label is UNSET and name is not UNSET and tag.label == tag.name:
             label = new_name
         if (new_name, _id(new_parent), _id(new_group)) != (tag.name, tag.parent_id, tag.group_id):
+            _refuse_protected_descendants(actor, scope_id, tag)
             relocate(scope_id, tag, name=new_name, parent=new_parent, group=new_group)
         if label is not UNSET:
             tag.label = names.clean_label(label) if label else tag.name
@@ -365,6 +366,22 @@ def update_tag(
             tag.updated_at = utcnow()
             recorder.record("tag", tag.id, "update", before, after)
         return tag
+
+
+def _refuse_protected_descendants(actor: Actor, scope_id: int, tag: Tag) -> None:
+    """A rename or move rewrites every descendant's path: refuse it over protected ones."""
+    if actor.is_system:
+        return
+    locked = db.session.scalar(
+        select(Tag.path).where(
+            Tag.scope_id == scope_id, Tag.deleted_at.is_(None), Tag.protected.is_(True),
+            subtree_of(tag.id_path), Tag.id != tag.id,
+        ).limit(1)
+    )
+    if locked is not None:
+        raise PermissionDenied(
+            f"renaming or moving {tag.path!r} would change the protected tag {locked!r}"
+        )
 
 
 def _id(obj: Tag | TagGroup | None) -> int | None:

@@ -1,8 +1,8 @@
 """initial schema
 
-Revision ID: 56f39c8c9f2c
+Revision ID: 46cd38e9f19f
 Revises: 
-Create Date: 2026-11-22 09:45:59.586072
+Create Date: 2026-11-22 10:18:39.159490
 
 """
 from alembic import op
@@ -12,7 +12,7 @@ import webapp.models.types
 
 
 # revision identifiers, used by Alembic.
-revision = '56f39c8c9f2c'
+revision = '46cd38e9f19f'
 down_revision = None
 branch_labels = None
 depends_on = None
@@ -113,7 +113,7 @@ def upgrade():
     sa.Column('public_id', sa.String(length=100), nullable=False),
     sa.Column('scope_id', sa.Integer(), nullable=False),
     sa.Column('identifier', sa.String(length=100), nullable=False),
-    sa.Column('identifier_key', sa.String(length=100), nullable=False),
+    sa.Column('identifier_key', sa.String(length=300), nullable=False),
     sa.Column('label', sa.String(length=100), nullable=False),
     sa.Column('description', sa.Text(), nullable=True),
     sa.Column('color', sa.String(length=7), nullable=True),
@@ -157,7 +157,7 @@ def upgrade():
     sa.Column('color', sa.String(length=7), nullable=True),
     sa.Column('description', sa.Text(), nullable=True),
     sa.Column('path', sa.String(length=255), nullable=False),
-    sa.Column('path_key', sa.String(length=400), nullable=False),
+    sa.Column('path_key', sa.String(length=1100), nullable=False),
     sa.Column('id_path', sa.String(length=400).with_variant(sa.String(length=400, collation='C'), 'postgresql'), nullable=False),
     sa.Column('depth', sa.Integer(), nullable=False),
     sa.Column('source', sa.String(length=100), nullable=False),
