@@ -271,3 +271,18 @@ def test_rename_or_move_over_protected_descendants_is_refused(scope: Scope, edit
     tags.update_tag(editor, scope.id, "Data", color="#00AA00")  # not a path change: allowed
     tags.update_tag(SYSTEM, scope.id, "Data", name="Info")  # the system actor may
     assert tags.find_tag(scope.id, "Info.Passport") is not None
+
+
+def test_undo_of_a_group_creation_ungroups_its_tags_like_delete_group(scope: Scope,
+                                                                      editor: Actor) -> None:
+    assignments.attach(editor, scope.id, ["team::revops"], {"project": ["2"]})
+    created = latest_change_set()
+
+    with pytest.raises(PermissionDenied, match=r"groups\.write"):
+        undo.undo_change_set(editor, scope.id, created.id)
+    undo.undo_change_set(SYSTEM, scope.id, created.id)
+
+    assert groups.find_group(scope.id, "team") is None
+    orphan = db.session.scalar(select(Tag).where(Tag.name == "revops"))
+    assert orphan.deleted_at is not None
+    assert (orphan.group_id, orphan.path_key) == (None, "revops")

@@ -287,25 +287,30 @@ def delete_group(actor: Actor, scope_id: int, handle: int | str) -> None:
     with writing(actor, scope_id, "Delete tag group") as recorder:
         authorize(actor, scope_id, Permission.GROUPS_WRITE)
         group = get_group(actor, scope_id, handle)
-        live = db.session.scalar(
-            select(func.count(Tag.id)).where(Tag.group_id == group.id, Tag.deleted_at.is_(None))
+        remove_group(recorder, group, "delete")
+
+
+def remove_group(recorder: ChangeRecorder, group: TagGroup, action: str) -> None:
+    """Delete a group that has no live tags (Conflict otherwise); the deleted tags that
+    still name it become ungrouped, their keys losing the ``group::`` prefix."""
+    live = db.session.scalar(
+        select(func.count(Tag.id)).where(Tag.group_id == group.id, Tag.deleted_at.is_(None))
+    )
+    if live:
+        raise Conflict(
+            f"tag group {group.identifier!r} still has {live} tag(s); move or delete them first"
         )
-        if live:
-            raise Conflict(
-                f"tag group {group.identifier!r} still has {live} tag(s); move or delete them "
-                "first"
-            )
-        prefix_length = len(group.identifier_key + names.GROUP_SEPARATOR)
-        db.session.execute(
-            update(Tag)
-            .where(Tag.group_id == group.id)
-            .values(group_id=None, path_key=func.substr(Tag.path_key, prefix_length + 1)),
-            execution_options={"synchronize_session": False},
-        )
-        expire_loaded_tags(lambda tag: tag.group_id == group.id)
-        recorder.record("tag_group", group.id, "delete", group.snapshot(), None)
-        db.session.delete(group)
-        db.session.flush()
+    prefix_length = len(group.identifier_key + names.GROUP_SEPARATOR)
+    db.session.execute(
+        update(Tag)
+        .where(Tag.group_id == group.id)
+        .values(group_id=None, path_key=func.substr(Tag.path_key, prefix_length + 1)),
+        execution_options={"synchronize_session": False},
+    )
+    expire_loaded_tags(lambda tag: tag.group_id == group.id)
+    recorder.record("tag_group", group.id, action, group.snapshot(), None)
+    db.session.delete(group)
+    db.session.flush()
 
 
 def apply_group_snapshot(scope_id: int, group: TagGroup, snapshot: dict[str, Any]) -> None:

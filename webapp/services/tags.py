@@ -346,7 +346,7 @@ def update_tag(
         refuse_protected(actor, [tag])
         before = tag.snapshot()
         new_name = tag.name if name is UNSET else names.clean_segment(name, "name")
-        new_parent = _parent_of(scope_id, tag) if parent is UNSET else (
+        new_parent = _parent_of(tag) if parent is UNSET else (
             None if parent is None or parent == "" else _new_parent(scope_id, tag, parent)
         )
         new_group = _group_for(actor, scope_id, recorder, tag, new_parent, group)
@@ -388,7 +388,7 @@ def _id(obj: Tag | TagGroup | None) -> int | None:
     return obj.id if obj is not None else None
 
 
-def _parent_of(scope_id: int, tag: Tag) -> Tag | None:
+def _parent_of(tag: Tag) -> Tag | None:
     return db.session.get(Tag, tag.parent_id) if tag.parent_id else None
 
 

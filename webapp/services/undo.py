@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, delete, func, or_, select, update
+from sqlalchemy import ColumnElement, and_, func, or_, select
 
 from webapp.extensions import db
 from webapp.models import Assignment, AssignmentRemoval, AuditEvent, ChangeSet, Tag, TagGroup
@@ -19,7 +19,7 @@ from webapp.models.types import utcnow
 from webapp.services.actor import Actor, Permission, authorize
 from webapp.services.assignments import remove_links
 from webapp.services.errors import Conflict, FieldError, NotFound
-from webapp.services.groups import apply_group_snapshot, expire_loaded_tags
+from webapp.services.groups import apply_group_snapshot, remove_group
 from webapp.services.paging import Page, PageRequest
 from webapp.services.sql import upsert_insert
 from webapp.services.tags import relocate
@@ -87,10 +87,9 @@ def undo_change_set(actor: Actor, scope_id: int, change_set_id: int) -> ChangeSe
         for event in reversed(events):
             _revert(actor, scope_id, recorder, event)
         target.reverted_by_id = undo_id
-        recorder.summary = f"Undo: {target.summary}"[:255]
         change_set = recorder.change_set
         assert change_set is not None
-        change_set.summary = recorder.summary
+        change_set.summary = f"Undo: {target.summary}"[:255]
         db.session.flush()
         return change_set
 
@@ -239,18 +238,7 @@ def _apply_tag_snapshot(scope_id: int, tag: Tag, snapshot: dict[str, Any]) -> No
 def _revert_group(scope_id: int, recorder: ChangeRecorder, event: AuditEvent) -> None:
     group = db.session.get(TagGroup, event.object_id)
     if event.action == "create" and group is not None:
-        live = db.session.scalar(
-            select(func.count(Tag.id)).where(Tag.group_id == group.id, Tag.deleted_at.is_(None))
-        )
-        if live:
-            raise Conflict(f"tag group {group.identifier!r} has {live} live tag(s) now")
-        db.session.execute(
-            update(Tag).where(Tag.group_id == group.id).values(group_id=None),
-            execution_options={"synchronize_session": False},
-        )
-        expire_loaded_tags(lambda tag: tag.group_id == group.id)
-        recorder.record("tag_group", group.id, "undo create", group.snapshot(), None)
-        db.session.execute(delete(TagGroup).where(TagGroup.id == group.id))
+        remove_group(recorder, group, "undo create")
     elif event.action == "update" and group is not None and event.before:
         before = group.snapshot()
         apply_group_snapshot(scope_id, group, event.before)
