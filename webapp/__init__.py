@@ -39,9 +39,11 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
         configure_engine(db.engine)
 
     from webapp import models  # noqa: F401  (register every table on the metadata)
+    from webapp.api import register_api
     from webapp.cli import register_cli
     from webapp.health import health
 
     app.register_blueprint(health)
+    register_api(app)
     register_cli(app)
     return app

@@ -1,0 +1,49 @@
+"""The JSON API under ``/api/v1``: thin views over the service layer.
+
+Each module holds the routes of one seed document's family; ``schemas`` holds the pydantic
+models that validate them and generate the OpenAPI document.
+"""
+
+from __future__ import annotations
+
+from flask import Blueprint, Flask, Response, g, render_template, request, url_for
+
+from webapp.api.auth import authenticate
+from webapp.api.errors import register_error_handlers
+from webapp.api.openapi import spec
+
+api = Blueprint("api", __name__, url_prefix="/api/v1")
+
+# Routes anyone may read: the API's own description.
+PUBLIC_ENDPOINTS = frozenset({"api.docs"})
+
+# 100,000 links of UUIDs fit in ~4 MB of JSON; refuse bodies far beyond any legal request.
+MAX_BODY_BYTES = 16 * 1024 * 1024
+
+
+@api.before_request
+def _authenticate() -> None:
+    if request.endpoint in PUBLIC_ENDPOINTS:
+        return
+    g.api_caller = authenticate()
+
+
+@api.after_request
+def _no_store(response: Response) -> Response:
+    response.headers.setdefault("Cache-Control", "no-store")
+    return response
+
+
+@api.get("/docs")
+def docs() -> str:
+    """The interactive API reference, rendered from vendored Swagger UI (works offline)."""
+    return render_template("api/docs.html", spec_url=url_for("openapi_api/v1"))
+
+
+def register_api(app: Flask) -> None:
+    from webapp.api import routes  # noqa: F401  (attach every route to the blueprint)
+
+    app.config.setdefault("MAX_CONTENT_LENGTH", MAX_BODY_BYTES)
+    app.register_blueprint(api)
+    register_error_handlers(app)
+    spec.register(app)

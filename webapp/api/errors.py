@@ -1,0 +1,145 @@
+"""The one JSON error shape of the API, and the mapping from service errors to statuses.
+
+Every failure answers ``{"error": {"code", "message", "details": [{"field", "message"}]}}``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+from flask import Flask, Response, jsonify, request
+from pydantic import ValidationError
+from werkzeug.exceptions import HTTPException
+
+from webapp.services.errors import (
+    Conflict,
+    FieldError,
+    LimitExceeded,
+    NotFound,
+    PermissionDenied,
+    ServiceError,
+    ValidationFailed,
+)
+
+API_PREFIX = "/api/v1"
+
+SERVICE_STATUS: dict[type[ServiceError], int] = {
+    ValidationFailed: 400,
+    PermissionDenied: 403,
+    NotFound: 404,
+    Conflict: 409,
+    LimitExceeded: 413,
+}
+
+HTTP_CODES: dict[int, str] = {
+    400: "BAD_REQUEST",
+    401: "UNAUTHENTICATED",
+    403: "PERMISSION_DENIED",
+    404: "NOT_FOUND",
+    405: "METHOD_NOT_ALLOWED",
+    409: "CONFLICT",
+    413: "LIMIT_EXCEEDED",
+    415: "UNSUPPORTED_MEDIA_TYPE",
+    429: "RATE_LIMITED",
+}
+
+
+class ApiError(Exception):
+    """An error raised by the HTTP layer itself (authentication, malformed bodies)."""
+
+    def __init__(self, status: int, code: str, message: str,
+                 details: Iterable[FieldError] = (), headers: dict[str, str] | None = None
+                 ) -> None:
+        super().__init__(message)
+        self.status = status
+        self.code = code
+        self.message = message
+        self.details = list(details)
+        self.headers = headers or {}
+
+
+def error_response(status: int, code: str, message: str,
+                   details: Sequence[FieldError] = (),
+                   headers: dict[str, str] | None = None) -> Response:
+    body: dict[str, Any] = {
+        "error": {
+            "code": code,
+            "message": message,
+            "details": [{"field": d.field, "message": d.message} for d in details],
+        }
+    }
+    response = jsonify(body)
+    response.status_code = status
+    for name, value in (headers or {}).items():
+        response.headers[name] = value
+    return response
+
+
+def field_errors(error: ValidationError) -> list[FieldError]:
+    """Pydantic errors as field errors: the dotted location and pydantic's message."""
+    details = []
+    for item in error.errors(include_url=False):
+        location = ".".join(str(part) for part in item["loc"]) or "body"
+        message = item["msg"]
+        if item["type"] == "extra_forbidden":
+            message = "unknown field"
+        details.append(FieldError(location, message))
+    return details
+
+
+def validation_error(error: ValidationError) -> ApiError:
+    details = field_errors(error)
+    summary = "; ".join(f"{d.field}: {d.message}" for d in details[:3])
+    return ApiError(400, "VALIDATION_FAILED", f"invalid input ({summary})", details)
+
+
+def status_for(error: ServiceError) -> int:
+    for cls in type(error).__mro__:
+        if cls in SERVICE_STATUS:
+            return SERVICE_STATUS[cls]
+    return 400
+
+
+def _in_api() -> bool:
+    return request.path == API_PREFIX or request.path.startswith(API_PREFIX + "/")
+
+
+def register_error_handlers(app: Flask) -> None:
+    """JSON errors for everything under /api/v1; other paths keep Flask's HTTP errors."""
+
+    @app.errorhandler(ApiError)
+    def _api_error(error: ApiError) -> Response:
+        return error_response(error.status, error.code, error.message, error.details,
+                              error.headers)
+
+    @app.errorhandler(ServiceError)
+    def _service_error(error: ServiceError) -> Response:
+        # The web admin's blueprints register their own (HTML) handler, which Flask
+        # prefers over this app-wide one.
+        return error_response(status_for(error), error.code, error.message, error.details)
+
+    @app.errorhandler(500)
+    def _internal_error(error: Exception) -> Any:
+        if not _in_api():
+            return error
+        return error_response(500, "INTERNAL_ERROR", "the server failed to answer; the "
+                              "error is logged")
+
+    @app.errorhandler(HTTPException)
+    def _http_error(error: HTTPException) -> Any:
+        if not _in_api() or error.code is None or error.code < 400 or error.code >= 500:
+            return error
+        code = HTTP_CODES.get(error.code, "HTTP_ERROR")
+        message = error.description or error.name
+        if error.code == 404:
+            message = "no such API route"
+        elif error.code == 405:
+            message = f"{request.method} is not allowed on this route"
+        elif error.code == 413:
+            message = "the request body is too large"
+        headers = {}
+        if error.code == 405 and error.response is None:
+            allowed = error.get_headers()
+            headers = {k: v for k, v in allowed if k == "Allow"}
+        return error_response(error.code, code, message, headers=headers)

@@ -1,0 +1,103 @@
+"""The validator and OpenAPI generator: spectree, fed by the pydantic models in ``schemas``.
+
+Every route declares its query, body and response models with ``@spec.validate``; the same
+models validate the request, check the response and make ``/api/v1/openapi.json``.  Two
+things differ from spectree's defaults, both for clients' sake:
+
+* the body is parsed as JSON whatever the Content-Type (curl's ``--data`` sends a form
+  type), and a body that is not JSON is a 400 naming the parse error, not an empty object;
+* a validation failure raises :class:`ApiError`, so it answers in the API's one error shape.
+"""
+
+from __future__ import annotations
+
+import json as jsonlib
+from typing import Any
+
+from flask import Request
+from pydantic import BaseModel, ValidationError
+from spectree import SecurityScheme, SpecTree
+from spectree.models import InType, SecureType, SecuritySchemeData
+from spectree.plugins.base import Context
+from spectree.plugins.flask_plugin import FlaskPlugin
+from werkzeug.datastructures import MultiDict
+
+from webapp.api.errors import ApiError, validation_error
+from webapp.services.errors import FieldError
+
+BODY_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+
+
+def _list_fields(model: type[BaseModel]) -> set[str]:
+    """Query names (aliases included) whose field is a list, so repeats are kept."""
+    names: set[str] = set()
+    for name, info in model.model_fields.items():
+        annotation = str(info.annotation)
+        if annotation.startswith(("list[", "typing.List", "list |")) or "list[" in annotation:
+            names.add(name)
+            if info.alias:
+                names.add(info.alias)
+    return names
+
+
+def query_items(args: MultiDict[str, str], model: type[BaseModel]) -> dict[str, Any]:
+    listed = _list_fields(model)
+    return {key: args.getlist(key) if key in listed else args.get(key) for key in args}
+
+
+def read_json_body(request: Request) -> Any:
+    """The request body parsed as JSON; an absent body is None."""
+    raw = request.get_data(cache=True)
+    if not raw.strip():
+        return None
+    try:
+        return jsonlib.loads(raw)
+    except (ValueError, UnicodeDecodeError) as error:
+        raise ApiError(400, "MALFORMED_JSON", f"the request body is not valid JSON: {error}",
+                       [FieldError("body", "not valid JSON")]) from error
+
+
+class TagwrightFlaskPlugin(FlaskPlugin):
+    def request_validation(self, request: Request, query: Any, json: Any, form: Any,
+                           headers: Any, cookies: Any) -> None:
+        query_model = query.model_validate(query_items(request.args, query)) if query else None
+        body_model = None
+        if json is not None and request.method in BODY_METHODS:
+            body = read_json_body(request)
+            if body is None:
+                raise ApiError(400, "VALIDATION_FAILED", "a JSON request body is required",
+                               [FieldError("body", "required")])
+            body_model = self.model_adapter.validate_obj(json, body)
+        request.context = Context(query_model, body_model, None, None, None)
+
+
+def raise_validation_error(_request: Any, _response: Any, error: Exception | None,
+                           _instance: Any, *_rest: Any) -> None:
+    if isinstance(error, ValidationError):
+        raise validation_error(error)
+
+
+spec = SpecTree(
+    "flask",
+    backend=TagwrightFlaskPlugin,
+    title="Tagwright API",
+    version="1.0.0",
+    description=(
+        "Tag administration API. Authenticate every call with `x-api-key: KEY` or "
+        "`Authorization: Bearer KEY`; the key's scope is the scope of the call. Errors "
+        "answer `{\"error\": {\"code\", \"message\", \"details\": [{\"field\", \"message\"}]}}`."
+    ),
+    path="api/v1",
+    filename="openapi.json",
+    page_templates={},
+    mode="strict",
+    validation_error_status=400,
+    before=raise_validation_error,
+    security_schemes=[
+        SecurityScheme(name="ApiKey", data=SecuritySchemeData(
+            type=SecureType.API_KEY, name="x-api-key", field_in=InType.HEADER)),
+        SecurityScheme(name="Bearer", data=SecuritySchemeData(
+            type=SecureType.HTTP, scheme="bearer")),
+    ],
+    security=[{"ApiKey": []}, {"Bearer": []}],
+)

@@ -1,0 +1,45 @@
+"""Models shared by every route family: the error body and the paged-list envelope."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from webapp.services.paging import DEFAULT_PER_PAGE, MAX_PER_PAGE
+
+
+class ErrorDetail(BaseModel):
+    field: str = Field(description="the input field, dotted for nested ones (`tags.0.name`)")
+    message: str
+
+
+class ErrorInfo(BaseModel):
+    code: str = Field(description="machine-readable: VALIDATION_FAILED, NOT_FOUND, ...")
+    message: str
+    details: list[ErrorDetail] = []
+
+
+class ErrorBody(BaseModel):
+    """Every error response: 400, 401, 403, 404, 409, 413 and 429."""
+
+    error: ErrorInfo
+
+
+class PageQuery(BaseModel):
+    """``page`` from 1, ``per_page`` from 1 to 200 (default 50)."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    page: Annotated[int, Field(ge=1)] = 1
+    per_page: Annotated[int, Field(ge=1, le=MAX_PER_PAGE)] = DEFAULT_PER_PAGE
+
+
+class PageEnvelope(BaseModel):
+    """A page of results; ``next``/``previous`` are absolute URLs of the neighbour pages."""
+
+    count: int = Field(description="how many results match, on all pages")
+    page: int
+    per_page: int
+    next: str | None
+    previous: str | None
