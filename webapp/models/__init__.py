@@ -2,8 +2,10 @@
 
 from webapp.models.api_keys import ApiKey
 from webapp.models.audit import AssignmentRemoval, AuditEvent, ChangeSet
+from webapp.models.external_sources import ExternalTagSource
 from webapp.models.resources import RESOURCE_TYPES, Assignment, AssignmentContext, Resource
 from webapp.models.scopes import Membership, Role, Scope
+from webapp.models.sessions import LoginFailure, LoginSession
 from webapp.models.tags import Tag, TagGroup
 from webapp.models.users import User
 
@@ -15,6 +17,9 @@ __all__ = [
     "AssignmentRemoval",
     "AuditEvent",
     "ChangeSet",
+    "ExternalTagSource",
+    "LoginFailure",
+    "LoginSession",
     "Membership",
     "Resource",
     "Role",
