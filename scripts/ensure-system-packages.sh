@@ -14,8 +14,7 @@ set -euo pipefail
 
 PACKAGES=(
     postgresql
-    # chromium
-    # chromium-driver
+    chromium
 )
 
 # PostgreSQL: the server binaries that tests/pg_cluster.py runs (initdb, pg_ctl).
@@ -28,7 +27,6 @@ check_postgresql() {
 }
 
 check_chromium() { command -v chromium >/dev/null 2>&1; }
-check_chromium_driver() { command -v chromedriver >/dev/null 2>&1; }
 
 is_usable() {
     local check="check_${1//-/_}"

@@ -42,8 +42,12 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     from webapp.api import register_api
     from webapp.cli import register_cli
     from webapp.health import health
+    from webapp.http_errors import register_http_error_handler
+    from webapp.ui import register_ui
 
     app.register_blueprint(health)
     register_api(app)
+    register_ui(app)
+    register_http_error_handler(app)
     register_cli(app)
     return app

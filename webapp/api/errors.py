@@ -18,6 +18,7 @@ from webapp.services.errors import (
     LimitExceeded,
     NotFound,
     PermissionDenied,
+    RateLimited,
     ServiceError,
     ValidationFailed,
 )
@@ -30,6 +31,7 @@ SERVICE_STATUS: dict[type[ServiceError], int] = {
     NotFound: 404,
     Conflict: 409,
     LimitExceeded: 413,
+    RateLimited: 429,
 }
 
 HTTP_CODES: dict[int, str] = {
@@ -101,12 +103,30 @@ def status_for(error: ServiceError) -> int:
     return 400
 
 
-def _in_api() -> bool:
+def in_api() -> bool:
     return request.path == API_PREFIX or request.path.startswith(API_PREFIX + "/")
 
 
+def json_http_error(error: HTTPException) -> Response:
+    """An HTTP error (404 route, 405, 413 body, 500) under /api/v1, in the API's shape."""
+    status = error.code or 500
+    if status >= 500:
+        return error_response(500, "INTERNAL_ERROR",
+                              "the server failed to answer; the error is logged")
+    message = error.description or error.name
+    if status == 404:
+        message = "no such API route"
+    elif status == 405:
+        message = f"{request.method} is not allowed on this route"
+    elif status == 413:
+        message = "the request body is too large"
+    headers = {k: v for k, v in error.get_headers() if k == "Allow"} if status == 405 else {}
+    return error_response(status, HTTP_CODES.get(status, "HTTP_ERROR"), message,
+                          headers=headers)
+
+
 def register_error_handlers(app: Flask) -> None:
-    """JSON errors for everything under /api/v1; other paths keep Flask's HTTP errors."""
+    """Errors raised by API views answer JSON (HTTP errors: see webapp.http_errors)."""
 
     @app.errorhandler(ApiError)
     def _api_error(error: ApiError) -> Response:
@@ -118,28 +138,3 @@ def register_error_handlers(app: Flask) -> None:
         # The web admin's blueprints register their own (HTML) handler, which Flask
         # prefers over this app-wide one.
         return error_response(status_for(error), error.code, error.message, error.details)
-
-    @app.errorhandler(500)
-    def _internal_error(error: Exception) -> Any:
-        if not _in_api():
-            return error
-        return error_response(500, "INTERNAL_ERROR", "the server failed to answer; the "
-                              "error is logged")
-
-    @app.errorhandler(HTTPException)
-    def _http_error(error: HTTPException) -> Any:
-        if not _in_api() or error.code is None or error.code < 400 or error.code >= 500:
-            return error
-        code = HTTP_CODES.get(error.code, "HTTP_ERROR")
-        message = error.description or error.name
-        if error.code == 404:
-            message = "no such API route"
-        elif error.code == 405:
-            message = f"{request.method} is not allowed on this route"
-        elif error.code == 413:
-            message = "the request body is too large"
-        headers = {}
-        if error.code == 405 and error.response is None:
-            allowed = error.get_headers()
-            headers = {k: v for k, v in allowed if k == "Allow"}
-        return error_response(error.code, code, message, headers=headers)

@@ -47,3 +47,13 @@ class LimitExceeded(ServiceError):
     """The input is well-formed but over a size limit (HTTP 413)."""
 
     code = "LIMIT_EXCEEDED"
+
+
+class RateLimited(ServiceError):
+    """Too many attempts in a short time (HTTP 429); ``retry_after`` is in seconds."""
+
+    code = "RATE_LIMITED"
+
+    def __init__(self, message: str, retry_after: int) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after

@@ -128,3 +128,22 @@ def writing(
 def _is_write_transaction() -> bool:
     connection = db.session.connection()
     return bool(connection.get_execution_options().get(WRITE_OPTION))
+
+
+@contextmanager
+def bookkeeping() -> Iterator[None]:
+    """A small write that is not a change to the scope's data (sign-in sessions, failed
+    sign-ins), so it leaves no change set.  Joins an enclosing write when there is one."""
+    if _current.get() is not None:
+        yield
+        return
+    session = db.session()
+    if session.in_transaction() and not _is_write_transaction():
+        session.commit()
+    session.connection(execution_options={WRITE_OPTION: True})
+    try:
+        yield
+        session.commit()
+    except BaseException:
+        session.rollback()
+        raise

@@ -1,0 +1,15 @@
+"""Every blueprint of the web admin, in one list (registration and error handlers)."""
+
+from __future__ import annotations
+
+from webapp.ui.audit import audit
+from webapp.ui.auth import auth
+from webapp.ui.bulk import bulk
+from webapp.ui.groups import groups
+from webapp.ui.hierarchy import hierarchy
+from webapp.ui.keys import keys
+from webapp.ui.resources import resources
+from webapp.ui.scopes import scopes
+from webapp.ui.tags import tags
+
+BLUEPRINTS = (auth, scopes, keys, tags, hierarchy, groups, resources, bulk, audit)

@@ -1,0 +1,60 @@
+"""Error pages: a service error or HTTP error outside the API renders as HTML, as a full
+page or (for htmx) a fragment, with the status code the JSON API would use."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Flask, render_template
+from flask_wtf.csrf import CSRFError
+from werkzeug.exceptions import HTTPException
+
+from webapp.api.errors import status_for
+from webapp.services.errors import RateLimited, ServiceError
+from webapp.ui.rendering import wants_fragment
+
+TITLES = {
+    400: "Bad request",
+    401: "Sign-in required",
+    403: "Not allowed",
+    404: "Not found",
+    405: "Method not allowed",
+    409: "Conflict",
+    413: "Too large",
+    429: "Too many attempts",
+    500: "Something went wrong",
+}
+
+
+def render_error(status: int, message: str) -> tuple[str, int]:
+    title = TITLES.get(status, "Error")
+    template = "errors/_error.html" if wants_fragment() else "errors/error.html"
+    return render_template(template, status=status, title=title, message=message), status
+
+
+def _service_error(error: ServiceError) -> Any:
+    status = status_for(error)
+    body, status = render_error(status, error.message)
+    headers = {"Retry-After": str(error.retry_after)} if isinstance(error, RateLimited) else {}
+    return body, status, headers
+
+
+def _csrf_error(error: CSRFError) -> Any:
+    return render_error(400, f"The form expired or was not sent from this site "
+                             f"({error.description}). Reload the page and try again.")
+
+
+def html_http_error(error: HTTPException) -> tuple[str, int]:
+    status = error.code or 500
+    if status >= 500:
+        return render_error(500, "The server failed to answer; the error is logged.")
+    return render_error(status, error.description or error.name)
+
+
+def init_app(app: Flask) -> None:
+    """HTML handlers for the admin's blueprints (HTTP errors: see webapp.http_errors)."""
+    from webapp.ui.blueprints import BLUEPRINTS
+
+    for blueprint in BLUEPRINTS:
+        blueprint.register_error_handler(ServiceError, _service_error)
+    app.register_error_handler(CSRFError, _csrf_error)

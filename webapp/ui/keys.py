@@ -1,0 +1,5 @@
+"""(being written)"""
+
+from flask import Blueprint
+
+keys = Blueprint("keys", __name__)

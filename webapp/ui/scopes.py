@@ -1,0 +1,5 @@
+"""(being written)"""
+
+from flask import Blueprint
+
+scopes = Blueprint("scopes", __name__)
