@@ -1,1 +1,123 @@
-"""(being written)"""
+"""Resource collections: ``/api/v1/<type>s/`` for every resource type (``/sources/``,
+``/tables/``, ``/files/``, ...), listed with their tags on request, and registered in bulk.
+
+The eight resource types of seeds 000/001 are known by UUIDs: their ids are stored in the
+canonical form (lower case, hyphenated), the form attach and detach look them up by.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from uuid import UUID
+
+from spectree import Response
+
+from webapp.api import api
+from webapp.api.auth import caller
+from webapp.api.links import linked_tags
+from webapp.api.openapi import spec
+from webapp.api.pagination import page_fields
+from webapp.api.schemas.common import ErrorBody
+from webapp.api.schemas.links import LINK_LISTS
+from webapp.api.schemas.resources import (
+    MAX_REGISTER,
+    ExpandQuery,
+    ResourceBody,
+    ResourceListQuery,
+    ResourceOut,
+    ResourcePage,
+    ResourcesOut,
+)
+from webapp.models import RESOURCE_TYPES, Resource, Tag
+from webapp.services.errors import FieldError, LimitExceeded, NotFound, ValidationFailed
+from webapp.services.paging import PageRequest
+from webapp.services.resources import (
+    ResourceInput,
+    get_resource,
+    list_resources,
+    register_resources,
+    resources_by_external_id,
+)
+
+COLLECTIONS = {f"{rtype}s": rtype for rtype in RESOURCE_TYPES}
+UUID_TYPES = frozenset(plural.removesuffix("s") for plural in LINK_LISTS)
+COLLECTION = f"<any({', '.join(COLLECTIONS)}):collection>"
+READ_ERRORS = {"HTTP_400": ErrorBody, "HTTP_401": ErrorBody, "HTTP_403": ErrorBody}
+
+
+def resource_out(resource: Resource, tags: Sequence[Tag] | None) -> ResourceOut:
+    return ResourceOut(
+        id=resource.external_id, slug=resource.slug, name=resource.name, type=resource.type,
+        tags=linked_tags(tags) if tags is not None else None,
+    )
+
+
+def canonical_id(rtype: str, raw: str, field: str) -> str:
+    """The id as stored: a UUID-typed resource's id in canonical form (400 otherwise)."""
+    if rtype not in UUID_TYPES:
+        return raw
+    try:
+        return str(UUID(raw))
+    except ValueError:
+        raise ValidationFailed.field(field, f"a {rtype} id must be a UUID") from None
+
+
+@api.get(f"/{COLLECTION}/")
+@api.get(f"/{COLLECTION}")
+@spec.validate(query=ResourceListQuery, resp=Response(HTTP_200=ResourcePage, **READ_ERRORS),
+               tags=["resources"])
+def list_collection(collection: str, query: ResourceListQuery) -> ResourcePage:
+    """List the resources of one type, paged; filter by `search` or `tag`, add `expand[]=tags`."""
+    who = caller()
+    page = list_resources(who.actor, who.scope_id, rtype=COLLECTIONS[collection],
+                          search=query.search, tag=query.tag,
+                          paging=PageRequest(query.page, query.per_page))
+    return ResourcePage(
+        results=[resource_out(row.resource, row.tags if query.with_tags else None)
+                 for row in page.items],
+        **page_fields(page),
+    )
+
+
+@api.get(f"/{COLLECTION}/<resource_id>")
+@spec.validate(query=ExpandQuery,
+               resp=Response(HTTP_200=ResourceOut, HTTP_404=ErrorBody, **READ_ERRORS),
+               tags=["resources"])
+def get_one_resource(collection: str, resource_id: str, query: ExpandQuery) -> ResourceOut:
+    """Get one resource of the type by its id; `expand[]=tags` adds its tags."""
+    who = caller()
+    rtype = COLLECTIONS[collection]
+    try:
+        external_id = canonical_id(rtype, resource_id, "id")
+    except ValidationFailed:
+        raise NotFound(f"{rtype} {resource_id!r} not found") from None
+    row = get_resource(who.actor, who.scope_id, rtype, external_id)
+    return resource_out(row.resource, row.tags if query.with_tags else None)
+
+
+@api.post(f"/{COLLECTION}/")
+@api.post(f"/{COLLECTION}")
+@spec.validate(json=ResourceBody,
+               resp=Response(HTTP_201=ResourcesOut, HTTP_413=ErrorBody, **READ_ERRORS),
+               tags=["resources"])
+def register_collection(collection: str, json: ResourceBody) -> tuple[ResourcesOut, int]:
+    """Register resources of the type (one object or a list of up to 1000); known ones get
+    the name and slug given."""
+    who = caller()
+    rtype = COLLECTIONS[collection]
+    single, items = json.single, json.root
+    if not items:
+        raise ValidationFailed.field("body", "give at least one resource")
+    if len(items) > MAX_REGISTER:
+        raise LimitExceeded(f"at most {MAX_REGISTER} resources per call ({len(items)} given)",
+                            [FieldError("body", f"at most {MAX_REGISTER} items")])
+    inputs = [
+        ResourceInput(rtype, canonical_id(rtype, item.id, "id" if single else f"[{index}].id"),
+                      item.name, item.slug)
+        for index, item in enumerate(items)
+    ]
+    register_resources(who.actor, who.scope_id, inputs)
+    ids = list(dict.fromkeys(item.external_id for item in inputs))
+    found = resources_by_external_id(who.scope_id, rtype, ids)
+    registered = [resource_out(found[external_id], None) for external_id in ids]
+    return ResourcesOut(registered[0] if single else registered), 201

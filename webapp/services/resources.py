@@ -199,3 +199,16 @@ def get_resource(actor: Actor, scope_id: int, rtype: str, external_id: str) -> R
     return ResourceRow(resource, tags_by_resource([resource.id])[resource.id])
 
 
+def resources_by_external_id(scope_id: int, rtype: str, external_ids: Sequence[str]
+                             ) -> dict[str, Resource]:
+    """The registered resources of one type among ``external_ids``, by id (one query)."""
+    if not external_ids:
+        return {}
+    found = db.session.scalars(
+        select(Resource).where(
+            Resource.scope_id == scope_id,
+            Resource.type == clean_type(rtype),
+            Resource.external_id.in_(list(external_ids)),
+        )
+    )
+    return {resource.external_id: resource for resource in found}
