@@ -2,13 +2,22 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
 
 from sqlalchemy import select
 
-from webapp.api.schemas.tags import TagOut
+from webapp.api.schemas.tags import (
+    ResourceOut,
+    TaggedResourceOut,
+    TagListItem,
+    TagOut,
+    TagRef,
+)
 from webapp.extensions import db
-from webapp.models import Tag, User
+from webapp.models import Resource, Tag, User
+from webapp.services.resources import ResourceRow, TagResources
+from webapp.services.tag_queries import TagRow
 
 
 def user_public_ids(user_ids: Iterable[int | None]) -> dict[int, str]:
@@ -55,4 +64,36 @@ def tags_out(tags: Sequence[Tag]) -> list[TagOut]:
             updated_at=tag.updated_at,
         )
         for tag in tags
+    ]
+
+
+def tag_list_out(rows: Sequence[TagRow], nodes: Mapping[int, TagResources] | None = None
+                 ) -> list[TagListItem]:
+    """List items: each tag with its usage count and, when ``nodes`` is given, its nodes."""
+    items = []
+    for row, out in zip(rows, tags_out([row.tag for row in rows]), strict=True):
+        extra: dict[str, Any] = {"usage_count": row.usage}
+        if nodes is not None:
+            carried = nodes[row.tag.id]
+            extra["nodes"] = [resource_out(r) for r in carried.resources]
+            extra["node_count"] = carried.total
+        items.append(TagListItem(**dict(out), **extra))
+    return items
+
+
+def resource_out(resource: Resource) -> ResourceOut:
+    return ResourceOut(id=resource.external_id, type=resource.type, name=resource.name,
+                       slug=resource.slug, created_at=resource.created_at)
+
+
+def tag_ref(tag: Tag) -> TagRef:
+    return TagRef(id=tag.public_id, name=tag.name, path=tag.path,
+                  category=tag.group.identifier if tag.group else None, color=tag.color)
+
+
+def tagged_resources_out(rows: Sequence[ResourceRow]) -> list[TaggedResourceOut]:
+    return [
+        TaggedResourceOut(**dict(resource_out(row.resource)),
+                          tags=[tag_ref(tag) for tag in row.tags])
+        for row in rows
     ]

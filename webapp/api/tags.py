@@ -2,17 +2,124 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+
 from spectree import Response
 
 from webapp.api import api
 from webapp.api.auth import caller
 from webapp.api.openapi import spec
+from webapp.api.pagination import page_fields
 from webapp.api.schemas.common import ErrorBody
-from webapp.api.schemas.tags import TagOut
-from webapp.api.serializers import tags_out
-from webapp.services.tags import get_tag
+from webapp.api.schemas.tags import (
+    BulkDeleteIn,
+    BulkDeleteOut,
+    DeleteQuery,
+    TagCreateIn,
+    TagDeleteOut,
+    TaggedResourcePage,
+    TaggedResourcesQuery,
+    TagListQuery,
+    TagOut,
+    TagPage,
+    TagUpdateIn,
+    TypedResourcesQuery,
+)
+from webapp.api.serializers import tag_list_out, tagged_resources_out, tags_out
+from webapp.services import names
+from webapp.services.errors import FieldError, ServiceError
+from webapp.services.paging import PageRequest
+from webapp.services.resources import list_resources, resources_by_tag
+from webapp.services.tag_queries import TagFilter, list_tags
+from webapp.services.tags import (
+    TagSpec,
+    bulk_delete_tags,
+    create_tag,
+    delete_tag,
+    get_tag,
+    update_tag,
+)
 
-ERRORS = {"HTTP_401": ErrorBody, "HTTP_403": ErrorBody, "HTTP_404": ErrorBody}
+READ_ERRORS = {"HTTP_400": ErrorBody, "HTTP_401": ErrorBody, "HTTP_403": ErrorBody}
+ERRORS = {**READ_ERRORS, "HTTP_404": ErrorBody}
+WRITE_ERRORS = {**ERRORS, "HTTP_409": ErrorBody}
+
+NODES_PER_TAG = 20
+
+# The services' argument names, as this API spells them on the wire.
+WIRE_FIELDS = {"group": "category", "parent": "parent_tag_id"}
+UPDATE_ARGUMENTS = {
+    "name": "name", "label": "label", "color": "color", "description": "description",
+    "category": "group", "parent_tag_id": "parent",
+}
+
+
+@contextmanager
+def wire_field_names() -> Iterator[None]:
+    """Let service errors name the fields as the request spelled them."""
+    try:
+        yield
+    except ServiceError as error:
+        for service_name, wire_name in WIRE_FIELDS.items():
+            if error.message.startswith(f"{service_name}: "):
+                error.message = wire_name + error.message[len(service_name):]
+        error.details = [FieldError(WIRE_FIELDS.get(d.field, d.field), d.message)
+                         for d in error.details]
+        raise
+
+
+def _create(body: TagCreateIn) -> TagOut:
+    who = caller()
+    with wire_field_names():
+        spec_ = TagSpec(
+            name=names.clean_segment(body.name, "name"),
+            parent=body.parent_tag_id,
+            group=body.category or None,
+            label=body.label,
+            color=body.color,
+            description=body.description,
+        )
+        tag = create_tag(who.actor, who.scope_id, spec_)
+    return tags_out([tag])[0]
+
+
+@api.get("/tags")
+@spec.validate(query=TagListQuery, resp=Response(HTTP_200=TagPage, **READ_ERRORS),
+               tags=["tags"])
+def list_scope_tags(query: TagListQuery) -> TagPage:
+    """List tags with usage counts: search, filter by category, parent or creator; paged."""
+    who = caller()
+    filters = TagFilter(
+        search=query.search,
+        group=query.category or None,
+        parent=query.parent_tag_id or None,
+        creator=who.user.id if query.access == "owned" else None,
+        excluded_creator=who.user.id if query.access == "shared" else None,
+    )
+    page = list_tags(who.actor, who.scope_id, filters,
+                     paging=PageRequest(query.page, query.per_page))
+    nodes = None
+    if query.include_nodes:
+        nodes = resources_by_tag([row.tag.id for row in page.items], rtype="node",
+                                 limit=NODES_PER_TAG)
+    return TagPage(results=tag_list_out(page.items, nodes), **page_fields(page))
+
+
+@api.post("/tags")
+@spec.validate(json=TagCreateIn, resp=Response(HTTP_201=TagOut, **WRITE_ERRORS),
+               tags=["tags"])
+def create_one_tag(json: TagCreateIn) -> tuple[TagOut, int]:
+    """Create a tag (needs tags.create or tags.write); 409 when the name is taken."""
+    return _create(json), 201
+
+
+@api.post("/third-party/tags")
+@spec.validate(json=TagCreateIn, resp=Response(HTTP_201=TagOut, **WRITE_ERRORS),
+               tags=["tags"])
+def create_third_party_tag(json: TagCreateIn) -> tuple[TagOut, int]:
+    """Create a tag for the key's owner (no X-User-ID needed); 409 when the name is taken."""
+    return _create(json), 201
 
 
 @api.get("/tags/<tag_id>")
@@ -21,3 +128,77 @@ def get_one_tag(tag_id: str) -> TagOut:
     """Get one tag by any of its handles: integer, UUID or public id."""
     who = caller()
     return tags_out([get_tag(who.actor, who.scope_id, tag_id)])[0]
+
+
+@api.route("/tags/<tag_id>", methods=["PUT", "PATCH"])
+@spec.validate(json=TagUpdateIn, resp=Response(HTTP_200=TagOut, **WRITE_ERRORS),
+               tags=["tags"])
+def update_one_tag(tag_id: str, json: TagUpdateIn) -> TagOut:
+    """Change the fields sent (PUT is partial too); a rename or move carries the subtree."""
+    who = caller()
+    changes = {UPDATE_ARGUMENTS[name]: getattr(json, name) for name in json.model_fields_set}
+    with wire_field_names():
+        tag = update_tag(who.actor, who.scope_id, tag_id, **changes)
+    return tags_out([tag])[0]
+
+
+@api.delete("/tags/<tag_id>")
+@spec.validate(query=DeleteQuery, resp=Response(HTTP_200=TagDeleteOut, **WRITE_ERRORS),
+               tags=["tags"])
+def delete_one_tag(tag_id: str, query: DeleteQuery) -> TagDeleteOut:
+    """Soft-delete a tag (its links stay, hidden); live children need ?deleteHierarchy=true."""
+    who = caller()
+    deleted = delete_tag(who.actor, who.scope_id, tag_id,
+                         hierarchy=query.deleteHierarchy or query.delete_hierarchy)
+    return TagDeleteOut(deleted_count=len(deleted),
+                        message=f"Successfully deleted {len(deleted)} tag(s)",
+                        tag=tags_out(deleted[:1])[0])
+
+
+@api.post("/tags/bulk-delete")
+@spec.validate(json=BulkDeleteIn, resp=Response(HTTP_200=BulkDeleteOut, **READ_ERRORS),
+               tags=["tags"])
+def bulk_delete(json: BulkDeleteIn) -> BulkDeleteOut:
+    """Delete up to 1000 tags; unknown ids and tags that cannot go are reported, not fatal."""
+    who = caller()
+    outcome = bulk_delete_tags(who.actor, who.scope_id, json.tag_ids,
+                               hierarchy=json.delete_hierarchy)
+    return BulkDeleteOut(
+        deleted_count=len(outcome.deleted),
+        not_found_ids=outcome.not_found,
+        conflict_ids=outcome.refused,
+        message=f"Successfully deleted {len(outcome.deleted)} tag(s)",
+    )
+
+
+def _tagged(tag_id: str, query: TaggedResourcesQuery, rtype: str | None
+            ) -> TaggedResourcePage:
+    who = caller()
+    tag = get_tag(who.actor, who.scope_id, tag_id)
+    page = list_resources(who.actor, who.scope_id, rtype=rtype, search=query.search,
+                          tag=tag.id, paging=PageRequest(query.page, query.per_page))
+    return TaggedResourcePage(results=tagged_resources_out(page.items), **page_fields(page))
+
+
+@api.get("/tags/<tag_id>/nodes")
+@spec.validate(query=TaggedResourcesQuery,
+               resp=Response(HTTP_200=TaggedResourcePage, **ERRORS), tags=["tags"])
+def tagged_nodes(tag_id: str, query: TaggedResourcesQuery) -> TaggedResourcePage:
+    """List the nodes carrying a tag, each with its tags; paged."""
+    return _tagged(tag_id, query, "node")
+
+
+@api.get("/tags/<tag_id>/files")
+@spec.validate(query=TaggedResourcesQuery,
+               resp=Response(HTTP_200=TaggedResourcePage, **ERRORS), tags=["tags"])
+def tagged_files(tag_id: str, query: TaggedResourcesQuery) -> TaggedResourcePage:
+    """List the files carrying a tag, each with its tags; paged."""
+    return _tagged(tag_id, query, "file")
+
+
+@api.get("/tags/<tag_id>/resources")
+@spec.validate(query=TypedResourcesQuery,
+               resp=Response(HTTP_200=TaggedResourcePage, **ERRORS), tags=["tags"])
+def tagged_resources(tag_id: str, query: TypedResourcesQuery) -> TaggedResourcePage:
+    """List the resources of any type (or of ?type=) carrying a tag; paged."""
+    return _tagged(tag_id, query, query.type or None)

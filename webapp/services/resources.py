@@ -128,6 +128,49 @@ def tags_by_resource(resource_ids: Sequence[int]) -> dict[int, list[Tag]]:
     return result
 
 
+@dataclass(frozen=True)
+class TagResources:
+    """The first resources carrying a tag, and how many carry it in all."""
+
+    resources: list[Resource]
+    total: int
+
+
+def resources_by_tag(tag_ids: Sequence[int], *, rtype: str | None = None, limit: int = 20
+                     ) -> dict[int, TagResources]:
+    """For each tag, its first ``limit`` resources (of ``rtype`` when given) by type and
+    external id, and its total: one windowed query whatever the number of tags."""
+    found: dict[int, list[Resource]] = {tag_id: [] for tag_id in tag_ids}
+    totals: dict[int, int] = dict.fromkeys(tag_ids, 0)
+    if tag_ids:
+        by_tag = {"partition_by": Assignment.tag_id}
+        ranked = (
+            select(
+                Assignment.tag_id.label("tag_id"),
+                Assignment.resource_id.label("resource_id"),
+                func.row_number().over(
+                    **by_tag, order_by=(Resource.type, Resource.external_id)
+                ).label("rank"),
+                func.count().over(**by_tag).label("total"),
+            )
+            .join(Resource, Resource.id == Assignment.resource_id)
+            .where(Assignment.tag_id.in_(list(tag_ids)))
+        )
+        if rtype:
+            ranked = ranked.where(Resource.type == clean_type(rtype))
+        page = ranked.subquery()
+        rows = db.session.execute(
+            select(page.c.tag_id, page.c.total, Resource)
+            .join(Resource, Resource.id == page.c.resource_id)
+            .where(page.c.rank <= limit)
+            .order_by(page.c.tag_id, page.c.rank)
+        ).all()
+        for tag_id, total, resource in rows:
+            found[tag_id].append(resource)
+            totals[tag_id] = total
+    return {tag_id: TagResources(found[tag_id], totals[tag_id]) for tag_id in tag_ids}
+
+
 def resource_query(
     scope_id: int,
     *,

@@ -37,6 +37,8 @@ class TagFilter:
     include_deleted: bool = False
     deleted_only: bool = False
     include_deleted_system: bool = False  # deleted system tags too (seed 003)
+    creator: int | None = None  # only tags this user created (seed 004 ``access=owned``)
+    excluded_creator: int | None = None  # tags anyone else (or the system) created
 
 
 @dataclass(frozen=True)
@@ -78,6 +80,11 @@ def tag_query(scope_id: int, filters: TagFilter) -> Select[tuple[Tag]]:
         query = query.where(Tag.source != filters.excluded_source)
     if filters.system_created is not None:
         query = query.where(Tag.system_created.is_(filters.system_created))
+    if filters.creator is not None:
+        query = query.where(Tag.created_by_id == filters.creator)
+    if filters.excluded_creator is not None:
+        query = query.where(or_(Tag.created_by_id.is_(None),
+                                Tag.created_by_id != filters.excluded_creator))
     return query
 
 

@@ -499,20 +499,30 @@ def bulk_delete_tags(
     actor: Actor, scope_id: int, handles: Sequence[int | str], *, hierarchy: bool = False
 ) -> BulkDeleteOutcome:
     """Delete many tags in one change set. Unknown handles are reported, not fatal; a tag
-    that cannot go (live children without ``hierarchy``, protected) is reported as refused."""
+    that cannot go (live children without ``hierarchy``, protected) is reported as refused.
+    A handle naming a tag this call already deleted (given twice, or a descendant of a
+    hierarchy deleted before it) is neither."""
     outcome = BulkDeleteOutcome([], [], [])
     with writing(actor, scope_id, f"Delete {len(handles)} tag(s)") as recorder:
         authorize(actor, scope_id, Permission.TAGS_DELETE)
         for handle in handles:
             tag = find_tag(scope_id, handle)
             if tag is None:
-                outcome.not_found.append(str(handle))
+                if not _deleted_by(outcome, scope_id, handle):
+                    outcome.not_found.append(str(handle))
                 continue
             try:
                 outcome.deleted.extend(soft_delete(actor, scope_id, recorder, tag, hierarchy))
             except (Conflict, PermissionDenied):
                 outcome.refused.append(str(handle))
     return outcome
+
+
+def _deleted_by(outcome: BulkDeleteOutcome, scope_id: int, handle: int | str) -> bool:
+    if not outcome.deleted:
+        return False
+    gone = find_tag(scope_id, handle, include_deleted=True)
+    return gone is not None and any(tag.id == gone.id for tag in outcome.deleted)
 
 
 def soft_delete(actor: Actor, scope_id: int, recorder: ChangeRecorder, tag: Tag, hierarchy: bool

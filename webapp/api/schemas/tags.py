@@ -3,9 +3,45 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Annotated, Any, Literal
 from uuid import UUID
 
-from pydantic import BaseModel, Field
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    StrictInt,
+    StrictStr,
+    ValidationError,
+    ValidatorFunctionWrapHandler,
+    WrapValidator,
+)
+from pydantic_core import PydanticCustomError
+
+from webapp.api.schemas.common import PageEnvelope, PageQuery
+
+
+def _one_handle(value: Any, handler: ValidatorFunctionWrapHandler) -> Any:
+    """One error naming the field, not one per member of the union."""
+    try:
+        return handler(value)
+    except ValidationError:
+        raise PydanticCustomError(
+            "tag_handle", "must be a tag id: an integer or a string"
+        ) from None
+
+
+# Any of a tag's handles: integer key, UUID, public id (or its path).
+TagHandle = Annotated[
+    StrictInt | StrictStr,
+    WrapValidator(_one_handle),
+    Field(description="any handle of a tag: integer key, UUID, public id or path"),
+]
+Color = Annotated[
+    str | None,
+    Field(pattern=r"^(#[0-9A-Fa-f]{6})?$",
+          description="`#RRGGBB` (stored upper-case); an empty string or null clears it"),
+]
 
 
 class TagOut(BaseModel):
@@ -29,3 +65,148 @@ class TagOut(BaseModel):
     deleted: bool
     created_at: datetime
     updated_at: datetime
+
+
+# --- writes -----------------------------------------------------------------------------
+
+
+class TagCreateIn(BaseModel):
+    """``POST /tags`` and ``POST /third-party/tags``: one tag, optionally under a parent."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: str = Field(min_length=1, max_length=100,
+                      description="one name segment (no '.' or '::'), 1-100 characters")
+    color: Color = None
+    category: str | None = Field(
+        default=None, max_length=100,
+        description="the tag group's identifier; the group is created when missing. A "
+        "child takes its parent's category",
+    )
+    description: str | None = Field(default=None, max_length=2000)
+    parent_tag_id: TagHandle | None = None
+    label: str | None = Field(default=None, max_length=100,
+                              description="display text; defaults to the name")
+
+
+class TagUpdateIn(BaseModel):
+    """``PUT``/``PATCH /tags/{tag_id}``: only the fields sent change. ``parent_tag_id: null``
+    makes the tag a root; ``category: null`` takes a root out of its group."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: str | None = Field(default=None, min_length=1, max_length=100)
+    color: Color = None
+    category: str | None = Field(default=None, max_length=100)
+    description: str | None = Field(default=None, max_length=2000)
+    parent_tag_id: TagHandle | None = None
+    label: str | None = Field(default=None, max_length=100)
+
+
+class DeleteQuery(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+    deleteHierarchy: bool = Field(
+        default=False, description="also delete the live descendants (else they make a 409)"
+    )
+    delete_hierarchy: bool = Field(default=False, description="the same, in snake_case")
+
+
+class TagDeleteOut(BaseModel):
+    """What ``DELETE /tags/{tag_id}`` removed: the tag (``deleted: true``) and a count that
+    includes its descendants when the hierarchy went too."""
+
+    deleted_count: int
+    message: str
+    tag: TagOut
+
+
+class BulkDeleteIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    tag_ids: list[TagHandle] = Field(min_length=1, max_length=1000)
+    delete_hierarchy: bool = False
+
+
+class BulkDeleteOut(BaseModel):
+    deleted_count: int = Field(description="tags deleted, descendants included")
+    not_found_ids: list[str] = Field(description="ids naming no live tag of the scope")
+    conflict_ids: list[str] = Field(
+        description="ids of tags left alone: live children without `delete_hierarchy`, or "
+        "protected"
+    )
+    message: str
+
+
+# --- reads ------------------------------------------------------------------------------
+
+
+class TagListQuery(PageQuery):
+    search: str | None = Field(default=None, description="substring of the name or path")
+    category: str | None = Field(default=None, description="a tag group identifier or id")
+    parent_tag_id: str | None = Field(default=None, description="direct children of this tag")
+    access: Literal["owned", "shared", "all"] = Field(
+        default="all", description="owned: created by the key's owner; shared: by others"
+    )
+    include_nodes: bool = Field(
+        default=False, description="each tag carries its first 20 nodes and `node_count`"
+    )
+    view: Literal["identity", "neutral"] = Field(
+        default="identity", description="accepted for compatibility; both list the same tags"
+    )
+
+
+class ResourceOut(BaseModel):
+    """A resource carrying tags, known by its ``type`` and the client's ``id``."""
+
+    id: str = Field(description="the client's external id")
+    type: str
+    name: str | None
+    slug: str | None
+    created_at: datetime
+
+
+class TagRef(BaseModel):
+    """A tag in brief, as listed on a resource."""
+
+    id: str
+    name: str
+    path: str
+    category: str | None
+    color: str | None
+
+
+class TaggedResourceOut(ResourceOut):
+    tags: list[TagRef] = Field(description="the resource's live tags")
+
+
+def _absent(value: object) -> bool:
+    return value is None
+
+
+class TagListItem(TagOut):
+    usage_count: int = Field(description="how many resources carry the tag")
+    nodes: list[ResourceOut] | None = Field(
+        default=None, exclude_if=_absent,
+        description="only with `include_nodes`: the first 20 nodes by id",
+    )
+    node_count: int | None = Field(
+        default=None, exclude_if=_absent,
+        description="only with `include_nodes`: how many nodes carry the tag",
+    )
+
+
+class TagPage(PageEnvelope):
+    results: list[TagListItem]
+
+
+class TaggedResourcePage(PageEnvelope):
+    results: list[TaggedResourceOut]
+
+
+class TaggedResourcesQuery(PageQuery):
+    search: str | None = Field(default=None, description="substring of the id, name or slug")
+
+
+class TypedResourcesQuery(TaggedResourcesQuery):
+    type: str | None = Field(default=None, description="one resource type, e.g. node or file")
