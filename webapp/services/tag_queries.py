@@ -6,7 +6,19 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import Select, false, func, or_, select
+from sqlalchemy import (
+    ColumnElement,
+    Integer,
+    Select,
+    String,
+    and_,
+    column,
+    false,
+    func,
+    or_,
+    select,
+    table,
+)
 
 from webapp.extensions import db
 from webapp.models import Assignment, Tag
@@ -15,7 +27,7 @@ from webapp.services.actor import Actor, Permission, authorize
 from webapp.services.errors import ValidationFailed
 from webapp.services.groups import find_group
 from webapp.services.paging import Page, PageRequest
-from webapp.services.sql import like_pattern
+from webapp.services.sql import dialect_name, like_pattern
 from webapp.services.tags import find_tag, get_tag, subtree_of
 
 SORTS = ("path", "name", "created", "updated", "usage")
@@ -57,8 +69,7 @@ def tag_query(scope_id: int, filters: TagFilter) -> Select[tuple[Tag]]:
     elif not filters.include_deleted:
         query = query.where(Tag.deleted_at.is_(None))
     if filters.search and filters.search.strip():
-        pattern = like_pattern(names.key(filters.search.strip()))
-        query = query.where(Tag.path_key.like(pattern, escape="\\"))
+        query = query.where(path_key_contains(names.key(filters.search.strip())))
     for excluded in filters.excluded_hierarchies:
         if excluded.strip():
             pattern = like_pattern(names.key(excluded.strip()))
@@ -86,6 +97,27 @@ def tag_query(scope_id: int, filters: TagFilter) -> Select[tuple[Tag]]:
         query = query.where(or_(Tag.created_by_id.is_(None),
                                 Tag.created_by_id != filters.excluded_creator))
     return query
+
+
+# The SQLite FTS5 trigram index of ``tags.path_key`` (migration 4303508b8404; not a model).
+_TAGS_FTS = table("tags_fts", column("rowid", Integer), column("path_key", String))
+_TRIGRAM = 3
+
+
+def path_key_contains(key: str) -> ColumnElement[bool]:
+    """``Tag.path_key`` contains ``key`` (a casefolded term), through the substring index.
+
+    PostgreSQL's trigram index serves ``LIKE '%key%'`` by itself.  On SQLite a key of 3+
+    characters first finds its candidates in the FTS5 trigram table (a quoted phrase is a
+    substring match; quotes double); the LIKE stays, so the rows are those of the LIKE scan.
+    Shorter keys have no trigram and scan.
+    """
+    like = Tag.path_key.like(like_pattern(key), escape="\\")
+    if dialect_name() != "sqlite" or len(key) < _TRIGRAM:
+        return like
+    phrase = '"' + key.replace('"', '""') + '"'
+    candidates = select(_TAGS_FTS.c.rowid).where(_TAGS_FTS.c.path_key.match(phrase))
+    return and_(Tag.id.in_(candidates), like)
 
 
 def usage_counts(tag_ids: Sequence[int]) -> dict[int, int]:
