@@ -32,7 +32,7 @@ def render_error(status: int, message: str) -> tuple[str, int]:
     return render_template(template, status=status, title=title, message=message), status
 
 
-def _service_error(error: ServiceError) -> Any:
+def service_error(error: ServiceError) -> Any:
     status = status_for(error)
     body, status = render_error(status, error.message)
     headers = {"Retry-After": str(error.retry_after)} if isinstance(error, RateLimited) else {}
@@ -52,9 +52,6 @@ def html_http_error(error: HTTPException) -> tuple[str, int]:
 
 
 def init_app(app: Flask) -> None:
-    """HTML handlers for the admin's blueprints (HTTP errors: see webapp.http_errors)."""
-    from webapp.ui.blueprints import BLUEPRINTS
-
-    for blueprint in BLUEPRINTS:
-        blueprint.register_error_handler(ServiceError, _service_error)
+    """The CSRF error page (service errors: see webapp.ui.blueprints; HTTP errors:
+    webapp.http_errors)."""
     app.register_error_handler(CSRFError, _csrf_error)
