@@ -15,6 +15,7 @@ from webapp.models.types import utcnow
 from webapp.services import names
 from webapp.services.actor import Actor, Permission, authorize
 from webapp.services.errors import Conflict, FieldError, NotFound, ValidationFailed
+from webapp.services.paging import Page, PageRequest
 from webapp.services.sql import integer_key
 from webapp.services.unset import UNSET
 from webapp.services.uow import ChangeRecorder, writing
@@ -61,21 +62,57 @@ class GroupRow:
     tag_count: int
 
 
-def list_groups(actor: Actor, scope_id: int) -> list[GroupRow]:
-    """The scope's groups by identifier, each with its number of live tags (one query)."""
-    authorize(actor, scope_id, Permission.TAGS_READ)
-    live_count = (
+def _live_count() -> Any:
+    """The number of live tags of the row's group, as a correlated subquery."""
+    return (
         select(func.count(Tag.id))
         .where(Tag.group_id == TagGroup.id, Tag.deleted_at.is_(None))
         .correlate(TagGroup)
         .scalar_subquery()
     )
+
+
+def list_groups(actor: Actor, scope_id: int) -> list[GroupRow]:
+    """The scope's groups by identifier, each with its number of live tags (one query)."""
+    authorize(actor, scope_id, Permission.TAGS_READ)
     rows = db.session.execute(
-        select(TagGroup, live_count)
+        select(TagGroup, _live_count())
         .where(TagGroup.scope_id == scope_id)
         .order_by(TagGroup.identifier_key)
     ).all()
     return [GroupRow(group, count) for group, count in rows]
+
+
+def page_groups(actor: Actor, scope_id: int, paging: PageRequest | None = None
+                ) -> Page[GroupRow]:
+    """A page of the scope's groups by identifier, with their live tag counts (two queries)."""
+    authorize(actor, scope_id, Permission.TAGS_READ)
+    paging = paging or PageRequest()
+    total = db.session.scalar(
+        select(func.count(TagGroup.id)).where(TagGroup.scope_id == scope_id)
+    ) or 0
+    rows = db.session.execute(
+        select(TagGroup, _live_count())
+        .where(TagGroup.scope_id == scope_id)
+        .order_by(TagGroup.identifier_key, TagGroup.id)
+        .limit(paging.per_page)
+        .offset(paging.offset)
+    ).all()
+    return Page([GroupRow(group, count) for group, count in rows], total, paging.page,
+                paging.per_page)
+
+
+def get_group_row(actor: Actor, scope_id: int, handle: int | str) -> GroupRow:
+    """One group with its number of live tags; NotFound outside the actor's scope."""
+    group = get_group(actor, scope_id, handle)
+    return GroupRow(group, live_tag_count(group.id))
+
+
+def live_tag_count(group_id: int) -> int:
+    """How many live tags the group holds."""
+    return db.session.scalar(
+        select(func.count(Tag.id)).where(Tag.group_id == group_id, Tag.deleted_at.is_(None))
+    ) or 0
 
 
 def create_group(

@@ -1,0 +1,78 @@
+"""Tag groups (``/tag-groups``): camelCase, like seed 002 which names them."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from webapp.api.schemas.common import PageEnvelope
+from webapp.models import RESOURCE_TYPES
+
+ResourceType = Literal[RESOURCE_TYPES]  # type: ignore[valid-type]
+
+_IDENTIFIER = "unique in the scope (case-insensitive); 1–100 characters, no '.' or '::'"
+_COLOR = "`#RRGGBB`, the default colour of the group's tags; null for none"
+_EXCLUSIVE = "a resource carries at most one tag of the group: attaching one replaces another"
+_ALLOWED = "the resource types the group's tags may be attached to; empty for all"
+
+
+class GroupOut(BaseModel):
+    """A tag group."""
+
+    id: str = Field(description="public id: `tag_group_<uuidv7>` or client-chosen")
+    scopeId: str
+    identifier: str
+    label: str
+    description: str | None
+    color: str | None
+    exclusive: bool = Field(description=_EXCLUSIVE)
+    allowedTypes: list[str] = Field(description=_ALLOWED)
+    tagCount: int = Field(description="how many live tags the group holds")
+    createdAt: datetime
+    updatedAt: datetime
+
+
+class GroupPage(PageEnvelope):
+    results: list[GroupOut]
+
+
+class GroupCreate(BaseModel):
+    """A new tag group; ``scopeId``, when sent, must be the key's scope."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    id: str | None = Field(None, description="optional client-chosen public id")
+    scopeId: str | None = None
+    identifier: str = Field(description=_IDENTIFIER)
+    label: str | None = Field(None, description="display text; defaults to the identifier")
+    description: str | None = None
+    color: str | None = Field(None, description=_COLOR)
+    exclusive: bool = Field(False, description=_EXCLUSIVE)
+    allowedTypes: list[ResourceType] = Field(default_factory=list, description=_ALLOWED)
+
+
+class GroupPatch(BaseModel):
+    """The fields to change; those left out stay as they are."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    identifier: str | None = Field(None, description=_IDENTIFIER)
+    label: str | None = None
+    description: str | None = Field(None, description="null clears it")
+    color: str | None = Field(None, description=_COLOR)
+    exclusive: bool | None = Field(None, description=_EXCLUSIVE)
+    allowedTypes: list[ResourceType] | None = Field(None, description=_ALLOWED)
+
+    @field_validator("identifier", "label", "exclusive", "allowedTypes")
+    @classmethod
+    def _not_null(cls, value: Any) -> Any:
+        if value is None:
+            raise ValueError("must not be null")
+        return value
+
+    def changes(self) -> dict[str, Any]:
+        """The fields sent, as ``update_group`` keywords."""
+        names = {"allowedTypes": "allowed_types"}
+        return {names.get(field, field): getattr(self, field) for field in self.model_fields_set}
