@@ -1,0 +1,666 @@
+"""Bulk tagging from the web admin: preview the exact change, apply it, read it back.
+
+:func:`preview_links` says what attaching (or detaching) some tags on a selection of
+resources would do — links added, already present, replaced in an exclusive group (which
+rival tags lose how many links), refused by a group's allowed types, tags and groups to be
+created; for a detach, links removed and not present — without writing anything, in a
+fixed number of statements whatever the number of tags or resources.
+
+:func:`apply_links` then makes that change with :func:`webapp.services.assignments.attach`
+/ :func:`~webapp.services.assignments.detach`, re-reading the same selection criteria, in
+one change set.  Where a group's allowed types refuse some resources, the tag is attached
+to the others only (the preview shows what is skipped) and a ``skip`` event records it.
+
+:func:`change_set_outcome` reads back what an applied change set did, per tag, from the
+link tables and the audit trail (so it stays right after an undo).
+"""
+
+from __future__ import annotations
+
+import enum
+from collections import defaultdict
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import ColumnElement, Select, and_, func, or_, select, union
+
+from webapp.extensions import db
+from webapp.models import (
+    Assignment,
+    AssignmentContext,
+    AssignmentRemoval,
+    ChangeSet,
+    Resource,
+    Tag,
+    TagGroup,
+)
+from webapp.services import names
+from webapp.services.actor import Actor, Permission, authorize
+from webapp.services.assignments import MAX_LINKS, MAX_NAMES, attach, detach
+from webapp.services.errors import FieldError, LimitExceeded, ValidationFailed
+from webapp.services.resource_selection import (
+    ResourceCriteria,
+    count_selection,
+    selected_ids,
+    selection_pairs,
+    selection_query,
+)
+from webapp.services.tag_queries import usage_counts
+from webapp.services.undo import get_change_set
+from webapp.services.uow import ChangeRecorder, writing
+
+SAMPLE_SIZE = 12
+
+
+class LinkAction(enum.StrEnum):
+    ATTACH = "attach"
+    DETACH = "detach"
+
+
+# --- names ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class NameStatus:
+    """A tag name as the user typed it: the live tag it names, or the group a new tag
+    would join, or why it is not a valid name."""
+
+    text: str
+    tag: Tag | None = None
+    group: TagGroup | None = None  # the tag's group, or the existing group a new tag joins
+    error: str | None = None
+
+    @property
+    def is_new(self) -> bool:
+        return self.tag is None and self.error is None
+
+    @property
+    def group_is_new(self) -> bool:
+        """A ``group::name`` whose group does not exist yet."""
+        return self.is_new and self.group is None and names.GROUP_SEPARATOR in self.text
+
+
+@dataclass(frozen=True)
+class _Resolved:
+    qname: names.QualifiedName
+    tag: Tag | None
+    group: TagGroup | None
+    group_missing: bool
+
+    @property
+    def text(self) -> str:
+        return self.tag.qualified_name if self.tag else self.qname.text
+
+    @property
+    def allowed(self) -> frozenset[str] | None:
+        """The resource types its group allows, None for any."""
+        if self.group is None or not self.group.allowed_types:
+            return None
+        return frozenset(self.group.allowed_types)
+
+    @property
+    def exclusive(self) -> bool:
+        return bool(self.group and self.group.exclusive)
+
+
+def _parse(raw_names: Sequence[str]) -> list[names.QualifiedName]:
+    if isinstance(raw_names, str) or not raw_names:
+        raise ValidationFailed.field("tags", "choose at least one tag")
+    unique: dict[str, names.QualifiedName] = {}
+    for raw in raw_names:
+        qname = names.parse_name(raw, "tags")
+        unique.setdefault(qname.key, qname)
+    if len(unique) > MAX_NAMES:
+        raise LimitExceeded(f"at most {MAX_NAMES} tags at once ({len(unique)} given)",
+                            [FieldError("tags", f"at most {MAX_NAMES} tags at once")])
+    return list(unique.values())
+
+
+def _resolve(scope_id: int, qnames: Sequence[names.QualifiedName]
+             ) -> tuple[list[_Resolved], set[str]]:
+    """Each name's live tag and group (two queries at most), and the keys of every live
+    tag among the names and their ancestors."""
+    keys = {prefix.key for qname in qnames for prefix in qname.prefixes()}
+    live = {
+        tag.path_key: tag
+        for tag in db.session.scalars(
+            select(Tag).where(Tag.scope_id == scope_id, Tag.deleted_at.is_(None),
+                              Tag.path_key.in_(list(keys)))
+        )
+    }
+    wanted_groups = {names.key(q.group) for q in qnames if q.group and q.key not in live}
+    groups: dict[str, TagGroup] = {}
+    if wanted_groups:
+        groups = {
+            group.identifier_key: group
+            for group in db.session.scalars(
+                select(TagGroup).where(TagGroup.scope_id == scope_id,
+                                       TagGroup.identifier_key.in_(list(wanted_groups)))
+            )
+        }
+    resolved = []
+    for qname in qnames:
+        tag = live.get(qname.key)
+        if tag is not None:
+            resolved.append(_Resolved(qname, tag, tag.group, False))
+        else:
+            group = groups.get(names.key(qname.group)) if qname.group else None
+            resolved.append(_Resolved(qname, None, group, bool(qname.group) and group is None))
+    return resolved, set(live)
+
+
+def describe_names(actor: Actor, scope_id: int, raw_names: Sequence[str]) -> list[NameStatus]:
+    """What each typed name stands for (existing tag, new tag, or invalid name), in at
+    most two queries.  Duplicates (by case-insensitive key) are dropped."""
+    authorize(actor, scope_id, Permission.TAGS_READ)
+    statuses: list[NameStatus | names.QualifiedName] = []
+    seen: set[str] = set()
+    for raw in raw_names:
+        try:
+            qname = names.parse_name(raw, "tags")
+        except ValidationFailed as error:
+            statuses.append(NameStatus(str(raw).strip(), error=error.details[0].message))
+            continue
+        if qname.key not in seen:
+            seen.add(qname.key)
+            statuses.append(qname)
+    parsed = [s for s in statuses if isinstance(s, names.QualifiedName)]
+    resolved = {r.qname.key: r for r in _resolve(scope_id, parsed)[0]} if parsed else {}
+    result = []
+    for status in statuses:
+        if isinstance(status, NameStatus):
+            result.append(status)
+        else:
+            found = resolved[status.key]
+            result.append(NameStatus(found.text, found.tag, found.group))
+    return result
+
+
+def _refuse_exclusive_pairs(resolved: Sequence[_Resolved]) -> None:
+    """Two tags of one exclusive group cannot both go on a resource (as attach says)."""
+    seen: dict[int, _Resolved] = {}
+    for item in resolved:
+        if item.exclusive and item.group is not None:
+            if item.group.id in seen:
+                raise ValidationFailed.field(
+                    "tags", f"{seen[item.group.id].text!r} and {item.text!r} belong to the "
+                    f"exclusive group {item.group.identifier!r}; a resource carries at most "
+                    "one of them"
+                )
+            seen[item.group.id] = item
+
+
+def _check_size(tag_count: int, resource_count: int) -> None:
+    links = tag_count * resource_count
+    if links > MAX_LINKS:
+        raise LimitExceeded(
+            f"{tag_count} tag(s) × {resource_count} resources = {links} links; at most "
+            f"{MAX_LINKS} at once",
+            [FieldError("selection", f"at most {MAX_LINKS:,} tag × resource links at once "
+                                     f"({links:,} chosen); narrow the selection")],
+        )
+
+
+# --- preview ----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class TagPlan:
+    """What the change does with one tag.
+
+    For an attach, ``change`` links are added, ``unchanged`` are already present and
+    ``refused`` resources are skipped because the tag's group does not allow their type
+    (``refused_types``).  For a detach, ``change`` links are removed and ``unchanged``
+    resources do not carry the tag.
+    """
+
+    name: str
+    tag: Tag | None  # None: the tag will be created
+    group: TagGroup | None
+    change: int
+    unchanged: int
+    refused: int = 0
+    refused_types: tuple[str, ...] = ()
+
+    @property
+    def is_new(self) -> bool:
+        return self.tag is None
+
+
+@dataclass(frozen=True)
+class Replacement:
+    """A rival tag of an exclusive group that loses ``links`` links to ``winner``."""
+
+    tag: Tag
+    winner: str
+    links: int
+
+
+@dataclass(frozen=True)
+class SampleRow:
+    """One selected resource and, per plan (same order), what happens to it: ``add``,
+    ``present``, ``refused`` (attach) or ``remove``, ``absent`` (detach); and the rival
+    tags it loses."""
+
+    resource: Resource
+    cells: tuple[str, ...]
+    losing: tuple[Tag, ...] = ()
+
+
+@dataclass(frozen=True)
+class LinkPreview:
+    action: LinkAction
+    resources: int  # resources selected
+    by_type: dict[str, int]  # of them, per type
+    plans: list[TagPlan]
+    unknown: list[str] = field(default_factory=list)  # detach: names of no live tag
+    created: list[str] = field(default_factory=list)  # tags to create, ancestors first
+    groups_created: list[str] = field(default_factory=list)
+    replacements: list[Replacement] = field(default_factory=list)
+    sample: list[SampleRow] = field(default_factory=list)
+
+    @property
+    def change(self) -> int:
+        return sum(plan.change for plan in self.plans)
+
+    @property
+    def unchanged(self) -> int:
+        return sum(plan.unchanged for plan in self.plans)
+
+    @property
+    def refused(self) -> int:
+        return sum(plan.refused for plan in self.plans)
+
+    @property
+    def replaced(self) -> int:
+        return sum(item.links for item in self.replacements)
+
+    @property
+    def has_effect(self) -> bool:
+        """Applying it would change links or create tags."""
+        return bool(self.change or self.replaced or self.created)
+
+
+def preview_links(
+    actor: Actor,
+    scope_id: int,
+    action: LinkAction,
+    tag_names: Sequence[str],
+    criteria: ResourceCriteria,
+    *,
+    sample_size: int = SAMPLE_SIZE,
+) -> LinkPreview:
+    """The exact change :func:`apply_links` would make now; writes nothing.
+
+    Raises ValidationFailed for bad names, two tags of one exclusive group (attach) or an
+    empty selection, LimitExceeded past the link limit.  At most eight statements.
+    """
+    authorize(actor, scope_id, Permission.TAGS_WRITE)
+    action = LinkAction(action)
+    qnames = _parse(tag_names)
+    resolved, live_keys = _resolve(scope_id, qnames)
+    if action is LinkAction.ATTACH:
+        _refuse_exclusive_pairs(resolved)
+    counts = count_selection(actor, scope_id, criteria)
+    if not counts.total:
+        raise ValidationFailed.field("selection", "no resources are selected")
+    _check_size(len(qnames), counts.total)
+    selected = ({criteria.rtype: counts.total} if criteria.rtype else dict(counts.by_type))
+    ids = selected_ids(scope_id, criteria)
+    present = _present(ids, [r.tag.id for r in resolved if r.tag])
+
+    if action is LinkAction.DETACH:
+        known = [r for r in resolved if r.tag is not None]
+        plans = []
+        for item in known:
+            assert item.tag is not None
+            removed = sum(present.get((item.tag.id, rtype), 0) for rtype in selected)
+            plans.append(TagPlan(item.text, item.tag, item.group, removed,
+                                 counts.total - removed))
+        return LinkPreview(
+            action, counts.total, selected, plans,
+            unknown=[r.qname.text for r in resolved if r.tag is None],
+            sample=_sample(scope_id, criteria, action, known, [], {}, sample_size),
+        )
+
+    plans = []
+    applied: list[_Resolved] = []
+    for item in resolved:
+        allowed = item.allowed
+        takes = {t: n for t, n in selected.items() if allowed is None or t in allowed}
+        already = sum(present.get((item.tag.id, t), 0) for t in takes) if item.tag else 0
+        plans.append(TagPlan(
+            item.text, item.tag, item.group,
+            change=sum(takes.values()) - already,
+            unchanged=already,
+            refused=counts.total - sum(takes.values()),
+            refused_types=tuple(sorted(set(selected) - set(takes))),
+        ))
+        if takes:
+            applied.append(item)
+    winners = [item for item in applied if item.exclusive]
+    replacements = _replacements(ids, winners)
+    created = sorted(
+        {prefix.key: prefix for item in applied for prefix in item.qname.prefixes()
+         if prefix.key not in live_keys}.values(),
+        key=lambda q: (len(q.segments), q.key),
+    )
+    groups_created = sorted({item.qname.group for item in applied
+                             if item.group_missing and item.qname.group})
+    rivals = {replacement.tag.id: replacement.tag for replacement in replacements}
+    return LinkPreview(
+        action, counts.total, selected, plans,
+        created=[q.text for q in created],
+        groups_created=groups_created,
+        replacements=replacements,
+        sample=_sample(scope_id, criteria, action, resolved, winners, rivals, sample_size),
+    )
+
+
+def _present(ids: Select[Any], tag_ids: Sequence[int]) -> dict[tuple[int, str], int]:
+    """Links of the given tags on the selection, per tag and resource type."""
+    if not tag_ids:
+        return {}
+    rows = db.session.execute(
+        select(Assignment.tag_id, Resource.type, func.count())
+        .join(Resource, Resource.id == Assignment.resource_id)
+        .where(Assignment.tag_id.in_(list(tag_ids)), Assignment.resource_id.in_(ids))
+        .group_by(Assignment.tag_id, Resource.type)
+    ).all()
+    return {(tag_id, rtype): number for tag_id, rtype, number in rows}
+
+
+def _rival_condition(winners: Sequence[_Resolved]) -> ColumnElement[bool] | None:
+    """Links (joined to their tag and resource) an exclusive winner would replace: the
+    other tags of its group, on the resource types its group allows."""
+    conditions = []
+    for item in winners:
+        assert item.group is not None
+        parts: list[ColumnElement[bool]] = [Tag.group_id == item.group.id]
+        if item.tag is not None:
+            parts.append(Tag.id != item.tag.id)
+        if item.allowed is not None:
+            parts.append(Resource.type.in_(sorted(item.allowed)))
+        conditions.append(and_(*parts))
+    return or_(*conditions) if conditions else None
+
+
+def _replacements(ids: Select[Any], winners: Sequence[_Resolved]) -> list[Replacement]:
+    condition = _rival_condition(winners)
+    if condition is None:
+        return []
+    lost = (
+        select(Assignment.tag_id.label("tag_id"), func.count().label("links"))
+        .join(Tag, Tag.id == Assignment.tag_id)
+        .join(Resource, Resource.id == Assignment.resource_id)
+        .where(Assignment.resource_id.in_(ids), condition)
+        .group_by(Assignment.tag_id)
+        .subquery()
+    )
+    winner_of = {item.group.id: item.text for item in winners if item.group is not None}
+    rows = db.session.execute(
+        select(Tag, lost.c.links).join(lost, lost.c.tag_id == Tag.id).order_by(Tag.path_key)
+    ).all()
+    return [Replacement(tag, winner_of[tag.group_id], links) for tag, links in rows
+            if tag.group_id is not None]
+
+
+def _sample(scope_id: int, criteria: ResourceCriteria, action: LinkAction,
+            items: Sequence[_Resolved], winners: Sequence[_Resolved], rivals: Mapping[int, Tag],
+            size: int) -> list[SampleRow]:
+    """The first ``size`` selected resources and what happens to each (two queries)."""
+    if size <= 0:
+        return []
+    resources = db.session.scalars(
+        selection_query(scope_id, criteria)
+        .order_by(Resource.type, Resource.external_id).limit(size)
+    ).all()
+    tag_ids = [item.tag.id for item in items if item.tag is not None]
+    linked: set[tuple[int, int]] = set()
+    if resources and (tag_ids or rivals):
+        linked = set(db.session.execute(
+            select(Assignment.resource_id, Assignment.tag_id).where(
+                Assignment.resource_id.in_([r.id for r in resources]),
+                Assignment.tag_id.in_(tag_ids + list(rivals)),
+            )
+        ).tuples().all())
+    rows = []
+    for resource in resources:
+        cells = []
+        for item in items:
+            has = item.tag is not None and (resource.id, item.tag.id) in linked
+            if action is LinkAction.DETACH:
+                cells.append("remove" if has else "absent")
+            elif item.allowed is not None and resource.type not in item.allowed:
+                cells.append("refused")
+            else:
+                cells.append("present" if has else "add")
+        losing = tuple(
+            rival for rival_id, rival in rivals.items()
+            if (resource.id, rival_id) in linked and any(
+                w.group is not None and w.group.id == rival.group_id
+                and (w.allowed is None or resource.type in w.allowed) for w in winners)
+        )
+        rows.append(SampleRow(resource, tuple(cells), losing))
+    return rows
+
+
+# --- apply ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class AppliedLinks:
+    """What :func:`apply_links` did, as the services counted it."""
+
+    change_set_id: int | None  # None when nothing was written
+    resources: int
+    changed: int  # links added (attach) or removed (detach)
+    unchanged: int  # links already present (attach) or not present (detach)
+    replaced: int = 0
+    refused: int = 0
+
+
+def apply_links(
+    actor: Actor,
+    scope_id: int,
+    action: LinkAction,
+    tag_names: Sequence[str],
+    criteria: ResourceCriteria,
+) -> AppliedLinks:
+    """Attach or detach the tags on the resources ``criteria`` selects now, as
+    :func:`preview_links` described, in one change set (manual context).
+
+    The selection is read again inside the write transaction, so if the data changed
+    since the preview the counts returned are the real ones.
+    """
+    action = LinkAction(action)
+    qnames = _parse(tag_names)
+    shown = ", ".join(q.text for q in qnames[:3]) + (" …" if len(qnames) > 3 else "")
+    with writing(actor, scope_id, f"Bulk {action.value} {shown}") as recorder:
+        authorize(actor, scope_id, Permission.TAGS_WRITE)
+        pairs = selection_pairs(scope_id, criteria)
+        if not pairs:
+            raise ValidationFailed.field("selection", "no resources are selected")
+        _check_size(len(qnames), len(pairs))
+        recorder.summary = f"Bulk {action.value} {shown} on {len(pairs)} resource(s)"
+        if action is LinkAction.DETACH:
+            outcome = detach(actor, scope_id, [q.text for q in qnames], _refs(pairs))
+            result = AppliedLinks(None, len(pairs), outcome.changed,
+                                  len(outcome.tags) * len(pairs) - outcome.changed)
+        else:
+            result = _attach_allowed(actor, scope_id, recorder, qnames, pairs)
+    change_set = recorder.change_set
+    return AppliedLinks(change_set.id if change_set else None, result.resources,
+                        result.changed, result.unchanged, result.replaced, result.refused)
+
+
+def _attach_allowed(actor: Actor, scope_id: int, recorder: ChangeRecorder,
+                    qnames: Sequence[names.QualifiedName], pairs: Sequence[tuple[str, str]]
+                    ) -> AppliedLinks:
+    """One attach call per set of allowed types among the tags (usually one call), each
+    on the resources of those types; refused resources are recorded as skipped."""
+    resolved, _ = _resolve(scope_id, qnames)
+    _refuse_exclusive_pairs(resolved)
+    partitions: dict[frozenset[str] | None, list[_Resolved]] = defaultdict(list)
+    for item in resolved:
+        partitions[item.allowed].append(item)
+    calls = []
+    skipped = []
+    for allowed, members in partitions.items():
+        chosen = [pair for pair in pairs if allowed is None or pair[0] in allowed]
+        if chosen:
+            calls.append((members, chosen))
+        if len(chosen) < len(pairs):
+            skipped.append((members, allowed, len(pairs) - len(chosen)))
+    if not calls:
+        raise ValidationFailed.field(
+            "tags", "the groups of these tags allow none of the selected resource types"
+        )
+    changed = unchanged = replaced = refused = 0
+    for members, chosen in calls:
+        outcome = attach(actor, scope_id, [m.qname.text for m in members], _refs(chosen),
+                         context=AssignmentContext.MANUAL)
+        changed += outcome.changed
+        unchanged += outcome.already_present
+        replaced += outcome.replaced
+    skipped_keys = [m.qname.key for members, _, _ in skipped for m in members]
+    by_key = {tag.path_key: tag for tag in db.session.scalars(
+        select(Tag).where(Tag.scope_id == scope_id, Tag.deleted_at.is_(None),
+                          Tag.path_key.in_(skipped_keys))
+    )} if skipped_keys else {}
+    for members, allowed, count in skipped:
+        refused += count * len(members)
+        recorder.record_many([
+            {"object_type": "assignments", "object_id": by_key[m.qname.key].id,
+             "action": "skip", "before": None,
+             "after": {"tag": m.text, "resources": count,
+                       "allowed_types": sorted(allowed or ())}}
+            for m in members if m.qname.key in by_key
+        ])
+    return AppliedLinks(None, len(pairs), changed, unchanged, replaced, refused)
+
+
+def _refs(pairs: Sequence[tuple[str, str]]) -> dict[str, list[str]]:
+    refs: dict[str, list[str]] = defaultdict(list)
+    for rtype, external_id in pairs:
+        refs[rtype].append(external_id)
+    return dict(refs)
+
+
+# --- outcome ----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class TagOutcome:
+    """What a change set did with one tag it attached or detached."""
+
+    tag: Tag
+    action: str  # attach or detach
+    resources: int  # resources it was attached to or detached from
+    changed: int  # links added or removed
+    refused: int  # resources skipped: its group does not allow their type
+    usage: int  # resources carrying it now
+    created: bool  # the change set created the tag
+
+    @property
+    def unchanged(self) -> int:
+        return max(self.resources - self.changed, 0)
+
+
+@dataclass(frozen=True)
+class ChangeOutcome:
+    change_set: ChangeSet
+    tags: list[TagOutcome]
+    replaced: list[tuple[Tag, int]]  # rival tags and the links they lost
+    created: list[Tag]  # every tag the change set created, ancestors included
+
+    @property
+    def action(self) -> str | None:
+        return self.tags[0].action if self.tags else None
+
+    @property
+    def undone(self) -> bool:
+        return self.change_set.reverted_by_id is not None
+
+    @property
+    def resources(self) -> int:
+        return max((t.resources + t.refused for t in self.tags), default=0)
+
+    @property
+    def changed(self) -> int:
+        return sum(t.changed for t in self.tags)
+
+    @property
+    def unchanged(self) -> int:
+        return sum(t.unchanged for t in self.tags)
+
+    @property
+    def refused(self) -> int:
+        return sum(t.refused for t in self.tags)
+
+    @property
+    def replaced_links(self) -> int:
+        return sum(links for _, links in self.replaced)
+
+
+def change_set_outcome(actor: Actor, scope_id: int, change_set_id: int) -> ChangeOutcome:
+    """Per tag, what a change set attached or detached, and each tag's usage now.
+
+    Links added are those the change set made, including any an undo removed since, so
+    the numbers stay those of the change; usage is live.  Six statements.
+    """
+    change_set = get_change_set(actor, scope_id, change_set_id)
+    events = [e for e in change_set.events if e.object_type in ("assignments", "tag")]
+    linked: dict[int, tuple[str, int]] = {}
+    refused: dict[int, int] = defaultdict(int)
+    rival_ids: list[int] = []
+    created_ids: list[int] = []
+    for event in events:
+        after = event.after or {}
+        if event.object_type == "tag":
+            if event.action == "create":
+                created_ids.append(event.object_id)
+        elif event.action in ("attach", "detach"):
+            linked[event.object_id] = (event.action, int(after.get("resources", 0)))
+        elif event.action == "skip":
+            refused[event.object_id] += int(after.get("resources", 0))
+        elif event.action == "replace":
+            rival_ids.append(event.object_id)
+    for tag_id in refused:  # a tag none of whose resources its group allowed
+        linked.setdefault(tag_id, ("attach", 0))
+    made = union(
+        select(Assignment.tag_id, Assignment.resource_id)
+        .where(Assignment.change_set_id == change_set.id),
+        select(AssignmentRemoval.tag_id, AssignmentRemoval.resource_id)
+        .where(AssignmentRemoval.origin_change_set_id == change_set.id),
+    ).subquery()
+    added = dict(db.session.execute(
+        select(made.c.tag_id, func.count()).group_by(made.c.tag_id)
+    ).tuples().all())
+    removed = dict(db.session.execute(
+        select(AssignmentRemoval.tag_id, func.count())
+        .where(AssignmentRemoval.change_set_id == change_set.id)
+        .group_by(AssignmentRemoval.tag_id)
+    ).tuples().all())
+    wanted = set(linked) | set(rival_ids) | set(created_ids)
+    tags = {tag.id: tag for tag in db.session.scalars(
+        select(Tag).where(Tag.scope_id == scope_id, Tag.id.in_(list(wanted)))
+    )} if wanted else {}
+    usage = usage_counts([tag_id for tag_id in linked if tag_id in tags])
+    outcomes = [
+        TagOutcome(
+            tag=tags[tag_id],
+            action=action,
+            resources=resources,
+            changed=(added if action == "attach" else removed).get(tag_id, 0),
+            refused=refused.get(tag_id, 0),
+            usage=usage.get(tag_id, 0),
+            created=tag_id in created_ids,
+        )
+        for tag_id, (action, resources) in linked.items() if tag_id in tags
+    ]
+    replaced = [(tags[tag_id], removed.get(tag_id, 0)) for tag_id in dict.fromkeys(rival_ids)
+                if tag_id in tags]
+    created = [tags[tag_id] for tag_id in created_ids if tag_id in tags]
+    return ChangeOutcome(change_set, outcomes, replaced, created)
