@@ -344,3 +344,19 @@ def list_api_keys(
                 or_(ApiKey.user_id == actor.user_id, ApiKey.scope_id.in_(managed))
             )
     return list(db.session.scalars(query).unique())
+
+
+def grantable_permissions(actor: Actor, scope_id: int) -> tuple[Permission, ...]:
+    """The key permissions the actor may put on a key of their own in the scope, in
+    canonical order: what their current role there allows (everything for site admins).
+
+    NotFound when the actor cannot see the scope; empty for the system or an API key.
+    """
+    scope = _scope_for(actor, scope_id)
+    if actor.user_id is None or actor.key_permissions is not None:
+        return ()
+    owner = db.session.get(User, actor.user_id)
+    if owner is None:
+        return ()
+    allowed = _owner_permissions(owner, scope.id)
+    return tuple(p for p in API_KEY_PERMISSIONS if p in allowed)

@@ -9,16 +9,24 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Iterable
+from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import or_
+from sqlalchemy import func, or_
 
 from webapp.extensions import db
 from webapp.ids import public_id as new_public_id
-from webapp.models import Membership, Role, Scope, User
+from webapp.models import Membership, Role, Scope, Tag, User
 from webapp.services import names
 from webapp.services.actor import Actor, Permission, authorize
-from webapp.services.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
+from webapp.services.errors import (
+    Conflict,
+    FieldError,
+    NotFound,
+    PermissionDenied,
+    ValidationFailed,
+)
 from webapp.services.uow import ChangeRecorder, writing
 from webapp.services.users import get_user_by_email, require_site_admin
 
@@ -104,9 +112,11 @@ def create_scope(
 
     with writing(actor, None, f"Create scope {public_id}") as recorder:
         if db.session.scalar(db.select(Scope.id).where(Scope.public_id == public_id)):
-            raise Conflict(f"a scope with id {public_id} already exists")
+            raise Conflict(f"a scope with id {public_id} already exists",
+                           [FieldError("id", f"{public_id} is taken")])
         if db.session.scalar(db.select(Scope.id).where(Scope.slug == slug)):
-            raise Conflict(f"a scope with slug {slug} already exists")
+            raise Conflict(f"a scope with slug {slug} already exists",
+                           [FieldError("slug", f"{slug} is taken")])
         scope = Scope(public_id=public_id, name=name, slug=slug)
         db.session.add(scope)
         db.session.flush()
@@ -271,3 +281,39 @@ def list_members(actor: Actor, scope_id: int) -> list[Membership]:
             .order_by(User.email)
         ).unique()
     )
+
+
+@dataclass(frozen=True)
+class ScopeCounts:
+    tags: int  # live tags
+    members: int
+
+
+def scope_counts(actor: Actor, scope_ids: Iterable[int]) -> dict[int, ScopeCounts]:
+    """Live tags and members of each scope the actor can see, in two queries.
+
+    Scopes the actor cannot see are left out (site admins see every scope).
+    """
+    wanted = set(scope_ids)
+    if not wanted:
+        return {}
+    if not actor.is_admin:
+        user_id = actor.user_id if actor.user_id is not None else -1
+        wanted &= set(db.session.scalars(
+            db.select(Membership.scope_id).where(
+                Membership.user_id == user_id, Membership.scope_id.in_(wanted)
+            )
+        ))
+    if not wanted:
+        return {}
+    tags = dict(db.session.execute(
+        db.select(Tag.scope_id, func.count())
+        .where(Tag.scope_id.in_(wanted), Tag.deleted_at.is_(None))
+        .group_by(Tag.scope_id)
+    ).tuples().all())
+    members = dict(db.session.execute(
+        db.select(Membership.scope_id, func.count())
+        .where(Membership.scope_id.in_(wanted))
+        .group_by(Membership.scope_id)
+    ).tuples().all())
+    return {sid: ScopeCounts(tags.get(sid, 0), members.get(sid, 0)) for sid in wanted}

@@ -11,10 +11,18 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, func, or_, select
+from sqlalchemy import ColumnElement, and_, func, or_, select, union
 
 from webapp.extensions import db
-from webapp.models import Assignment, AssignmentRemoval, AuditEvent, ChangeSet, Tag, TagGroup
+from webapp.models import (
+    Assignment,
+    AssignmentRemoval,
+    AuditEvent,
+    ChangeSet,
+    Tag,
+    TagGroup,
+    User,
+)
 from webapp.models.types import utcnow
 from webapp.services.actor import Actor, Permission, authorize
 from webapp.services.assignments import remove_links
@@ -254,3 +262,156 @@ def _revert_group(scope_id: int, recorder: ChangeRecorder, event: AuditEvent) ->
         db.session.add(revived)
         db.session.flush()
         recorder.record("tag_group", revived.id, "undo delete", None, revived.snapshot())
+
+
+# --- reading change sets for the audit pages ---------------------------------------------
+
+
+@dataclass(frozen=True)
+class ChangeSetDigest:
+    """What one change set did, in numbers."""
+
+    object_types: dict[str, int]  # audit events per object type
+    links_added: int  # distinct tag × resource links it made (or put back, for an undo)
+    links_removed: int
+
+    @property
+    def undoable_kinds(self) -> bool:
+        """Every object it touched is of a kind an undo can revert."""
+        return set(self.object_types) <= UNDOABLE
+
+    @property
+    def touches_groups(self) -> bool:
+        """Undoing it also needs the groups.write permission."""
+        return "tag_group" in self.object_types
+
+
+def can_be_undone(change_set: ChangeSet, digest: ChangeSetDigest) -> bool:
+    """False when an undo is refused whatever changed since: already undone, itself an
+    undo, or touching objects an undo cannot revert.  (Newer conflicting changes are only
+    found by trying: :func:`undo_change_set`.)"""
+    return (change_set.reverted_by_id is None and change_set.reverts_id is None
+            and digest.undoable_kinds)
+
+
+def digest_change_sets(actor: Actor, scope_id: int, change_sets: Sequence[ChangeSet]
+                       ) -> dict[int, ChangeSetDigest]:
+    """Event counts and link counts of many change sets of the scope, in three queries.
+
+    Links added counts the links a change set made, including those removed since; an
+    undo's links added are the links it put back.
+    """
+    authorize(actor, scope_id, Permission.TAGS_READ)
+    ids = [cs.id for cs in change_sets if cs.scope_id == scope_id]
+    if not ids:
+        return {}
+    kinds: dict[int, dict[str, int]] = {cs_id: {} for cs_id in ids}
+    for cs_id, object_type, number in db.session.execute(
+        select(AuditEvent.change_set_id, AuditEvent.object_type, func.count())
+        .where(AuditEvent.change_set_id.in_(ids))
+        .group_by(AuditEvent.change_set_id, AuditEvent.object_type)
+        .order_by(AuditEvent.change_set_id, AuditEvent.object_type)
+    ):
+        kinds[cs_id][object_type] = number
+    made = union(
+        select(Assignment.change_set_id.label("cs"), Assignment.tag_id, Assignment.resource_id)
+        .where(Assignment.change_set_id.in_(ids)),
+        select(AssignmentRemoval.origin_change_set_id, AssignmentRemoval.tag_id,
+               AssignmentRemoval.resource_id)
+        .where(AssignmentRemoval.origin_change_set_id.in_(ids)),
+    ).subquery()
+    added = dict(db.session.execute(
+        select(made.c.cs, func.count()).group_by(made.c.cs)
+    ).tuples().all())
+    reverted = {cs.id: cs.reverts_id for cs in change_sets
+                if cs.id in kinds and cs.reverts_id is not None}
+    removed = dict(db.session.execute(
+        select(AssignmentRemoval.change_set_id, func.count())
+        .where(AssignmentRemoval.change_set_id.in_(ids + list(reverted.values())))
+        .group_by(AssignmentRemoval.change_set_id)
+    ).tuples().all())
+    return {
+        cs_id: ChangeSetDigest(
+            object_types=kinds[cs_id],
+            links_added=added.get(cs_id, 0) + removed.get(reverted.get(cs_id, -1), 0),
+            links_removed=removed.get(cs_id, 0),
+        )
+        for cs_id in ids
+    }
+
+
+def list_change_set_actors(actor: Actor, scope_id: int) -> list[User]:
+    """The users who made change sets in the scope (present or past members), by email."""
+    authorize(actor, scope_id, Permission.TAGS_READ)
+    made = select(ChangeSet.actor_id).where(
+        ChangeSet.scope_id == scope_id, ChangeSet.actor_id.is_not(None)
+    ).distinct()
+    return list(db.session.scalars(select(User).where(User.id.in_(made)).order_by(User.email)))
+
+
+@dataclass(frozen=True)
+class ChangeSetDetail:
+    """One change set with a page of its events and the names of the objects they name.
+
+    ``names`` maps ``("tag", id)`` to a tag's qualified name and ``("tag_group", id)`` to a
+    group's identifier, for the tags and groups the events (and their before/after
+    ``parent_id`` / ``group_id``) refer to that still exist, deleted tags included.
+    """
+
+    change_set: ChangeSet
+    events: Page[AuditEvent]
+    digest: ChangeSetDigest
+    names: dict[tuple[str, int], str]
+
+
+def describe_change_set(actor: Actor, scope_id: int, change_set_id: int,
+                        paging: PageRequest | None = None) -> ChangeSetDetail:
+    """A change set, a page of its events (in order) and the names they refer to."""
+    change_set = get_change_set(actor, scope_id, change_set_id)
+    paging = paging or PageRequest()
+    total = db.session.scalar(
+        select(func.count()).select_from(AuditEvent)
+        .where(AuditEvent.change_set_id == change_set.id)
+    ) or 0
+    events = list(db.session.scalars(
+        select(AuditEvent).where(AuditEvent.change_set_id == change_set.id)
+        .order_by(AuditEvent.id).limit(paging.per_page).offset(paging.offset)
+    ))
+    digest = digest_change_sets(actor, scope_id, [change_set])[change_set.id]
+    return ChangeSetDetail(
+        change_set=change_set,
+        events=Page(events, total, paging.page, paging.per_page),
+        digest=digest,
+        names=_object_names(scope_id, events),
+    )
+
+
+def _object_names(scope_id: int, events: Sequence[AuditEvent]) -> dict[tuple[str, int], str]:
+    tag_ids: set[int] = set()
+    group_ids: set[int] = set()
+    for event in events:
+        if event.object_type in ("tag", "assignments"):
+            tag_ids.add(event.object_id)
+        elif event.object_type == "tag_group":
+            group_ids.add(event.object_id)
+        if event.object_type == "tag":
+            for snapshot in (event.before or {}, event.after or {}):
+                if isinstance(snapshot.get("parent_id"), int):
+                    tag_ids.add(snapshot["parent_id"])
+                if isinstance(snapshot.get("group_id"), int):
+                    group_ids.add(snapshot["group_id"])
+    names: dict[tuple[str, int], str] = {}
+    if tag_ids:
+        for tag_id, path, group in db.session.execute(
+            select(Tag.id, Tag.path, TagGroup.identifier)
+            .outerjoin(TagGroup, TagGroup.id == Tag.group_id)
+            .where(Tag.scope_id == scope_id, Tag.id.in_(tag_ids))
+        ):
+            names[("tag", tag_id)] = f"{group}::{path}" if group else path
+    if group_ids:
+        for group_id, identifier in db.session.execute(
+            select(TagGroup.id, TagGroup.identifier)
+            .where(TagGroup.scope_id == scope_id, TagGroup.id.in_(group_ids))
+        ):
+            names[("tag_group", group_id)] = identifier
+    return names

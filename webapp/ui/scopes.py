@@ -1,5 +1,175 @@
-"""(being written)"""
+"""Scopes outside any one scope: ``/scopes`` (list, create) and a scope's members.
 
-from flask import Blueprint
+Site administrators create scopes (the service says who may); a scope's managers add
+members by e-mail, change roles and remove members, and anyone may leave a scope.  Each
+form answers htmx with the re-rendered page body (list and form) and a plain post with a
+redirect; a refused change is shown beside the field or the member's row.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, flash, g, redirect, url_for
+from flask_wtf import FlaskForm
+from htmx_flask import make_response
+
+from webapp.api.errors import status_for
+from webapp.models import Scope
+from webapp.services.actor import Actor, Permission, authorize
+from webapp.services.errors import Conflict, NotFound, ValidationFailed
+from webapp.services.scopes import (
+    add_member,
+    create_scope,
+    get_scope,
+    list_members,
+    list_scopes,
+    remove_member,
+    scope_counts,
+)
+from webapp.services.users import get_user, require_site_admin
+from webapp.ui.audit import format_time
+from webapp.ui.rendering import apply_service_error, render_page, wants_fragment
+from webapp.ui.scope_forms import (
+    ROLE_NAMES,
+    SCOPE_FIELDS,
+    AddMemberForm,
+    CreateScopeForm,
+    RoleForm,
+)
+from webapp.ui.session import current_actor
 
 scopes = Blueprint("scopes", __name__)
+
+
+@scopes.context_processor
+def _helpers() -> dict[str, Any]:
+    return {"format_time": format_time}
+
+
+# --- the scope list ---------------------------------------------------------------------
+
+
+def _scope_list(form: FlaskForm, status: int = 200, *, oob: bool = False,
+                created: Scope | None = None) -> tuple[str, int]:
+    actor = current_actor()
+    rows = list_scopes(actor)
+    counts = scope_counts(actor, [scope.id for scope, _ in rows])
+    return render_page("scopes/index.html", "scopes/_body.html", status,
+                       rows=rows, counts=counts, form=form, is_admin=actor.is_admin,
+                       oob=oob, created=created)
+
+
+@scopes.get("/scopes")
+def index() -> Any:
+    return _scope_list(CreateScopeForm(formdata=None))
+
+
+@scopes.post("/scopes")
+def create() -> Any:
+    actor = current_actor()
+    require_site_admin(actor)  # a forbidden post is a 403 even when the form is invalid
+    form = CreateScopeForm()
+    if not form.validate():
+        return _scope_list(form, 400)
+    try:
+        scope = create_scope(actor, form.public_id.data or None, name=form.name.data or "",
+                             slug=form.slug.data or None)
+    except (ValidationFailed, Conflict) as error:
+        apply_service_error(form, error, SCOPE_FIELDS)
+        return _scope_list(form, status_for(error))
+    flash(f"Scope {scope.name} created. You are its manager.", "success")
+    if wants_fragment():
+        return _scope_list(CreateScopeForm(formdata=None), oob=True, created=scope)
+    return redirect(url_for("scopes.index"))
+
+
+# --- members ----------------------------------------------------------------------------
+
+
+def _load(slug: str) -> tuple[Actor, Scope]:
+    """The scope (404 unless the user may see it), put in ``g`` so the layout shows its
+    navigation as on the scope's own pages."""
+    actor = current_actor()
+    scope = get_scope(actor, slug)
+    g.actor, g.scope = actor, scope
+    return actor, scope
+
+
+def _members(actor: Actor, scope: Scope, form: FlaskForm, status: int = 200, *,
+             row_errors: dict[int, str] | None = None, oob: bool = False
+             ) -> tuple[str, int]:
+    return render_page("scopes/members.html", "scopes/_members.html", status,
+                       members=list_members(actor, scope.id), form=form, roles=ROLE_NAMES,
+                       row_errors=row_errors or {}, oob=oob, me=actor.user_id)
+
+
+def _done(actor: Actor, scope: Scope, message: str) -> Any:
+    flash(message, "success")
+    if wants_fragment():
+        return _members(actor, scope, AddMemberForm(formdata=None), oob=True)
+    return redirect(url_for("scopes.members", slug=scope.slug))
+
+
+@scopes.get("/scopes/<slug>/members")
+def members(slug: str) -> Any:
+    actor, scope = _load(slug)
+    return _members(actor, scope, AddMemberForm(formdata=None))
+
+
+@scopes.post("/scopes/<slug>/members")
+def add(slug: str) -> Any:
+    actor, scope = _load(slug)
+    authorize(actor, scope.id, Permission.MEMBERS_MANAGE)
+    form = AddMemberForm()
+    if not form.validate():
+        return _members(actor, scope, form, 400)
+    email, role = form.email.data or "", form.role.data or ""
+    try:
+        membership = add_member(actor, scope.id, email, role)
+    except NotFound:
+        form.email.errors.append("No account has this e-mail; a site administrator "
+                                 "creates accounts.")
+        return _members(actor, scope, form, 400)
+    except Conflict as error:  # demoting the last manager
+        form.role.errors.append(error.message)
+        return _members(actor, scope, form, 409)
+    except ValidationFailed as error:
+        apply_service_error(form, error)
+        return _members(actor, scope, form, 400)
+    return _done(actor, scope, f"{membership.user.email} is {membership.role} of {scope.name}.")
+
+
+@scopes.post("/scopes/<slug>/members/<int:user_id>/role")
+def change_role(slug: str, user_id: int) -> Any:
+    actor, scope = _load(slug)
+    authorize(actor, scope.id, Permission.MEMBERS_MANAGE)
+    form = RoleForm()
+    if not form.validate():
+        return _members(actor, scope, AddMemberForm(formdata=None), 400,
+                        row_errors={user_id: "; ".join(form.role.errors)})
+    user = get_user(user_id)
+    try:
+        add_member(actor, scope.id, user.email, form.role.data or "")
+    except Conflict as error:
+        return _members(actor, scope, AddMemberForm(formdata=None), 409,
+                        row_errors={user_id: error.message})
+    return _done(actor, scope, f"{user.email} is {form.role.data} of {scope.name}.")
+
+
+@scopes.post("/scopes/<slug>/members/<int:user_id>/remove")
+def remove(slug: str, user_id: int) -> Any:
+    """Remove a member (managers), or leave the scope (anyone, for themself)."""
+    actor, scope = _load(slug)
+    try:
+        remove_member(actor, scope.id, user_id)
+    except Conflict as error:
+        return _members(actor, scope, AddMemberForm(formdata=None), 409,
+                        row_errors={user_id: error.message})
+    user = get_user(user_id)
+    if user_id == actor.user_id and actor.role_in(scope.id) is None and not actor.is_admin:
+        flash(f"You left {scope.name}.", "success")
+        if wants_fragment():
+            return make_response("", 200, redirect=url_for("scopes.index"))
+        return redirect(url_for("scopes.index"))
+    return _done(actor, scope, f"{user.email} was removed from {scope.name}.")

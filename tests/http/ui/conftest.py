@@ -9,11 +9,12 @@ from __future__ import annotations
 
 import re
 import secrets
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
 import pytest
-from flask import Flask
+from flask import Flask, g, request_started
 from flask.testing import FlaskClient
 from itsdangerous import URLSafeTimedSerializer
 from werkzeug.test import TestResponse
@@ -94,6 +95,18 @@ def sign_in(client: FlaskClient, email: str, password: str = PASSWORD) -> TestRe
     return response
 
 
+def _fresh_globals(_sender: Flask, **_extra: Any) -> None:
+    """Start each request with an empty ``g``.  The test's pushed app context outlives the
+    requests, so Flask-Login's cached user (and ``g.scope``) would leak from one client's
+    request into the next client's."""
+    for name in list(vars(g)):
+        delattr(g, name)
+
+
 @pytest.fixture
-def ui(app: Flask) -> UiWorld:
-    return UiWorld(app=app, world=make_world())
+def ui(app: Flask) -> Iterator[UiWorld]:
+    request_started.connect(_fresh_globals, app)
+    try:
+        yield UiWorld(app=app, world=make_world())
+    finally:
+        request_started.disconnect(_fresh_globals, app)
