@@ -9,6 +9,7 @@ Chromium fails the run instead of skipping.
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import threading
 from collections.abc import Iterator
@@ -63,15 +64,43 @@ def browser() -> Iterator[Any]:
             browser.close()
 
 
+# How Chromium and htmx report an HTTP error status on the console.
+_STATUS_MESSAGES = (re.compile(r"^Failed to load resource: the server responded with a status "
+                               r"of (\d{3})"),
+                    re.compile(r"^Response Status Error Code (\d{3}) from "))
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers", "http_errors(*statuses): the test expects htmx answers with these HTTP "
+        "statuses (a form refused with 422, say), whose console messages are not failures")
+
+
+def _expected(text: str, statuses: tuple[int, ...]) -> bool:
+    for pattern in _STATUS_MESSAGES:
+        match = pattern.match(text)
+        if match:
+            return int(match.group(1)) in statuses
+    return False
+
+
 @pytest.fixture
-def page(browser: Any, live_server: str, app: Flask) -> Iterator[Any]:
-    """A fresh browser page (own cookies) whose relative URLs go to the live server."""
+def page(browser: Any, live_server: str, app: Flask, request: pytest.FixtureRequest
+         ) -> Iterator[Any]:
+    """A fresh browser page (own cookies) whose relative URLs go to the live server.
+
+    Any console error fails the test, except the HTTP statuses a test declares with
+    ``@pytest.mark.http_errors(422)`` (htmx swaps a refused form's 4xx answer in place, and
+    the browser and htmx log each such answer as an error)."""
+    marker = request.node.get_closest_marker("http_errors")
+    statuses = tuple(marker.args) if marker else ()
     context = browser.new_context(base_url=live_server, viewport={"width": 1360, "height": 900})
     context.set_default_timeout(10_000)
     page = context.new_page()
     errors: list[str] = []
     page.on("pageerror", lambda error: errors.append(str(error)))
-    page.on("console", lambda msg: errors.append(msg.text) if msg.type == "error" else None)
+    page.on("console", lambda msg: errors.append(msg.text)
+            if msg.type == "error" and not _expected(msg.text, statuses) else None)
     try:
         yield page
     finally:

@@ -21,12 +21,13 @@ from sqlalchemy import (
 )
 
 from webapp.extensions import db
-from webapp.models import Assignment, Tag
+from webapp.models import Assignment, Resource, Tag, User
 from webapp.services import names
 from webapp.services.actor import Actor, Permission, authorize
 from webapp.services.errors import ValidationFailed
 from webapp.services.groups import find_group
 from webapp.services.paging import Page, PageRequest
+from webapp.services.resources import ResourceRow, resource_query, tags_by_resource
 from webapp.services.sql import dialect_name, like_pattern
 from webapp.services.tags import find_tag, get_tag, subtree_of
 
@@ -202,3 +203,62 @@ def subtree_summary(actor: Actor, scope_id: int, handle: int | str) -> SubtreeSu
         select(func.count()).select_from(Assignment).where(Assignment.tag_id.in_(live))
     ) or 0
     return SubtreeSummary(tags, links)
+
+
+# --- the web admin's tag pages ------------------------------------------------------------
+
+
+def tag_sources(actor: Actor, scope_id: int) -> list[str]:
+    """The distinct ``source`` values of the scope's tags (for a filter), sorted."""
+    authorize(actor, scope_id, Permission.TAGS_READ)
+    return list(db.session.scalars(
+        select(Tag.source).where(Tag.scope_id == scope_id).distinct().order_by(Tag.source)
+    ))
+
+
+def get_tag_row(actor: Actor, scope_id: int, handle: int | str) -> TagRow:
+    """One tag (deleted ones too) with its usage count, as a row of the tag list."""
+    tag = get_tag(actor, scope_id, handle, include_deleted=True)
+    return TagRow(tag, usage_counts([tag.id])[tag.id])
+
+
+@dataclass(frozen=True)
+class TagDetail:
+    """One tag for its detail page: usage, ancestors (root first) and creator."""
+
+    tag: Tag
+    usage: int
+    ancestors: list[Tag]
+    creator: User | None
+
+
+def tag_detail(actor: Actor, scope_id: int, handle: int | str) -> TagDetail:
+    """Read a tag (deleted ones too) with what its page shows around it; four queries."""
+    row = get_tag_row(actor, scope_id, handle)
+    tag = row.tag
+    ancestor_ids = [int(part) for part in tag.id_path.strip("/").split("/")[:-1] if part]
+    ancestors: list[Tag] = []
+    if ancestor_ids:
+        found = {t.id: t for t in db.session.scalars(
+            select(Tag).where(Tag.scope_id == scope_id, Tag.id.in_(ancestor_ids))
+        )}
+        ancestors = [found[i] for i in ancestor_ids if i in found]
+    creator = db.session.get(User, tag.created_by_id) if tag.created_by_id else None
+    return TagDetail(tag, row.usage, ancestors, creator)
+
+
+def tagged_resources(actor: Actor, scope_id: int, tag_id: int,
+                     paging: PageRequest | None = None) -> Page[ResourceRow]:
+    """A page of the resources carrying a tag (live or deleted: a soft-deleted tag keeps
+    its links), each with its live tags; three queries whatever the page size."""
+    authorize(actor, scope_id, Permission.TAGS_READ)
+    paging = paging or PageRequest()
+    query = resource_query(scope_id, tag_id=tag_id)
+    total = db.session.scalar(select(func.count()).select_from(query.subquery())) or 0
+    resources = db.session.scalars(
+        query.order_by(Resource.type, Resource.external_id)
+        .limit(paging.per_page).offset(paging.offset)
+    ).all()
+    carried = tags_by_resource([resource.id for resource in resources])
+    return Page([ResourceRow(r, carried[r.id]) for r in resources], total, paging.page,
+                paging.per_page)

@@ -1,5 +1,509 @@
-"""(being written)"""
+"""The tag list and a tag's page.
 
-from webapp.ui.scoping import scoped_blueprint
+``/s/<slug>/tags`` searches as you type, filters, sorts and pages (each answered by the
+results fragment for htmx, else the full page, with the URL kept in the address bar),
+edits a row in place, creates tags, and acts on the ticked rows (delete, move, merge).
+``/s/<slug>/tags/<id>`` shows one tag: details, tagged resources, change history, and
+edit / delete / restore for editors.
+
+Every write authorizes first (so a viewer's POST is a 403, never a form error), then
+calls one service; a service error is shown beside the field it names.  An htmx write is
+answered with the fragment it changed plus out-of-band flashes, and ``HX-Trigger:
+tags-changed`` when the list should refresh itself; a plain POST gets a redirect.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
+from typing import Any
+from urllib.parse import urlsplit
+
+from flask import Response, abort, flash, make_response, redirect, render_template, request, url_for
+
+from webapp.api.errors import status_for
+from webapp.models import Scope
+from webapp.services.actor import Actor, Permission, authorize
+from webapp.services.errors import ServiceError, ValidationFailed
+from webapp.services.groups import list_groups
+from webapp.services.paging import Page, PageRequest
+from webapp.services.tag_bulk import merge_into, move_tags
+from webapp.services.tag_queries import (
+    SORTS,
+    TagDetail,
+    TagFilter,
+    TagRow,
+    get_tag_row,
+    list_tags,
+    search_tags,
+    subtree_summary,
+    tag_detail,
+    tag_sources,
+    tagged_resources,
+)
+from webapp.services.tags import (
+    CREATE_PERMISSIONS,
+    TagSpec,
+    bulk_delete_tags,
+    create_tag,
+    delete_tag,
+    restore_tag,
+    update_tag,
+)
+from webapp.services.undo import ChangeSetFilter, list_change_sets
+from webapp.ui.rendering import apply_service_error, render_page, wants_fragment
+from webapp.ui.scoping import current_scope, scoped_actor, scoped_blueprint
+from webapp.ui.tag_forms import ActionForm, BulkForm, DeleteForm, TagCreateForm, TagEditForm
 
 tags = scoped_blueprint("tags", __name__)
+
+PER_PAGE = 50
+DETAIL_PER_PAGE = 20
+OPTIONS_LIMIT = 20
+CHILDREN_SHOWN = 50
+# Sorting by these starts with the biggest / newest first.
+DESCENDING_FIRST = frozenset({"usage", "created", "updated"})
+CHANGED = "tags-changed"  # the event that makes the list refresh itself
+
+
+def _int(raw: str | None, default: int = 1) -> int:
+    try:
+        value = int(raw or "")
+    except ValueError:
+        return default
+    return value if value >= 1 else default
+
+
+@dataclass(frozen=True)
+class ListArgs:
+    """The list's query string: search, filters, sort and page."""
+
+    q: str = ""
+    group: str = ""
+    parent: str = ""
+    source: str = ""
+    deleted: bool = False
+    sort: str = "path"
+    desc: bool = False
+    page: int = 1
+
+    @classmethod
+    def parse(cls, args: Mapping[str, str]) -> ListArgs:
+        sort = args.get("sort", "path")
+        return cls(
+            q=args.get("q", "").strip()[:200],
+            group=args.get("group", "").strip()[:100],
+            parent=args.get("parent", "").strip()[:1100],
+            source=args.get("source", "").strip()[:100],
+            deleted=args.get("deleted", "") in {"1", "on", "true", "y"},
+            sort=sort if sort in SORTS else "path",
+            desc=args.get("dir") == "desc",
+            page=_int(args.get("page")),
+        )
+
+    def filters(self) -> TagFilter:
+        return TagFilter(search=self.q or None, group=self.group or None,
+                         parent=self.parent or None, source=self.source or None,
+                         include_deleted=self.deleted)
+
+    @property
+    def filtered(self) -> bool:
+        return bool(self.q or self.group or self.parent or self.source)
+
+    def params(self, **changes: Any) -> dict[str, Any]:
+        """Query parameters (defaults left out) for ``url_for('tags.index', **…)``."""
+        args = replace(self, **changes)
+        out: dict[str, Any] = {name: getattr(args, name)
+                               for name in ("q", "group", "parent", "source")
+                               if getattr(args, name)}
+        if args.deleted:
+            out["deleted"] = "1"
+        if args.sort != "path":
+            out["sort"] = args.sort
+        if args.desc:
+            out["dir"] = "desc"
+        if args.page > 1:
+            out["page"] = args.page
+        return out
+
+    def sorted_by(self, column: str) -> dict[str, Any]:
+        """Parameters for a column header: toggles the direction of the current sort."""
+        desc = not self.desc if column == self.sort else column in DESCENDING_FIRST
+        return self.params(sort=column, desc=desc, page=1)
+
+
+def _actor_scope() -> tuple[Actor, Scope]:
+    return scoped_actor(), current_scope()
+
+
+def _form_status(error: ServiceError) -> int:
+    """422 for input the services refused, else the error's own status (403, 404, 409)."""
+    return 422 if isinstance(error, ValidationFailed) else status_for(error)
+
+
+def _flash_errors(error: ServiceError) -> None:
+    flash(error.message, "error")
+
+
+def _fragment(template: str, status: int = 200, *, trigger: bool = False,
+              headers: Mapping[str, str] | None = None, **context: Any) -> Response:
+    """An htmx answer: ``template`` plus the flashes out of band."""
+    response = make_response(render_template(template, oob_flashes=True, **context), status)
+    if trigger:
+        response.headers["HX-Trigger"] = CHANGED
+    for name, value in (headers or {}).items():
+        response.headers[name] = value
+    return response
+
+
+def _safe_next(target: str | None) -> str:
+    """Back to the list the user came from (a path of this site), else the list."""
+    index = url_for("tags.index")
+    if target:
+        parts = urlsplit(target)
+        if not parts.scheme and not parts.netloc and parts.path == index:
+            return target
+    return index
+
+
+# --- the list ---------------------------------------------------------------------------
+
+
+def _list(actor: Actor, scope: Scope, args: ListArgs) -> tuple[ListArgs, Page[TagRow]]:
+    page = list_tags(actor, scope.id, args.filters(), sort=args.sort, descending=args.desc,
+                     paging=PageRequest(args.page, PER_PAGE))
+    if not page.items and page.total and args.page > page.pages:  # past the end: the last
+        args = replace(args, page=page.pages)
+        page = list_tags(actor, scope.id, args.filters(), sort=args.sort,
+                         descending=args.desc, paging=PageRequest(args.page, PER_PAGE))
+    return args, page
+
+
+def _render_index(status: int = 200, *, create_form: TagCreateForm | None = None,
+                  bulk_form: BulkForm | None = None) -> tuple[str, int]:
+    """The list page (or, for htmx, its results fragment)."""
+    actor, scope = _actor_scope()
+    args, page = _list(actor, scope, ListArgs.parse(request.args))
+    context: dict[str, Any] = {"args": args, "results": page, "oob": wants_fragment()}
+    if not wants_fragment():
+        context.update(
+            groups=[row.group.identifier for row in list_groups(actor, scope.id)],
+            sources=tag_sources(actor, scope.id),
+            create_form=create_form or TagCreateForm(formdata=None),
+            create_open=create_form is not None or (page.total == 0 and not args.filtered
+                                                    and not args.deleted),
+            bulk_form=bulk_form or BulkForm(formdata=None, prefix="bulk",
+                                                data={"next": request.full_path}),
+        )
+    return render_page("tags/index.html", "tags/_results.html", status, **context)
+
+
+@tags.get("/tags")
+def index() -> Any:
+    return _render_index()
+
+
+@tags.get("/tags/options")
+def options() -> Any:
+    """``<option>``s of live tags whose qualified name contains what was typed (for a
+    ``<datalist>``): the one non-empty query parameter, whatever the input's name."""
+    actor, scope = _actor_scope()
+    typed = next((value.strip() for value in request.args.values() if value.strip()), "")
+    found = search_tags(actor, scope.id, TagFilter(search=typed or None), limit=OPTIONS_LIMIT)
+    return render_template("tags/_options.html", tags=found)
+
+
+@tags.post("/tags")
+def create() -> Any:
+    actor, scope = _actor_scope()
+    authorize(actor, scope.id, *CREATE_PERMISSIONS)
+    form = TagCreateForm()
+    status = 422
+    if form.validate_on_submit():
+        spec = TagSpec(
+            name=form.name.data or "",
+            parent=(form.parent.data or "").strip() or None,
+            label=(form.label.data or "").strip() or None,
+            color=form.chosen_color(),
+            description=(form.description.data or "").strip() or None,
+        )
+        try:
+            tag = create_tag(actor, scope.id, spec)
+        except ServiceError as error:
+            apply_service_error(form, error)
+            status = _form_status(error)
+        else:
+            flash(f"Created tag {tag.qualified_name}.", "success")
+            if not wants_fragment():
+                return redirect(url_for("tags.index"))
+            # Keep the parent: the next tag is often a sibling.
+            fresh = TagCreateForm(formdata=None, data={"parent": spec.parent or ""})
+            return _fragment("tags/_create_form.html", 201, trigger=True, create_form=fresh)
+    if wants_fragment():
+        return _fragment("tags/_create_form.html", status, create_form=form)
+    return _render_index(status, create_form=form)
+
+
+BULK_PERMISSIONS = {
+    "delete": Permission.TAGS_DELETE,
+    "move": Permission.TAGS_WRITE,
+    "merge": Permission.TAGS_WRITE,
+}
+
+
+@tags.post("/tags/bulk")
+def bulk() -> Any:
+    """Delete, move or merge the ticked tags (the pressed button's ``action``)."""
+    actor, scope = _actor_scope()
+    action = request.form.get("action", "")
+    authorize(actor, scope.id, BULK_PERMISSIONS.get(action, Permission.TAGS_WRITE))
+    form = BulkForm(prefix="bulk")
+    ids = [int(raw) for raw in request.form.getlist("ids") if raw.isdigit()]
+    status = 422
+    if action not in BULK_PERMISSIONS:
+        form.form_errors.append("Choose an action: delete, move or merge.")
+    elif not ids:
+        form.form_errors.append("Tick at least one tag in the list first.")
+    elif form.validate_on_submit():
+        try:
+            message, category = _bulk(actor, scope, action, ids, form)
+        except ServiceError as error:
+            apply_service_error(form, error)
+            status = _form_status(error)
+        else:
+            flash(message, category)
+            if not wants_fragment():
+                return redirect(_safe_next(form.next.data))
+            fresh = BulkForm(formdata=None, prefix="bulk", data={"next": form.next.data})
+            return _fragment("tags/_bulk_form.html", trigger=True, bulk_form=fresh)
+    if wants_fragment():
+        return _fragment("tags/_bulk_form.html", status, bulk_form=form)
+    return _render_index(status, bulk_form=form)
+
+
+def _bulk(actor: Actor, scope: Scope, action: str, ids: list[int], form: BulkForm
+          ) -> tuple[str, str]:
+    """Run one bulk action; returns the flash message and its category."""
+    if action == "move":
+        parent = (form.parent.data or "").strip() or None
+        moved = move_tags(actor, scope.id, ids, parent)
+        where = f"under {parent}" if parent else "to the top level"
+        return f"Moved {len(moved)} tag(s) {where}.", "success"
+    if action == "merge":
+        kept = merge_into(actor, scope.id, ids, (form.target.data or "").strip())
+        merged = len([tag_id for tag_id in ids if tag_id != kept.id])
+        return f"Merged {merged} tag(s) into {kept.qualified_name}.", "success"
+    outcome = bulk_delete_tags(actor, scope.id, ids, hierarchy=bool(form.hierarchy.data))
+    message = f"Deleted {len(outcome.deleted)} tag(s)."
+    if outcome.refused:
+        names = [_name_of(actor, scope, handle) for handle in outcome.refused[:10]]
+        more = f" and {len(outcome.refused) - 10} more" if len(outcome.refused) > 10 else ""
+        message += (f" Not deleted: {', '.join(names)}{more} — they have children (tick "
+                    "“with descendants”) or are protected.")
+        return message, "warning"
+    return message, "success"
+
+
+def _name_of(actor: Actor, scope: Scope, handle: str) -> str:
+    try:
+        return get_tag_row(actor, scope.id, handle).tag.qualified_name
+    except ServiceError:
+        return handle
+
+
+# --- one row of the list ----------------------------------------------------------------
+
+
+@tags.get("/tags/<handle>/row")
+def row(handle: str) -> Any:
+    """The display row (Cancel of an inline edit)."""
+    if not wants_fragment():
+        return redirect(url_for("tags.detail", handle=handle))
+    actor, scope = _actor_scope()
+    return render_template("tags/_row.html", row=get_tag_row(actor, scope.id, handle))
+
+
+@tags.get("/tags/<handle>/row/edit")
+def row_edit(handle: str) -> Any:
+    """The row as a form (name, label, colour, description)."""
+    actor, scope = _actor_scope()
+    authorize(actor, scope.id, Permission.TAGS_WRITE)
+    if not wants_fragment():
+        return redirect(url_for("tags.detail", handle=handle, _anchor="edit"))
+    tag_row = get_tag_row(actor, scope.id, handle)
+    form = TagEditForm.for_tag(tag_row.tag, "", prefix=f"row-{tag_row.tag.id}",
+                               formdata=None)
+    return render_template("tags/_row_edit.html", row=tag_row, form=form)
+
+
+@tags.route("/tags/<handle>/row", methods=["PUT", "POST"])
+def row_save(handle: str) -> Any:
+    actor, scope = _actor_scope()
+    authorize(actor, scope.id, Permission.TAGS_WRITE)
+    tag_row = get_tag_row(actor, scope.id, handle)
+    tag = tag_row.tag
+    form = TagEditForm.for_tag(tag, "", prefix=f"row-{tag.id}")
+    status = 422
+    if form.validate_on_submit():
+        try:
+            update_tag(actor, scope.id, tag.id, **form.changes(tag, "", row=True))
+        except ServiceError as error:
+            apply_service_error(form, error)
+            status = _form_status(error)
+        else:
+            if not wants_fragment():
+                flash(f"Saved {tag.qualified_name}.", "success")
+                return redirect(url_for("tags.index"))
+            return render_template("tags/_row.html", row=tag_row, saved=True)
+    if not wants_fragment():  # the inline form needs htmx; without it, the tag's page
+        flash("Not saved: " + "; ".join(
+            f"{f.label.text}: {e}" for f in form for e in f.errors) or "check the form", "error")
+        return redirect(url_for("tags.detail", handle=tag.id))
+    return render_template("tags/_row_edit.html", row=tag_row, form=form), status
+
+
+@tags.post("/tags/<handle>/restore")
+def restore(handle: str) -> Any:
+    """Bring a deleted tag back, with the descendants deleted along with it.  From the
+    list (``?view=row``) the answer is the row; from the tag's page, the page."""
+    actor, scope = _actor_scope()
+    authorize(actor, scope.id, Permission.TAGS_DELETE)
+    in_row = request.args.get("view") == "row"
+    if not ActionForm().validate_on_submit():
+        abort(400)
+    try:
+        restored = restore_tag(actor, scope.id, handle, hierarchy=True)
+    except ServiceError as error:
+        status = status_for(error)
+        if not wants_fragment():
+            _flash_errors(error)
+            return redirect(url_for("tags.index") if in_row
+                            else url_for("tags.detail", handle=handle))
+        if in_row:
+            tag_row = get_tag_row(actor, scope.id, handle)
+            return render_template("tags/_row.html", row=tag_row, row_error=error.message), status
+        return _detail_fragment(handle, status, action_error=error.message)
+    more = f" and {len(restored) - 1} descendant(s)" if len(restored) > 1 else ""
+    flash(f"Restored {restored[0].qualified_name}{more}.", "success")
+    if not wants_fragment():
+        return redirect(url_for("tags.index") if in_row
+                        else url_for("tags.detail", handle=handle))
+    if in_row:
+        return _fragment("tags/_row.html", trigger=True,
+                         row=get_tag_row(actor, scope.id, handle), saved=True)
+    return _detail_fragment(handle)
+
+
+# --- a tag's page -----------------------------------------------------------------------
+
+
+def _parent_path(detail: TagDetail) -> str:
+    return detail.ancestors[-1].qualified_name if detail.ancestors else ""
+
+
+def _detail_context(handle: str, *, edit_form: TagEditForm | None = None,
+                    delete_form: DeleteForm | None = None) -> dict[str, Any]:
+    actor, scope = _actor_scope()
+    detail = tag_detail(actor, scope.id, handle)
+    tag = detail.tag
+    rpage = _int(request.args.get("rpage"))
+    hpage = _int(request.args.get("hpage"))
+    context: dict[str, Any] = {
+        "detail": detail,
+        "tag": tag,
+        "children": list_tags(actor, scope.id, TagFilter(parent=tag.id),
+                              paging=PageRequest(1, CHILDREN_SHOWN)),
+        "resources": tagged_resources(actor, scope.id, tag.id,
+                                      PageRequest(rpage, DETAIL_PER_PAGE)),
+        "history": list_change_sets(actor, scope.id, ChangeSetFilter(tag_id=tag.id),
+                                    PageRequest(hpage, DETAIL_PER_PAGE)),
+        "rpage": rpage,
+        "hpage": hpage,
+    }
+    if actor.can(scope.id, Permission.TAGS_WRITE) and tag.deleted_at is None:
+        groups = [row.group.identifier for row in list_groups(actor, scope.id)]
+        context["edit_form"] = edit_form or TagEditForm.for_tag(
+            tag, _parent_path(detail), groups, formdata=None)
+    if actor.can(scope.id, Permission.TAGS_DELETE):
+        context["delete_form"] = delete_form or DeleteForm(formdata=None)
+        context["restore_form"] = ActionForm(formdata=None)
+        if tag.deleted_at is None:
+            context["subtree"] = subtree_summary(actor, scope.id, tag.id)
+    return context
+
+
+def _detail_fragment(handle: str, status: int = 200, **extra: Any) -> Response:
+    """The whole tag page body (after an edit, delete or restore), flashes out of band."""
+    return _fragment("tags/_detail.html", status, **_detail_context(handle), **extra)
+
+
+@tags.get("/tags/<handle>")
+def detail(handle: str) -> Any:
+    return render_page("tags/detail.html", "tags/_detail.html", **_detail_context(handle))
+
+
+@tags.get("/tags/<handle>/resources")
+def resources(handle: str) -> Any:
+    """A page of the tag's resources (``?rpage=``): the card for htmx, else the page."""
+    return render_page("tags/detail.html", "tags/_resources.html", **_detail_context(handle))
+
+
+@tags.get("/tags/<handle>/history")
+def history(handle: str) -> Any:
+    """A page of the tag's change sets (``?hpage=``): the card for htmx, else the page."""
+    return render_page("tags/detail.html", "tags/_history.html", **_detail_context(handle))
+
+
+@tags.post("/tags/<handle>/edit")
+def edit(handle: str) -> Any:
+    actor, scope = _actor_scope()
+    authorize(actor, scope.id, Permission.TAGS_WRITE)
+    detail_ = tag_detail(actor, scope.id, handle)
+    tag, parent_path = detail_.tag, _parent_path(detail_)
+    groups = [row.group.identifier for row in list_groups(actor, scope.id)]
+    form = TagEditForm.for_tag(tag, parent_path, groups)
+    status = 422
+    if form.validate_on_submit():
+        try:
+            update_tag(actor, scope.id, tag.id, **form.changes(tag, parent_path, row=False))
+        except ServiceError as error:
+            apply_service_error(form, error)
+            status = _form_status(error)
+        else:
+            flash(f"Saved {tag.qualified_name}.", "success")
+            if not wants_fragment():
+                return redirect(url_for("tags.detail", handle=tag.id))
+            return _detail_fragment(str(tag.id))
+    if wants_fragment():
+        return _fragment("tags/_edit_form.html", status, tag=tag, edit_form=form,
+                         headers={"HX-Retarget": "#tag-edit", "HX-Reswap": "outerHTML"})
+    return render_page("tags/detail.html", "tags/_detail.html", status,
+                       **_detail_context(handle, edit_form=form))
+
+
+@tags.post("/tags/<handle>/delete")
+def delete(handle: str) -> Any:
+    actor, scope = _actor_scope()
+    authorize(actor, scope.id, Permission.TAGS_DELETE)
+    form = DeleteForm()
+    status = 422
+    if form.validate_on_submit():
+        try:
+            deleted = delete_tag(actor, scope.id, handle, hierarchy=bool(form.hierarchy.data))
+        except ServiceError as error:
+            apply_service_error(form, error, {"deleteHierarchy": "hierarchy"})
+            status = _form_status(error)
+        else:
+            more = f" and {len(deleted) - 1} descendant(s)" if len(deleted) > 1 else ""
+            flash(f"Deleted {deleted[0].qualified_name}{more}. Restore it below, or undo "
+                  "the change in the audit log.", "success")
+            if not wants_fragment():
+                return redirect(url_for("tags.detail", handle=deleted[0].id))
+            return _detail_fragment(str(deleted[0].id))
+    if wants_fragment():
+        context = _detail_context(handle, delete_form=form)
+        return _fragment("tags/_delete_form.html", status, **context,
+                         headers={"HX-Retarget": "#tag-delete", "HX-Reswap": "outerHTML"})
+    return render_page("tags/detail.html", "tags/_detail.html", status,
+                       **_detail_context(handle, delete_form=form))
+

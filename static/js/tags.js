@@ -1,0 +1,119 @@
+// The tag pages' small behaviours (no inline scripts: the CSP forbids them).
+// - row selection: "select all on this page", the selected count, highlighted rows, bulk
+//   buttons enabled only with a selection, and confirmations that say what will happen;
+// - Enter in a bulk field presses that field's own button; Esc cancels an inline edit;
+// - picking a colour unticks its "no colour" box;
+// - "Clear filters" empties the filter form and reloads the results in place.
+(function () {
+  "use strict";
+
+  function rowBoxes() {
+    return Array.prototype.slice.call(document.querySelectorAll("input[data-tag-select]"));
+  }
+
+  function plural(count, one, many) {
+    return count + " " + (count === 1 ? one : many);
+  }
+
+  function fieldValue(id) {
+    var input = document.getElementById(id);
+    return input ? input.value.trim() : "";
+  }
+
+  function confirmText(kind, count) {
+    var tags = plural(count, "tag", "tags");
+    if (kind === "delete") {
+      var deep = document.getElementById("bulk-hierarchy");
+      return "Delete " + tags + (deep && deep.checked ? " and all their descendants" : "") +
+        "? You can restore them from the list with “Show deleted”, or undo the change in the audit log.";
+    }
+    if (kind === "move") {
+      var parent = fieldValue("bulk-parent");
+      return "Move " + tags + (parent ? " under " + parent : " to the top level") + "?";
+    }
+    var target = fieldValue("bulk-target");
+    return "Merge " + tags + " into " + (target || "…") + "? Their resources get " +
+      (target || "the target") + " and the merged tags are deleted.";
+  }
+
+  function refresh() {
+    var boxes = rowBoxes();
+    var ticked = boxes.filter(function (box) { return box.checked; });
+    boxes.forEach(function (box) {
+      var row = box.closest("tr");
+      if (row) { row.classList.toggle("selected", box.checked); }
+    });
+    var all = document.querySelector("input[data-tags-select-all]");
+    if (all) {
+      all.checked = boxes.length > 0 && ticked.length === boxes.length;
+      all.indeterminate = ticked.length > 0 && ticked.length < boxes.length;
+    }
+    var count = document.querySelector("[data-selection-count]");
+    if (count) {
+      count.textContent = ticked.length ? plural(ticked.length, "tag", "tags") + " selected"
+        : "No tags selected";
+    }
+    var bar = document.getElementById("bulk-form");
+    if (bar) { bar.classList.toggle("has-selection", ticked.length > 0); }
+    document.querySelectorAll("[data-needs-selection]").forEach(function (button) {
+      button.disabled = ticked.length === 0;
+      button.setAttribute("hx-confirm", confirmText(button.dataset.confirm, ticked.length));
+    });
+  }
+
+  document.addEventListener("change", function (event) {
+    var box = event.target;
+    if (!box.matches) { return; }
+    if (box.matches("input[data-tags-select-all]")) {
+      rowBoxes().forEach(function (item) { item.checked = box.checked; });
+    }
+    if (box.matches("input[data-tags-select-all], input[data-tag-select], #bulk-hierarchy")) {
+      refresh();
+    }
+  });
+
+  // The confirmation names the parent / target typed so far.
+  document.addEventListener("input", function (event) {
+    var input = event.target;
+    if (input.id === "bulk-parent" || input.id === "bulk-target") { refresh(); }
+    if (input.matches && input.matches("input[type=color][data-clears]")) {
+      var none = document.getElementById(input.dataset.clears);
+      if (none) { none.checked = false; }
+    }
+  });
+
+  document.addEventListener("keydown", function (event) {
+    var input = event.target;
+    if (!input.matches) { return; }
+    if (event.key === "Enter" && input.matches("[data-enter-presses]")) {
+      event.preventDefault();
+      var button = document.getElementById(input.dataset.enterPresses);
+      if (button && !button.disabled) { button.click(); }
+    } else if (event.key === "Escape" && input.closest("tr.editing")) {
+      var cancel = input.closest("tr.editing").querySelector("[data-cancel-edit]");
+      if (cancel) { cancel.click(); }
+    }
+  });
+
+  document.addEventListener("click", function (event) {
+    var link = event.target.closest && event.target.closest("a[data-clear-filters]");
+    var form = document.getElementById("tag-filters");
+    if (!link || !form || !window.htmx) { return; }
+    event.preventDefault();
+    form.querySelectorAll("input[type=search], input[type=text]").forEach(function (input) {
+      input.value = "";
+    });
+    form.querySelectorAll("input[type=checkbox]").forEach(function (input) {
+      input.checked = false;
+    });
+    ["f-group", "f-source"].forEach(function (id) {
+      var select = document.getElementById(id);
+      if (select) { select.value = ""; }
+    });
+    window.htmx.trigger(form, "submit");
+  });
+
+  // After htmx swapped rows, the bulk form or the whole list, recount.
+  document.addEventListener("htmx:load", refresh);
+  document.addEventListener("DOMContentLoaded", refresh);
+})();

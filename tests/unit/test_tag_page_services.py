@@ -1,0 +1,118 @@
+"""Services behind the tag pages: sources, one row, detail, tagged resources, bulk move and
+merge (one change set each, all or nothing)."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.unit.factories import SYSTEM, World, change_sets, make_world, tag_state
+from webapp.services import assignments, tag_bulk, tag_queries, tags
+from webapp.services.errors import (
+    Conflict,
+    LimitExceeded,
+    PermissionDenied,
+    ValidationFailed,
+)
+from webapp.services.paging import PageRequest
+
+
+@pytest.fixture
+def world(app) -> World:  # type: ignore[no-untyped-def]
+    return make_world()
+
+
+def test_sources_row_and_detail(world: World) -> None:
+    sid = world.scope.id
+    tags.create_tags(world.editor, sid, [tags.TagSpec("A.b.c")])
+    tags.create_tag(SYSTEM, sid, tags.TagSpec("ext"), tags.Provenance(source="dbt"))
+    assignments.attach(world.editor, sid, ["A.b.c"], {"node": ["n1", "n2"]})
+    assert tag_queries.tag_sources(world.viewer, sid) == ["curated", "dbt"]
+
+    leaf = tags.find_tag(sid, "A.b.c")
+    assert leaf is not None
+    row = tag_queries.get_tag_row(world.viewer, sid, leaf.id)
+    assert (row.tag.id, row.usage) == (leaf.id, 2)
+
+    detail = tag_queries.tag_detail(world.viewer, sid, leaf.id)
+    assert [t.path for t in detail.ancestors] == ["A", "A.b"]
+    assert detail.creator is not None and detail.creator.email == "editor@example.com"
+    assert detail.usage == 2
+    assert tag_queries.tag_detail(world.viewer, sid, "ext").creator is None
+
+
+def test_detail_and_resources_of_a_deleted_tag(world: World) -> None:
+    sid = world.scope.id
+    tag = tags.create_tag(world.editor, sid, tags.TagSpec("gone"))
+    assignments.attach(world.editor, sid, ["gone", "kept"], {"node": ["n1", "n2", "n3"]})
+    tags.delete_tag(world.editor, sid, tag.id)
+    detail = tag_queries.tag_detail(world.viewer, sid, tag.id)
+    assert detail.tag.deleted_at is not None and detail.usage == 3
+    page = tag_queries.tagged_resources(world.viewer, sid, tag.id, PageRequest(1, 2))
+    assert page.total == 3 and page.pages == 2
+    assert [row.resource.external_id for row in page.items] == ["n1", "n2"]
+    assert [t.path for t in page.items[0].tags] == ["kept"]  # live tags only
+
+
+def test_tagged_resources_is_a_fixed_number_of_queries(world: World, count_queries) -> None:  # type: ignore[no-untyped-def]
+    sid = world.scope.id
+    tag = tags.create_tag(world.editor, sid, tags.TagSpec("t"))
+    assignments.attach(world.editor, sid, ["t", "u"], {"node": [f"n{i}" for i in range(30)]})
+    tag_queries.tagged_resources(world.viewer, sid, tag.id)
+    counts = []
+    for per_page in (3, 30):
+        with count_queries() as counter:
+            tag_queries.tagged_resources(world.viewer, sid, tag.id, PageRequest(1, per_page))
+        counts.append(counter.count)
+    assert counts[0] == counts[1]
+
+
+def test_move_tags_is_one_change_set_and_all_or_nothing(world: World) -> None:
+    sid = world.scope.id
+    made = tags.create_tags(world.editor, sid, [
+        tags.TagSpec("a"), tags.TagSpec("b"), tags.TagSpec("dest.b"), tags.TagSpec("c")])
+    a, b, _, c = made
+    before = len(change_sets())
+    moved = tag_bulk.move_tags(world.editor, sid, [a.id, c.id], "dest")
+    assert [t.path for t in moved] == ["dest.a", "dest.c"]
+    assert len(change_sets()) == before + 1
+    assert change_sets()[-1].summary == "Move 2 tag(s) to dest"
+
+    state = tag_state(sid)
+    with pytest.raises(Conflict) as caught:
+        tag_bulk.move_tags(world.editor, sid, [b.id], "dest")  # dest.b exists
+    assert caught.value.details[0].field == "parent"
+    assert caught.value.message.startswith("b: ")
+    assert tag_state(sid) == state
+
+    back = tag_bulk.move_tags(world.editor, sid, [a.id], None)
+    assert back[0].path == "a"
+    with pytest.raises(ValidationFailed) as caught:
+        tag_bulk.move_tags(world.editor, sid, [a.id], "nowhere")
+    assert caught.value.details[0].field == "parent"
+    with pytest.raises(ValidationFailed):
+        tag_bulk.move_tags(world.editor, sid, [], "dest")
+    with pytest.raises(LimitExceeded):
+        tag_bulk.move_tags(world.editor, sid, list(range(1, 1002)), "dest")
+    with pytest.raises(PermissionDenied):
+        tag_bulk.move_tags(world.viewer, sid, [a.id], "dest")
+
+
+def test_merge_into_merges_each_source_and_skips_the_target(world: World) -> None:
+    sid = world.scope.id
+    a, b, keep = tags.create_tags(world.editor, sid, [
+        tags.TagSpec("a"), tags.TagSpec("b"), tags.TagSpec("keep")])
+    assignments.attach(world.editor, sid, ["a"], {"node": ["n1"]})
+    assignments.attach(world.editor, sid, ["b"], {"node": ["n2"]})
+    before = len(change_sets())
+    kept = tag_bulk.merge_into(world.editor, sid, [a.id, b.id, keep.id], "keep")
+    assert kept.id == keep.id
+    assert len(change_sets()) == before + 1
+    assert change_sets()[-1].summary == "Merge 3 tag(s) into keep"
+    assert tag_queries.get_tag_row(world.viewer, sid, keep.id).usage == 2
+    assert [p for p, *_ in tag_state(sid)] == ["keep"]
+
+    with pytest.raises(ValidationFailed) as caught:
+        tag_bulk.merge_into(world.editor, sid, [keep.id], "missing")
+    assert caught.value.details[0].field == "target"
+    with pytest.raises(PermissionDenied):
+        tag_bulk.merge_into(world.viewer, sid, [keep.id], "keep")
