@@ -37,6 +37,7 @@ def service_errors() -> Iterator[None]:
 users_cli = AppGroup("users", help="Manage users.")
 scopes_cli = AppGroup("scopes", help="Manage scopes and their members.")
 keys_cli = AppGroup("keys", help="Manage API keys.")
+sources_cli = AppGroup("sources", help="Manage external tag sources and refresh them.")
 
 
 @users_cli.command("create")
@@ -164,11 +165,89 @@ def revoke_key_command(prefix: str) -> None:
     click.echo(f"Revoked API key {key.prefix}")
 
 
+@sources_cli.command("add")
+@click.option("--scope", required=True, help="Scope public id or slug.")
+@click.option("--name", required=True, help="The source's name; its tags carry it as source.")
+@click.option("--url", required=True,
+              help="file:///absolute/path.json or http(s):// URL answering a JSON list of paths.")
+@click.option("--timeout", type=float, default=10.0, show_default=True,
+              help="Seconds (0.1 to 60) allowed for the whole download.")
+@click.option("--disabled", is_flag=True, help="Configure it without refreshing it yet.")
+def add_source_command(scope: str, name: str, url: str, timeout: float, disabled: bool) -> None:
+    """Configure an external tag source for SCOPE."""
+    from webapp.services.external_sources import add_source
+    from webapp.services.scopes import get_scope
+
+    actor = cli_actor()
+    with service_errors():
+        found = get_scope(actor, scope)
+        source = add_source(actor, found.id, name, url, timeout_seconds=timeout,
+                            enabled=not disabled)
+    click.echo(f"Added source {source.name} ({source.url}) to {found.public_id}")
+
+
+@sources_cli.command("list")
+@click.option("--scope", required=True, help="Scope public id or slug.")
+def list_sources_command(scope: str) -> None:
+    """List the sources of SCOPE (name, URL, timeout, state, last refresh, last error)."""
+    from webapp.services.external_sources import list_sources
+    from webapp.services.scopes import get_scope
+
+    actor = cli_actor()
+    with service_errors():
+        found = get_scope(actor, scope)
+        sources = list_sources(actor, found.id)
+    for source in sources:
+        refreshed = source.last_refreshed_at.isoformat() if source.last_refreshed_at else "never"
+        click.echo(f"{source.name}\t{source.url}\t{source.timeout_seconds:g}s\t"
+                   f"{'enabled' if source.enabled else 'disabled'}\t{refreshed}\t"
+                   f"{source.last_error or ''}")
+
+
+@sources_cli.command("remove")
+@click.option("--scope", required=True, help="Scope public id or slug.")
+@click.option("--name", required=True, help="The source to forget (its tags stay).")
+def remove_source_command(scope: str, name: str) -> None:
+    """Remove a source from SCOPE; the tags it made stay."""
+    from webapp.services.external_sources import remove_source
+    from webapp.services.scopes import get_scope
+
+    actor = cli_actor()
+    with service_errors():
+        found = get_scope(actor, scope)
+        remove_source(actor, found.id, name)
+    click.echo(f"Removed source {name.strip()} from {found.public_id}")
+
+
+@sources_cli.command("refresh")
+@click.option("--scope", required=True, help="Scope public id or slug.")
+def refresh_sources_command(scope: str) -> None:
+    """Refresh the enabled sources of SCOPE now (as POST /api/v1/tag/refresh does); exits 1
+    when a source failed."""
+    from webapp.services.external_sources import refresh_external_tags
+    from webapp.services.scopes import get_scope
+
+    actor = cli_actor()
+    with service_errors():
+        found = get_scope(actor, scope)
+        outcomes = refresh_external_tags(actor, found.id)
+    for outcome in outcomes:
+        if outcome.error:
+            click.echo(f"{outcome.name}: failed: {outcome.error}")
+            continue
+        c = outcome.counts
+        click.echo(f"{outcome.name}: {c.paths} paths, {c.created} created, {c.restored} "
+                   f"restored, {c.unchanged} unchanged, {c.deleted} deleted")
+    if any(outcome.error for outcome in outcomes):
+        raise click.exceptions.Exit(1)
+
+
 def register_cli(app: Flask) -> None:
     """Attach the command groups to ``app``."""
     app.cli.add_command(users_cli)
     app.cli.add_command(scopes_cli)
     app.cli.add_command(keys_cli)
+    app.cli.add_command(sources_cli)
     if importlib.util.find_spec("webapp.demo") is not None:
         from webapp.demo import register_demo_command
 
