@@ -4,12 +4,9 @@ its audit trail, and the ``flask sources …`` commands."""
 
 from __future__ import annotations
 
-import contextlib
 import json
-import threading
 import time
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
@@ -18,6 +15,7 @@ from click.testing import Result
 from flask import Flask
 from sqlalchemy import select
 
+from tests.feed_server import FeedServer, feed_server
 from tests.unit.factories import SYSTEM, World, events, fields, key_actor, make_world
 from webapp.extensions import db
 from webapp.models import ExternalTagSource, Tag
@@ -38,55 +36,10 @@ from webapp.services.tags import TagSpec, create_tags, delete_tag
 from webapp.services.undo import undo_change_set
 
 
-class FeedServer:
-    """Serves ``routes[path] = (status, body, delay, drip)`` on 127.0.0.1:<free port>; with
-    ``drip`` the body goes out one byte per ``drip`` seconds."""
-
-    def __init__(self) -> None:
-        self.routes: dict[str, tuple[int, bytes, float, float]] = {}
-        routes = self.routes
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_GET(self) -> None:
-                status, body, delay, drip = routes.get(self.path, (404, b"{}", 0.0, 0.0))
-                time.sleep(delay)
-                self.send_response(status)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(body)))
-                self.end_headers()
-                with contextlib.suppress(BrokenPipeError, ConnectionResetError):
-                    if drip:
-                        for byte in body:
-                            self.wfile.write(bytes([byte]))
-                            self.wfile.flush()
-                            time.sleep(drip)
-                    else:
-                        self.wfile.write(body)
-
-            def log_message(self, *_args: Any) -> None:
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.server.daemon_threads = True
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
-
-    def serve(self, path: str, body: Any, *, status: int = 200, delay: float = 0.0,
-              drip: float = 0.0) -> str:
-        raw = body if isinstance(body, bytes) else json.dumps(body).encode()
-        self.routes[path] = (status, raw, delay, drip)
-        host, port = self.server.server_address[:2]
-        return f"http://{host}:{port}{path}"
-
-
 @pytest.fixture
 def feeds() -> Iterator[FeedServer]:
-    server = FeedServer()
-    server.thread.start()
-    try:
+    with feed_server() as server:
         yield server
-    finally:
-        server.server.shutdown()
-        server.server.server_close()
 
 
 @pytest.fixture

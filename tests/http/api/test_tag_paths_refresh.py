@@ -3,18 +3,16 @@ restores, deletes, per-source failures (timeout, bad JSON, HTTP errors), permiss
 
 from __future__ import annotations
 
-import contextlib
 import json
-import threading
 import time
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
 import pytest
 from werkzeug.test import TestResponse
 
+from tests.feed_server import FeedServer, feed_server
 from tests.http.api.conftest import ApiWorld, error_of
 from tests.unit.factories import SYSTEM
 from webapp.extensions import db
@@ -22,50 +20,10 @@ from webapp.models import ExternalTagSource
 from webapp.services.external_sources import add_source
 
 
-class FeedServer:
-    """Serves ``routes[path] = (status, body, delay seconds)`` on 127.0.0.1:<free port>."""
-
-    def __init__(self) -> None:
-        self.routes: dict[str, tuple[int, bytes, float]] = {}
-        routes = self.routes
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_GET(self) -> None:
-                status, body, delay = routes.get(self.path, (404, b"not found", 0.0))
-                time.sleep(delay)
-                self.send_response(status)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(body)))
-                self.end_headers()
-                with contextlib.suppress(BrokenPipeError, ConnectionResetError):
-                    self.wfile.write(body)  # unless the client gave up waiting
-
-            def log_message(self, *_args: Any) -> None:
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.server.daemon_threads = True
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
-
-    def url(self, path: str) -> str:
-        host, port = self.server.server_address[:2]
-        return f"http://{host}:{port}{path}"
-
-    def serve(self, path: str, body: Any, *, status: int = 200, delay: float = 0.0) -> str:
-        raw = body if isinstance(body, bytes) else json.dumps(body).encode()
-        self.routes[path] = (status, raw, delay)
-        return self.url(path)
-
-
 @pytest.fixture
 def feeds() -> Iterator[FeedServer]:
-    server = FeedServer()
-    server.thread.start()
-    try:
+    with feed_server() as server:
         yield server
-    finally:
-        server.server.shutdown()
-        server.server.server_close()
 
 
 def refresh(api: ApiWorld, token: str | None = None) -> TestResponse:
