@@ -15,13 +15,15 @@ from sqlalchemy import (
     column,
     false,
     func,
+    not_,
     or_,
     select,
     table,
 )
+from sqlalchemy.orm import aliased
 
 from webapp.extensions import db
-from webapp.models import Assignment, Resource, Tag, User
+from webapp.models import Assignment, Resource, Tag, TagGroup, User
 from webapp.services import names
 from webapp.services.actor import Actor, Permission, authorize
 from webapp.services.errors import ValidationFailed
@@ -262,3 +264,144 @@ def tagged_resources(actor: Actor, scope_id: int, tag_id: int,
     carried = tags_by_resource([resource.id for resource in resources])
     return Page([ResourceRow(r, carried[r.id]) for r in resources], total, paging.page,
                 paging.per_page)
+
+
+# --- the hierarchy editor: one branch at a time, with counts -----------------------------
+
+
+@dataclass(frozen=True)
+class TreeNode:
+    """A tag as the hierarchy editor shows it: how many resources carry it (``usage``)
+    and how many live tags lie below it (``descendants``)."""
+
+    tag: Tag
+    usage: int
+    descendants: int
+
+    @property
+    def has_children(self) -> bool:
+        # A live tag's ancestors are live, so a live descendant means a live child.
+        return self.descendants > 0
+
+
+def descendant_counts(tag_ids: Sequence[int]) -> dict[int, int]:
+    """How many live descendants each tag has, in one grouped query.
+
+    Each tag's subtree is a range of ``id_path`` (see ``subtree_of``), so the join is one
+    index range scan per tag, whatever the size of the scope.
+    """
+    counts = dict.fromkeys(tag_ids, 0)
+    if not tag_ids:
+        return counts
+    top, below = aliased(Tag), aliased(Tag)
+    upper = func.substr(top.id_path, 1, func.length(top.id_path) - 1).concat("0")
+    rows = db.session.execute(
+        select(top.id, func.count(below.id))
+        .join(below, and_(below.scope_id == top.scope_id, below.id_path > top.id_path,
+                          below.id_path < upper, below.deleted_at.is_(None)))
+        .where(top.id.in_(list(tag_ids)))
+        .group_by(top.id)
+    ).all()
+    counts.update({tag_id: count for tag_id, count in rows})
+    return counts
+
+
+def tree_nodes(tags: Sequence[Tag]) -> list[TreeNode]:
+    """The tags with their usage and descendant counts (two queries for any number)."""
+    ids = [tag.id for tag in tags]
+    usage = usage_counts(ids)
+    below = descendant_counts(ids)
+    return [TreeNode(tag, usage[tag.id], below[tag.id]) for tag in tags]
+
+
+def tree_children(
+    actor: Actor,
+    scope_id: int,
+    parent: Tag | None = None,
+    group: TagGroup | None = None,
+    *,
+    paging: PageRequest | None = None,
+    skip: int | None = None,
+) -> Page[TreeNode]:
+    """One page of a branch, by name: the live children of ``parent``; without a parent,
+    the live root tags of ``group`` (no group: the ungrouped roots).
+
+    Four queries whatever the page size (count, page, usage, descendants).  ``skip``
+    leaves one tag out of the branch (one the caller already shows), so later pages stay
+    aligned with the first.
+    """
+    authorize(actor, scope_id, Permission.TAGS_READ)
+    paging = paging or PageRequest()
+    query = select(Tag).where(Tag.scope_id == scope_id, Tag.deleted_at.is_(None))
+    if parent is not None:
+        query = query.where(Tag.parent_id == parent.id)
+    else:
+        query = query.where(
+            Tag.parent_id.is_(None),
+            Tag.group_id == group.id if group is not None else Tag.group_id.is_(None),
+        )
+    if skip is not None:
+        query = query.where(Tag.id != skip)
+    total = db.session.scalar(select(func.count()).select_from(query.subquery())) or 0
+    tags = db.session.scalars(
+        query.order_by(Tag.path_key, Tag.id).limit(paging.per_page).offset(paging.offset)
+    ).all()
+    return Page(tree_nodes(tags), total, paging.page, paging.per_page)
+
+
+def ancestors_of(tag: Tag) -> list[Tag]:
+    """The tag's ancestors, root first (one query)."""
+    ids = [int(part) for part in tag.id_path.strip("/").split("/")[:-1]]
+    if not ids:
+        return []
+    return list(db.session.scalars(select(Tag).where(Tag.id.in_(ids)).order_by(Tag.depth)))
+
+
+def group_tag_count(actor: Actor, scope_id: int, group_id: int | None) -> int:
+    """How many live tags of the scope belong to the group (None: to no group)."""
+    authorize(actor, scope_id, Permission.TAGS_READ)
+    in_group = Tag.group_id.is_(None) if group_id is None else Tag.group_id == group_id
+    return db.session.scalar(
+        select(func.count(Tag.id)).where(
+            Tag.scope_id == scope_id, Tag.deleted_at.is_(None), in_group
+        )
+    ) or 0
+
+
+def move_targets(actor: Actor, scope_id: int, tag: Tag, search: str | None, *,
+                 limit: int = 15) -> list[Tag]:
+    """Live tags ``tag`` could move under, matching ``search`` in their qualified name:
+    never the tag itself, one of its descendants (a cycle) or its current parent."""
+    authorize(actor, scope_id, Permission.TAGS_READ)
+    query = tag_query(scope_id, TagFilter(search=search)).where(not_(subtree_of(tag.id_path)))
+    if tag.parent_id is not None:
+        query = query.where(Tag.id != tag.parent_id)
+    return list(db.session.scalars(query.order_by(Tag.path_key, Tag.id).limit(limit)))
+
+
+def protected_in_subtree(actor: Actor, scope_id: int, tag: Tag) -> int:
+    """How many live protected tags the subtree of ``tag`` holds (itself included)."""
+    authorize(actor, scope_id, Permission.TAGS_READ)
+    return db.session.scalar(
+        select(func.count(Tag.id)).where(
+            Tag.scope_id == scope_id, Tag.deleted_at.is_(None), Tag.protected.is_(True),
+            subtree_of(tag.id_path),
+        )
+    ) or 0
+
+
+def tag_by_path(actor: Actor, scope_id: int, text: str) -> Tag | None:
+    """The live tag whose path or qualified name is ``text`` (case-insensitive), if any.
+
+    Unlike ``find_tag`` this never reads ``text`` as an id, so a tag named ``2024`` is
+    found by its name when someone types it.
+    """
+    authorize(actor, scope_id, Permission.TAGS_READ)
+    try:
+        path_key = names.parse_name(text).key
+    except ValidationFailed:
+        return None
+    return db.session.scalar(
+        select(Tag).where(Tag.scope_id == scope_id, Tag.deleted_at.is_(None),
+                          Tag.path_key == path_key)
+    )
