@@ -98,15 +98,38 @@ def test_search_as_you_type_and_inline_edit(page: Any, live_server: str, app: Fl
     shot(page, "tag-detail")
 
 
-@pytest.mark.http_errors(422)
-def test_bulk_merge_of_ticked_rows(page: Any, live_server: str, app: Flask) -> None:
+@pytest.mark.http_errors(409, 422)
+def test_create_and_bulk_merge(page: Any, live_server: str, app: Flask) -> None:
     world = make_world()
     tags = _seed(world)
     sign_in(page, "editor@example.com", PASSWORD)
     page.goto("/s/acme/tags?q=p")
     page.evaluate("window.__marker = 1")
+
+    # Create: a clash is shown beside the name; a good name joins the list in place.
+    page.get_by_text("+ New tag").click()
+    page.locator("#name").fill("pii")
+    page.get_by_role("button", name="Create tag").click()
+    expect(page.locator("#name-errors")).to_contain_text("already exists")
+    shot(page, "tags-create-error")
+    page.locator("#name").fill("postcode")
+    page.locator("#parent").fill("Address")
+    page.get_by_role("button", name="Create tag").click()
+    expect(page.locator("#flashes")).to_contain_text("Created tag Address.postcode")
+    expect(page.locator("#name-errors")).to_have_count(0)
+    expect(page.locator("#parent")).to_have_value("Address")
+    expect(page.locator("#tag-results .tag-link", has_text="Address.postcode")).to_have_count(1)
+    # "Select all" ticks every row of the page; ticking one by one is counted too.
+    page.locator("input[data-tags-select-all]").check()
+    expect(page.locator("[data-selection-count]")).to_have_text("6 tags selected")
+    page.locator("input[data-tags-select-all]").uncheck()
+    expect(page.locator("[data-selection-count]")).to_have_text("No tags selected")
+    expect(page.get_by_role("button", name="Merge")).to_be_disabled()
     page.locator(f"#tag-row-{tags['personal'].id} input[type=checkbox]").check()
     expect(page.locator("[data-selection-count]")).to_have_text("1 tag selected")
+    # The target picker suggests tag paths as one types.
+    page.locator("#bulk-target").fill("pi")
+    expect(page.locator("#bulk-target-options option[value='pii']")).to_have_count(1)
     page.locator("#bulk-target").fill("pii")
     messages: list[str] = []
 
@@ -126,6 +149,6 @@ def test_bulk_merge_of_ticked_rows(page: Any, live_server: str, app: Flask) -> N
     # An unknown target is refused beside the field.
     page.locator(f"#tag-row-{tags['pii'].id} input[type=checkbox]").check()
     page.locator("#bulk-target").fill("nope")
-    page.get_by_role("button", name="Merge").click()
+    page.locator("#bulk-target").press("Enter")  # presses Merge, not the first button
     expect(page.locator("#bulk-target-errors")).to_contain_text("no live tag")
     shot(page, "tags-bulk-error")
