@@ -116,3 +116,28 @@ def test_merge_into_merges_each_source_and_skips_the_target(world: World) -> Non
     assert caught.value.details[0].field == "target"
     with pytest.raises(PermissionDenied):
         tag_bulk.merge_into(world.viewer, sid, [keep.id], "keep")
+
+
+def test_tag_events_are_what_each_change_set_did_to_the_tag(world: World) -> None:
+    sid = world.scope.id
+    made = tags.create_tag(world.editor, sid, tags.TagSpec("a"))
+    tags.update_tag(world.editor, sid, made.id, name="b")
+    tags.create_tag(world.editor, sid, tags.TagSpec("other"))
+    ids = [change_set.id for change_set in change_sets()][-3:]
+    found = tag_queries.tag_events(world.viewer, sid, made.id, ids)
+    assert [[e.action for e in found[i]] for i in ids] == [["create"], ["update"], []]
+    assert found[ids[1]][0].before["name"] == "a" and found[ids[1]][0].after["name"] == "b"
+    assert tag_queries.tag_events(world.viewer, sid, made.id, []) == {}
+
+
+def test_pickers_read_paths_never_ids(world: World) -> None:
+    sid = world.scope.id
+    first = tags.create_tag(world.editor, sid, tags.TagSpec("first"))
+    named = tags.create_tag(world.editor, sid, tags.TagSpec(str(first.id)))
+    mover = tags.create_tag(world.editor, sid, tags.TagSpec("mover"))
+    assert tag_bulk.tag_at_path(world.viewer, sid, str(first.id), "parent").id == named.id
+    moved = tag_bulk.move_tags(world.editor, sid, [mover.id], str(first.id))
+    assert moved[0].parent_id == named.id
+    with pytest.raises(ValidationFailed) as caught:
+        tag_bulk.tag_at_path(world.viewer, sid, "a..b", "target")
+    assert caught.value.details[0].field == "target"

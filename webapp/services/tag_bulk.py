@@ -1,5 +1,8 @@
 """Moving and merging many tags at once (the tag list's row selection), each call one
 change set and all or nothing: an error names the tag it is about and rolls back the rest.
+
+The parent or target is what a person typed in a picker: a path or qualified name, never
+read as an id (a tag named ``2024`` is that tag, not the tag whose key is 2024).
 """
 
 from __future__ import annotations
@@ -16,6 +19,7 @@ from webapp.services.errors import (
     ValidationFailed,
 )
 from webapp.services.merge import merge_tags
+from webapp.services.tag_queries import tag_by_path
 from webapp.services.tags import find_tag, update_tag
 from webapp.services.uow import writing
 
@@ -41,8 +45,17 @@ def _about(scope_id: int, handle: int | str, error: ServiceError, field: str) ->
                        details or [FieldError(field, f"{name}: {error.message}")])
 
 
+def tag_at_path(actor: Actor, scope_id: int, text: str, field: str) -> Tag:
+    """The live tag named ``text`` (path or ``group::path``), else ValidationFailed on
+    ``field``."""
+    found = tag_by_path(actor, scope_id, text)
+    if found is None:
+        raise ValidationFailed.field(field, f"no live tag named {text.strip()!r}")
+    return found
+
+
 def move_tags(actor: Actor, scope_id: int, handles: Sequence[int | str],
-              parent: int | str | None) -> list[Tag]:
+              parent: str | None) -> list[Tag]:
     """Move every tag under ``parent`` (``None``: to the top level) in one change set.
 
     Each move follows :func:`webapp.services.tags.update_tag` (a child takes its parent's
@@ -51,24 +64,21 @@ def move_tags(actor: Actor, scope_id: int, handles: Sequence[int | str],
     _check_selection(handles)
     with writing(actor, scope_id, f"Move {len(handles)} tag(s)") as recorder:
         authorize(actor, scope_id, Permission.TAGS_WRITE)
-        where = "the top level"
-        if parent not in (None, ""):
-            found = find_tag(scope_id, parent)
-            if found is None:
-                raise ValidationFailed.field("parent", f"no live tag {parent!r}")
-            where, parent = found.qualified_name, found.id
+        new_parent = tag_at_path(actor, scope_id, parent, "parent") if parent else None
+        where = new_parent.qualified_name if new_parent else "the top level"
         recorder.summary = f"Move {len(handles)} tag(s) to {where}"
         moved: list[Tag] = []
         for handle in handles:
             try:
-                moved.append(update_tag(actor, scope_id, handle, parent=parent or None))
+                moved.append(update_tag(actor, scope_id, handle,
+                                        parent=new_parent.id if new_parent else None))
             except ServiceError as error:
                 raise _about(scope_id, handle, error, "parent") from error
         return moved
 
 
-def merge_into(actor: Actor, scope_id: int, sources: Sequence[int | str],
-               target: int | str) -> Tag:
+def merge_into(actor: Actor, scope_id: int, sources: Sequence[int | str], target: str
+               ) -> Tag:
     """Merge each source into ``target`` (see :func:`webapp.services.merge.merge_tags`)
     in one change set; a source that is the target itself is skipped.  Errors are
     reported on ``target``."""
@@ -76,11 +86,9 @@ def merge_into(actor: Actor, scope_id: int, sources: Sequence[int | str],
     with writing(actor, scope_id, f"Merge {len(sources)} tag(s) into {target}") as recorder:
         authorize(actor, scope_id, Permission.TAGS_WRITE)
         authorize(actor, scope_id, Permission.TAGS_DELETE)
-        if not str(target).strip():
+        if not target.strip():
             raise ValidationFailed.field("target", "choose the tag to merge into")
-        kept = find_tag(scope_id, target)
-        if kept is None:
-            raise ValidationFailed.field("target", f"no live tag {target!r}")
+        kept = tag_at_path(actor, scope_id, target, "target")
         recorder.summary = f"Merge {len(sources)} tag(s) into {kept.qualified_name}"
         for source in sources:
             # "Merge these into that one" may tick the target too: it stays as it is.

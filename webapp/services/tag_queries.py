@@ -23,7 +23,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import aliased
 
 from webapp.extensions import db
-from webapp.models import Assignment, Resource, Tag, TagGroup, User
+from webapp.models import Assignment, AuditEvent, Resource, Tag, TagGroup, User
 from webapp.services import names
 from webapp.services.actor import Actor, Permission, authorize
 from webapp.services.errors import ValidationFailed
@@ -264,6 +264,23 @@ def tagged_resources(actor: Actor, scope_id: int, tag_id: int,
     carried = tags_by_resource([resource.id for resource in resources])
     return Page([ResourceRow(r, carried[r.id]) for r in resources], total, paging.page,
                 paging.per_page)
+
+
+def tag_events(actor: Actor, scope_id: int, tag_id: int, change_set_ids: Sequence[int]
+               ) -> dict[int, list[AuditEvent]]:
+    """The audit events of one tag in each of ``change_set_ids`` (what those change sets
+    did to it: create, update with before/after, delete, restore…), in one query."""
+    authorize(actor, scope_id, Permission.TAGS_READ)
+    found: dict[int, list[AuditEvent]] = {change_set_id: [] for change_set_id in change_set_ids}
+    if change_set_ids:
+        for event in db.session.scalars(
+            select(AuditEvent).where(
+                AuditEvent.change_set_id.in_(list(change_set_ids)),
+                AuditEvent.object_type == "tag", AuditEvent.object_id == tag_id,
+            ).order_by(AuditEvent.id)
+        ):
+            found[event.change_set_id].append(event)
+    return found
 
 
 # --- the hierarchy editor: one branch at a time, with counts -----------------------------

@@ -27,7 +27,7 @@ from webapp.services.actor import Actor, Permission, authorize
 from webapp.services.errors import ServiceError, ValidationFailed
 from webapp.services.groups import list_groups
 from webapp.services.paging import Page, PageRequest
-from webapp.services.tag_bulk import merge_into, move_tags
+from webapp.services.tag_bulk import merge_into, move_tags, tag_at_path
 from webapp.services.tag_queries import (
     SORTS,
     TagDetail,
@@ -37,7 +37,9 @@ from webapp.services.tag_queries import (
     list_tags,
     search_tags,
     subtree_summary,
+    tag_by_path,
     tag_detail,
+    tag_events,
     tag_sources,
     tagged_resources,
 )
@@ -101,10 +103,15 @@ class ListArgs:
             page=_int(args.get("page")),
         )
 
-    def filters(self) -> TagFilter:
-        return TagFilter(search=self.q or None, group=self.group or None,
-                         parent=self.parent or None, source=self.source or None,
-                         include_deleted=self.deleted)
+    def filters(self, actor: Actor, scope: Scope) -> TagFilter:
+        """The service filter; the parent is a typed path, never read as an id (an
+        unknown one matches nothing: no tag has the key 0)."""
+        parent: int | None = None
+        if self.parent:
+            found = tag_by_path(actor, scope.id, self.parent)
+            parent = found.id if found is not None else 0
+        return TagFilter(search=self.q or None, group=self.group or None, parent=parent,
+                         source=self.source or None, include_deleted=self.deleted)
 
     @property
     def filtered(self) -> bool:
@@ -170,11 +177,12 @@ def _safe_next(target: str | None) -> str:
 
 
 def _list(actor: Actor, scope: Scope, args: ListArgs) -> tuple[ListArgs, Page[TagRow]]:
-    page = list_tags(actor, scope.id, args.filters(), sort=args.sort, descending=args.desc,
+    filters = args.filters(actor, scope)
+    page = list_tags(actor, scope.id, filters, sort=args.sort, descending=args.desc,
                      paging=PageRequest(args.page, PER_PAGE))
     if not page.items and page.total and args.page > page.pages:  # past the end: the last
         args = replace(args, page=page.pages)
-        page = list_tags(actor, scope.id, args.filters(), sort=args.sort,
+        page = list_tags(actor, scope.id, filters, sort=args.sort,
                          descending=args.desc, paging=PageRequest(args.page, PER_PAGE))
     return args, page
 
@@ -220,15 +228,16 @@ def create() -> Any:
     form = TagCreateForm()
     status = 422
     if form.validate_on_submit():
-        spec = TagSpec(
-            name=form.name.data or "",
-            parent=(form.parent.data or "").strip() or None,
-            label=(form.label.data or "").strip() or None,
-            color=form.chosen_color(),
-            description=(form.description.data or "").strip() or None,
-        )
+        parent_path = (form.parent.data or "").strip()
         try:
-            tag = create_tag(actor, scope.id, spec)
+            parent = tag_at_path(actor, scope.id, parent_path, "parent") if parent_path else None
+            tag = create_tag(actor, scope.id, TagSpec(
+                name=form.name.data or "",
+                parent=parent.id if parent else None,
+                label=(form.label.data or "").strip() or None,
+                color=form.chosen_color(),
+                description=(form.description.data or "").strip() or None,
+            ))
         except ServiceError as error:
             apply_service_error(form, error)
             status = _form_status(error)
@@ -237,7 +246,7 @@ def create() -> Any:
             if not wants_fragment():
                 return redirect(url_for("tags.index"))
             # Keep the parent: the next tag is often a sibling.
-            fresh = TagCreateForm(formdata=None, data={"parent": spec.parent or ""})
+            fresh = TagCreateForm(formdata=None, data={"parent": parent_path})
             return _fragment("tags/_create_form.html", 201, trigger=True, create_form=fresh)
     if wants_fragment():
         return _fragment("tags/_create_form.html", status, create_form=form)
@@ -408,6 +417,8 @@ def _detail_context(handle: str, *, edit_form: TagEditForm | None = None,
     tag = detail.tag
     rpage = _int(request.args.get("rpage"))
     hpage = _int(request.args.get("hpage"))
+    history = list_change_sets(actor, scope.id, ChangeSetFilter(tag_id=tag.id),
+                               PageRequest(hpage, DETAIL_PER_PAGE))
     context: dict[str, Any] = {
         "detail": detail,
         "tag": tag,
@@ -415,8 +426,9 @@ def _detail_context(handle: str, *, edit_form: TagEditForm | None = None,
                               paging=PageRequest(1, CHILDREN_SHOWN)),
         "resources": tagged_resources(actor, scope.id, tag.id,
                                       PageRequest(rpage, DETAIL_PER_PAGE)),
-        "history": list_change_sets(actor, scope.id, ChangeSetFilter(tag_id=tag.id),
-                                    PageRequest(hpage, DETAIL_PER_PAGE)),
+        "history": history,
+        "history_events": tag_events(actor, scope.id, tag.id,
+                                     [change_set.id for change_set in history.items]),
         "rpage": rpage,
         "hpage": hpage,
     }
@@ -465,7 +477,10 @@ def edit(handle: str) -> Any:
     status = 422
     if form.validate_on_submit():
         try:
-            update_tag(actor, scope.id, tag.id, **form.changes(tag, parent_path, row=False))
+            changes = form.changes(tag, parent_path, row=False)
+            if isinstance(changes["parent"], str):  # a typed path, never read as an id
+                changes["parent"] = tag_at_path(actor, scope.id, changes["parent"], "parent").id
+            update_tag(actor, scope.id, tag.id, **changes)
         except ServiceError as error:
             apply_service_error(form, error)
             status = _form_status(error)

@@ -244,6 +244,11 @@ def test_inline_edit_round_trip(ui: UiWorld) -> None:
     assert row_paths(body) == ["Address.mail"] and "#FF8800" in body
     db.session.expire_all()
     assert (email.name, email.label, email.color) == ("mail", "mail", "#FF8800")
+    history = html(ui.get(client, ui.url(f"tags/{email.id}/history"), htmx=True))
+    assert "name: <q>email</q> → <q>mail</q>" in history
+    assert "colour: <q>#2E7D32</q> → <q>#FF8800</q>" in history
+    assert "path: <q>Address.email</q> → <q>Address.mail</q>" in history
+    assert "description" not in history.split('class="changes small"')[1].split("</ul>")[0]
 
     cancel = html(ui.get(client, ui.url(f"tags/{email.id}/row"), htmx=True))
     assert row_paths(cancel) == ["Address.mail"]
@@ -335,6 +340,32 @@ def test_bulk_move_and_merge(ui: UiWorld) -> None:
         "action": "merge", "ids": [str(dbt.id)], "bulk-target": "nope"})
     assert whole.status_code == 422 and "<html" in html(whole)
     assert 'id="bulk-target-errors"' in html(whole)
+
+
+def test_typed_paths_are_never_read_as_ids(ui: UiWorld) -> None:
+    """A tag named "7" is the tag typed, not the tag whose key is 7."""
+    seed(ui)
+    client = ui.client("editor")
+    pii, dbt = tag(ui, "pii"), tag(ui, "dbt-model")
+    named = create_tag(ui.world.editor, ui.world.sid, TagSpec(str(pii.id)))
+    child = ui.post(client, ui.url("tags"), {"name": "kid", "parent": str(pii.id)}, htmx=True)
+    assert child.status_code == 201 and f"Created tag {pii.id}.kid." in html(child)
+    listed = row_paths(html(ui.get(client, ui.url(f"tags?parent={pii.id}"), htmx=True)))
+    assert listed == [f"{pii.id}.kid"]
+    assert row_paths(html(ui.get(client, ui.url("tags?parent=nope"), htmx=True))) == []
+    merged = ui.post(client, ui.url("tags/bulk"), {
+        "action": "merge", "ids": [str(dbt.id)], "bulk-target": str(pii.id)}, htmx=True)
+    assert f"Merged 1 tag(s) into {pii.id}." in html(merged)
+    assert live_tag(ui.world.sid, "pii") is not None
+    moved = ui.post(client, ui.url("tags/bulk"), {
+        "action": "move", "ids": [str(tag(ui, "Address.phone").id)],
+        "bulk-parent": str(pii.id)}, htmx=True)
+    assert f"under {pii.id}." in html(moved)
+    assert live_tag(ui.world.sid, f"{pii.id}.phone") is not None
+    edited = ui.post(client, ui.url(f"tags/{tag(ui, 'Address.email').id}/edit"), {
+        "name": "email", "label": "email", "parent": named.path, "group": ""}, htmx=True)
+    assert edited.status_code == 200
+    assert live_tag(ui.world.sid, f"{pii.id}.email") is not None
 
 
 # --- restore ----------------------------------------------------------------------------
