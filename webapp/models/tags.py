@@ -76,7 +76,9 @@ class Tag(db.Model):
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    uuid: Mapped[uuid.UUID] = mapped_column(Uuid(), unique=True, default=uuid7)
+    # insert_sentinel: SQLite can then insert many tags in one INSERT … RETURNING.
+    uuid: Mapped[uuid.UUID] = mapped_column(Uuid(), unique=True, default=uuid7,
+                                            insert_sentinel=True)
     public_id: Mapped[str] = mapped_column(String(100), default=lambda: public_id("tag"))
     scope_id: Mapped[int] = mapped_column(ForeignKey("scopes.id", ondelete="CASCADE"))
     group_id: Mapped[int | None] = mapped_column(
