@@ -152,3 +152,14 @@ def test_create_and_bulk_merge(page: Any, live_server: str, app: Flask) -> None:
     page.locator("#bulk-target").press("Enter")  # presses Merge, not the first button
     expect(page.locator("#bulk-target-errors")).to_contain_text("no live tag")
     shot(page, "tags-bulk-error")
+
+
+def test_a_viewer_sees_the_empty_list_without_controls(page: Any, live_server: str,
+                                                       app: Flask) -> None:
+    make_world()
+    sign_in(page, "viewer@example.com", PASSWORD)
+    page.goto("/s/acme/tags")
+    expect(page.locator("#tag-results")).to_contain_text("No tags yet.")
+    expect(page.locator("#bulk-form")).to_have_count(0)
+    expect(page.locator("#create-tag")).to_have_count(0)
+    shot(page, "tags-empty-viewer")
