@@ -6,11 +6,13 @@
   manager of the scope), all with one password: ``TAGWRIGHT_DEMO_PASSWORD`` when set, else
   a random one printed once, when the users are created;
 - scope ``scope_acme`` ("Acme Corp", slug ``acme``) with the tag groups ``priority``
-  (exclusive; ``tag_high``, ``tag_medium``, ``tag_low`` as in seed 002), ``environment``
+  (``tag_group_priority``, exclusive; its tags are ``urgent``, ``normal`` and ``backlog``,
+  so that replaying seed 002's batch example creates ``high``/``medium``/``low``), ``environment``
   (exclusive), ``team``, ``sensitivity`` (exclusive, data sources / tables / columns only) and
   ``topic`` (nodes and files);
-- the curated ``Address.*`` hierarchy, the system-created and protected ``Discovered.*`` and
-  ``DataProperties.*`` hierarchies (seed 003) and the plain tags the seeds use
+- the curated ``Address.*`` hierarchy, the system-created and protected ``Discovered.*``
+  hierarchy, the system-created (not protected, so seed 003's delete example works)
+  ``DataProperties.*`` hierarchy, and the plain tags the seeds use
   (``marketing``, ``production``, ``weekly-refresh``, ``owned-by-revops``, ``ads``,
   ``legacy``, ``Confidential`` …);
 - several hundred resources of all 13 types with stable ids (UUIDv5 for the seed 000/001
@@ -137,9 +139,9 @@ GROUPS: tuple[_Group, ...] = (
 # group -> [(name, label, colour, public id)]
 GROUP_TAGS: dict[str, list[tuple[str, str, str, str | None]]] = {
     "priority": [
-        ("high", "High Priority", "#DC2626", "tag_high"),
-        ("medium", "Medium Priority", "#F59E0B", "tag_medium"),
-        ("low", "Low Priority", "#10B981", "tag_low"),
+        ("urgent", "Urgent", "#DC2626", None),
+        ("normal", "Normal", "#F59E0B", None),
+        ("backlog", "Backlog", "#10B981", None),
     ],
     "environment": [
         ("production", "Production", "#2563EB", None),
@@ -526,8 +528,8 @@ def plan_assignments(resources: Sequence[_Res]) -> _Plan:
     manual, api, rule, imported = (AssignmentContext.MANUAL, AssignmentContext.API,
                                    AssignmentContext.RULE, AssignmentContext.IMPORT)
 
-    # priority::high/medium/low on every type (exclusive: one per resource).
-    for tag, chosen in _partition(rng, resources, ["high", "medium", "low"],
+    # priority::urgent/normal/backlog on every type (exclusive: one per resource).
+    for tag, chosen in _partition(rng, resources, ["urgent", "normal", "backlog"],
                                   [2, 5, 3], untagged=0.25).items():
         plan.add(f"priority::{tag}", chosen, manual)
 
@@ -671,10 +673,12 @@ def _create_tags(actor: Actor, scope_id: int) -> None:
         TagSpec(name="Discovered.Country", description="Data about people in a country."),
         *(TagSpec(name=f"Discovered.Country.{country}") for country in COUNTRIES),
         *(TagSpec(name=f"Discovered.{name}") for name in DISCOVERED_TAGS),
-        TagSpec(name="DataProperties", color="#94A3B8",
-                description="Statistical shape of a data source. Managed by the system."),
-        *(TagSpec(name=f"DataProperties.{name}") for name in DATA_PROPERTIES),
     ], system)
+    create_tags(actor, scope_id, [
+        TagSpec(name="DataProperties", color="#94A3B8",
+                description="Statistical shape of a data source, found by the system."),
+        *(TagSpec(name=f"DataProperties.{name}") for name in DATA_PROPERTIES),
+    ], Provenance(source="curated", system_created=True))
 
 
 def _load_data(actor: Actor, scope_id: int) -> None:

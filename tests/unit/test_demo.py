@@ -50,13 +50,18 @@ def test_demo_contents(demo: Flask) -> None:
     assert {"facebook-ads", "google-ads"} <= set(sources)
     assert db.session.scalar(select(func.count()).select_from(Assignment)) >= 2000
 
-    high = db.session.scalars(select(Tag).where(Tag.public_id == "tag_high")).one()
-    assert (high.name, high.label, high.qualified_name) == ("high", "High Priority",
-                                                            "priority::high")
+    urgent = db.session.scalars(select(Tag).where(Tag.path_key == "priority::urgent")).one()
+    assert (urgent.name, urgent.label) == ("urgent", "Urgent")
     priority = db.session.scalars(
         select(TagGroup).where(TagGroup.public_id == "tag_group_priority")).one()
     assert priority.identifier == "priority" and priority.exclusive
-    assert high.group_id == priority.id
+    assert urgent.group_id == priority.id
+    # Seed 002's batch example (high, medium, low; ids tag_high…) must still be creatable.
+    assert db.session.scalar(select(Tag.id).where(Tag.public_id.in_(
+        ["tag_high", "tag_medium", "tag_low"]))) is None
+    cross = db.session.scalars(
+        select(Tag).where(Tag.path == "DataProperties.Cross-Sectional")).one()
+    assert cross.system_created and not cross.protected  # seed 003 deletes it
 
     canada = db.session.scalars(
         select(Tag).where(Tag.path == "Discovered.Country.Canada")).one()
