@@ -119,7 +119,7 @@ def test_undo_refused_when_tag_changed_later_and_undo_not_undoable(scope: Scope,
     renamed = latest_change_set()
     tags.update_tag(editor, scope.id, tag.id, color="#445566")
 
-    with pytest.raises(Conflict, match=f"tag {tag.id} was changed"):
+    with pytest.raises(Conflict, match="tag 'Work' was changed later by change set #"):
         undo.undo_change_set(editor, scope.id, renamed.id)
 
     last = undo.undo_change_set(editor, scope.id, latest_change_set().id)

@@ -139,7 +139,9 @@ def _refuse_conflicts(target: ChangeSet, events: Sequence[AuditEvent]) -> None:
                        AuditEvent.change_set_id.in_(newer))
                 .group_by(AuditEvent.object_id)
             ).all()
-            problems += [f"{kind} {oid} was changed by change set {cs}" for oid, cs in rows]
+            named = _display_names(kind, [oid for oid, _ in rows])
+            problems += [f"{kind.replace('_', ' ')} {named.get(oid, oid)!r} was changed later "
+                         f"by change set #{cs}" for oid, cs in rows]
     removed_later = db.session.scalar(
         select(func.count()).select_from(AssignmentRemoval).where(
             AssignmentRemoval.origin_change_set_id == target.id,
@@ -176,9 +178,19 @@ def _refuse_conflicts(target: ChangeSet, events: Sequence[AuditEvent]) -> None:
             problems.append(f"{adopted} later tag(s) were created under tags it created")
     if problems:
         raise Conflict(
-            f"change set {target.id} cannot be undone: " + "; ".join(problems),
+            f"change set #{target.id} cannot be undone: " + "; ".join(problems),
             [FieldError("change_set", problem) for problem in problems],
         )
+
+
+def _display_names(kind: str, ids: Sequence[int]) -> dict[int, str]:
+    """Tags by path and groups by identifier, to name them in a refusal."""
+    if not ids:
+        return {}
+    model, column = (Tag, Tag.path) if kind == "tag" else (TagGroup, TagGroup.identifier)
+    return dict(db.session.execute(
+        select(model.id, column).where(model.id.in_(ids))
+    ).tuples().all())
 
 
 def _restore_removed_links(change_set_id: int) -> None:

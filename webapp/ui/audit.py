@@ -93,6 +93,12 @@ def format_time(value: datetime | None, now: datetime | None = None) -> Markup:
     )
 
 
+def replaces_flashes() -> bool:
+    """An htmx answer to a write also replaces the page's flashed messages (out of band),
+    so a message from an earlier action does not linger beside a new result or error."""
+    return wants_fragment() and request.method != "GET"
+
+
 @audit.context_processor
 def _helpers() -> dict[str, Any]:
     return {"format_time": format_time, "nouns": NOUNS, "hex_color": is_hex_color}
@@ -215,8 +221,7 @@ def _filters() -> tuple[AuditFilterForm, ChangeSetFilter]:
     )
 
 
-def _list(status: int = 200, errors: dict[int, str] | None = None, oob: bool = False
-          ) -> tuple[str, int]:
+def _list(status: int = 200, errors: dict[int, str] | None = None) -> tuple[str, int]:
     """The change-set list (page or fragment) for the filters and page in the URL."""
     actor, scope = scoped_actor(), current_scope()
     form, filters = _filters()
@@ -227,7 +232,7 @@ def _list(status: int = 200, errors: dict[int, str] | None = None, oob: bool = F
     return render_page(
         "audit/index.html", "audit/_results.html", status,
         form=form, results=page, digests=digests, undoable=undoable, errors=errors or {},
-        filter_args=form.query_args(), oob=oob,
+        filter_args=form.query_args(), oob=replaces_flashes(),
     )
 
 
@@ -269,7 +274,7 @@ def undo(change_set_id: int) -> Any:
         return _list(status, errors={change_set_id: error.message})
     flash(f"Change set #{change_set_id} was undone (by change set #{done.id}).", "success")
     if wants_fragment():
-        return _list(oob=True)
+        return _list()
     if from_detail:
         return redirect(url_for("audit.detail", change_set_id=change_set_id))
     args = {k: v for k, v in request.args.items() if k in ("actor", "object_type",

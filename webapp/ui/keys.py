@@ -24,7 +24,7 @@ from webapp.services.api_keys import (
 )
 from webapp.services.errors import ValidationFailed
 from webapp.services.scopes import list_scopes
-from webapp.ui.audit import format_time
+from webapp.ui.audit import format_time, replaces_flashes
 from webapp.ui.key_forms import KEY_FIELDS, PERMISSION_HELP, CreateKeyForm
 from webapp.ui.rendering import apply_service_error, render_page, wants_fragment
 from webapp.ui.session import current_actor
@@ -69,7 +69,7 @@ def _lists() -> dict[str, Any]:
 
 def _page(form: CreateKeyForm, status: int = 200, *, token: str | None = None,
           created: ApiKey | None = None) -> tuple[str, int]:
-    return render_page("keys/index.html", "keys/_body.html", status,
+    return render_page("keys/index.html", "keys/_body.html", status, oob=replaces_flashes(),
                        token=token, created=created, **_lists(), **_form_context(form))
 
 
@@ -115,5 +115,5 @@ def revoke(key_id: int) -> Any:
     key = revoke_api_key(current_actor(), key_id)
     flash(f"Key {key.name} (tw_{key.prefix}…) is revoked and no longer works.", "success")
     if wants_fragment():
-        return render_template("keys/_lists.html", oob=True, **_lists())
+        return render_template("keys/_lists.html", lists_oob=True, **_lists())
     return redirect(url_for("keys.index"))

@@ -1,11 +1,12 @@
-"""Forms of the scope pages: create a scope, add a member, change a member's role."""
+"""Forms of the scope pages: create a scope, add a member, change a member's role, add an
+external tag source."""
 
 from __future__ import annotations
 
 from flask_wtf import FlaskForm
-from wtforms import EmailField, SelectField, StringField
+from wtforms import EmailField, FloatField, SelectField, StringField
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import DataRequired, Length, Optional
+from wtforms.validators import DataRequired, InputRequired, Length, Optional
 
 from webapp.models import Role
 
@@ -38,3 +39,19 @@ class RoleForm(FlaskForm):
     """One member's role (the members table has one per row)."""
 
     role = SelectField("Role", choices=[SelectChoice(v, label) for v, label in ROLE_NAMES])
+
+
+class SourceForm(FlaskForm):
+    """An external tag source: a name and a URL answering a JSON list of tag paths."""
+
+    name = StringField("Name", validators=[DataRequired(), Length(max=100)],
+                       description="Becomes the source of the tags it brings, e.g. “cmdb”")
+    url = StringField("URL", validators=[DataRequired(), Length(max=2000)],
+                      description="http(s)://… answering a JSON list of dotted tag paths; "
+                                  "file:///… (site administrators only)")
+    timeout_seconds = FloatField("Timeout (seconds)", default=10.0,
+                                 validators=[InputRequired()])
+
+
+# Service field names that differ from the form's.
+SOURCE_FIELDS = {"timeout": "timeout_seconds"}

@@ -162,7 +162,9 @@ def test_refused_undo_shows_the_reason_beside_its_row(ui: UiWorld) -> None:
     body = response.get_data(True)
     assert response.status_code == 409
     assert f'id="undo-{created.id}-errors"' in body and "cannot be undone" in body
+    assert "tag &#39;first&#39; was changed later by change set #" in body
     assert body.lstrip().startswith('<div id="audit-results"')
+    assert '<div id="flashes" hx-swap-oob="true">' in body  # an earlier message goes
 
     page = ui.post(client, ui.url(f"audit/{created.id}/undo"))
     assert page.status_code == 409 and "<html" in page.get_data(True)

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
+
 from tests.http.ui.conftest import UiWorld
 from tests.unit.factories import SYSTEM, make_scope, make_user
 from webapp.extensions import db
-from webapp.models import Membership, Scope
+from webapp.models import ExternalTagSource, Membership, Scope
 from webapp.services import tags
+from webapp.services.external_sources import add_source
 
 XSS = "<img src=x onerror=alert(1)>"
 
@@ -31,6 +35,7 @@ def test_full_page_and_fragment_list_my_scopes_with_role_and_counts(ui: UiWorld)
     assert 'class="badge role-editor"' in html
     assert '<td class="num">2</td>' in html and '<td class="num">3</td>' in html
     assert "/scopes/acme/members" in html and "Only site administrators create scopes" in html
+    assert "/scopes/acme/sources" not in html
     assert 'id="create-scope-form"' not in html
 
     fragment = ui.get(client, "/scopes", htmx=True)
@@ -43,6 +48,7 @@ def test_admins_see_every_scope_and_create_one(ui: UiWorld) -> None:
     client = ui.client("admin")
     html = ui.get(client, "/scopes").get_data(True)
     assert "Beta" in html and 'id="create-scope-form"' in html
+    assert "/scopes/beta/sources" in html
 
     response = ui.post(client, "/scopes", {"name": "Gamma Team", "public_id": "",
                                            "slug": ""}, htmx=True)
@@ -124,7 +130,8 @@ def test_members_page_and_fragment(ui: UiWorld) -> None:
     client = ui.client("viewer")
     page = ui.get(client, "/scopes/acme/members")
     html = page.get_data(True)
-    assert page.status_code == 200 and "<html" in html and "Members of Acme" in html
+    assert page.status_code == 200 and "<html" in html and "<h1>Acme</h1>" in html
+    assert "/scopes/acme/sources" not in html  # a viewer does not manage sources
     for email in ("manager@example.com", "editor@example.com", "viewer@example.com"):
         assert email in html
     assert 'id="add-member-form"' not in html and 'name="role"' not in html
@@ -141,7 +148,8 @@ def test_members_page_and_fragment(ui: UiWorld) -> None:
 def test_managers_add_a_member_by_email(ui: UiWorld) -> None:
     make_user("newcomer@example.com")
     client = ui.client("manager")
-    assert 'id="add-member-form"' in ui.get(client, "/scopes/acme/members").get_data(True)
+    html = ui.get(client, "/scopes/acme/members").get_data(True)
+    assert 'id="add-member-form"' in html and "/scopes/acme/sources" in html
 
     response = ui.post(client, "/scopes/acme/members",
                        {"email": "Newcomer@Example.com", "role": "editor"}, htmx=True)
@@ -260,3 +268,91 @@ def test_members_page_costs_a_constant_number_of_statements(ui: UiWorld, count_q
         make_user(f"m{n}@example.com")
         add_member(SYSTEM, ui.world.sid, f"m{n}@example.com", "viewer")
     assert statements() == few
+
+
+# --- external tag sources ---------------------------------------------------------------
+
+
+def test_sources_page_and_fragment_for_managers_only(ui: UiWorld) -> None:
+    add_source(ui.world.manager, ui.world.sid, "cmdb", "https://cmdb.example.com/tags.json")
+    client = ui.client("manager")
+    page = ui.get(client, "/scopes/acme/sources")
+    html = page.get_data(True)
+    assert page.status_code == 200 and "<html" in html and 'id="add-source-form"' in html
+    assert "cmdb" in html and "https://cmdb.example.com/tags.json" in html
+    assert "Refresh all sources now" in html and "never" in html
+    fragment = ui.get(client, "/scopes/acme/sources", htmx=True)
+    assert fragment.status_code == 200 and "<html" not in fragment.get_data(True)
+    assert fragment.get_data(True).lstrip().startswith('<div id="sources-body"')
+    for role in ("editor", "viewer"):
+        assert ui.get(ui.client(role), "/scopes/acme/sources").status_code == 403
+        assert ui.post(ui.client(role), "/scopes/acme/sources",
+                       {"name": "x", "url": "https://x.example", "timeout_seconds": "5"},
+                       htmx=True).status_code == 403
+        assert ui.post(ui.client(role), "/scopes/acme/sources/refresh",
+                       htmx=True).status_code == 403
+        assert ui.post(ui.client(role), "/scopes/acme/sources/remove", {"name": "cmdb"},
+                       htmx=True).status_code == 403
+    assert ui.get(ui.client("outsider"), "/scopes/acme/sources").status_code == 404
+
+
+def test_add_and_remove_a_source(ui: UiWorld) -> None:
+    client = ui.client("manager")
+    response = ui.post(client, "/scopes/acme/sources", {
+        "name": "cmdb", "url": "https://cmdb.example.com/tags.json", "timeout_seconds": "5"},
+        htmx=True)
+    body = response.get_data(True)
+    assert response.status_code == 200 and "Source cmdb added" in body
+    source = db.session.scalar(db.select(ExternalTagSource))
+    assert source is not None and source.timeout_seconds == 5.0
+
+    response = ui.post(client, "/scopes/acme/sources/remove", {"name": "cmdb"}, htmx=True)
+    assert response.status_code == 200 and "Source cmdb removed" in response.get_data(True)
+    assert db.session.scalar(db.select(ExternalTagSource)) is None
+    plain = ui.post(client, "/scopes/acme/sources/remove", {"name": "cmdb"})
+    assert plain.status_code == 404
+
+
+def test_source_errors_beside_their_field(ui: UiWorld) -> None:
+    add_source(ui.world.manager, ui.world.sid, "cmdb", "https://cmdb.example.com/tags.json")
+    client = ui.client("manager")
+    cases = [
+        ({"name": "", "url": "https://a.example", "timeout_seconds": "5"}, "name", 400),
+        ({"name": "a", "url": "ftp://a.example", "timeout_seconds": "5"}, "url", 400),
+        ({"name": "a", "url": "https://a.example", "timeout_seconds": "600"},
+         "timeout_seconds", 400),
+        ({"name": "a", "url": "https://a.example", "timeout_seconds": "soon"},
+         "timeout_seconds", 400),
+        ({"name": "CMDB", "url": "https://a.example", "timeout_seconds": "5"}, "name", 409),
+        ({"name": "curated", "url": "https://a.example", "timeout_seconds": "5"}, "name", 400),
+        ({"name": "disk", "url": "file:///etc/passwd", "timeout_seconds": "5"}, "url", 403),
+    ]
+    for data, field, status in cases:
+        response = ui.post(client, "/scopes/acme/sources", data, htmx=True)
+        body = response.get_data(True)
+        assert response.status_code == status, (data, body[:400])
+        assert f'id="{field}-errors"' in body, data
+    assert db.session.scalar(db.select(db.func.count(ExternalTagSource.id))) == 1
+
+
+def test_refresh_pulls_the_sources(ui: UiWorld, tmp_path: Path) -> None:
+    feed = tmp_path / "tags.json"
+    feed.write_text(json.dumps(["Catalog.PII.Email", "Catalog.PII.Phone"]))
+    admin = ui.client("admin")
+    response = ui.post(admin, "/scopes/acme/sources", {
+        "name": "catalog", "url": feed.as_uri(), "timeout_seconds": "5"}, htmx=True)
+    assert response.status_code == 200
+    response = ui.post(admin, "/scopes/acme/sources/refresh", htmx=True)
+    body = response.get_data(True)
+    assert response.status_code == 200 and "catalog: 4 created" in body
+    assert tags.find_tag(ui.world.sid, "Catalog.PII.Phone") is not None
+
+    feed.write_text("not json")
+    body = ui.post(admin, "/scopes/acme/sources/refresh", htmx=True).get_data(True)
+    assert "the refresh failed" in body and "Last refresh failed" in body
+
+
+def test_hostile_source_names_are_escaped(ui: UiWorld) -> None:
+    add_source(ui.world.manager, ui.world.sid, XSS, "https://cmdb.example.com/tags.json")
+    html = ui.get(ui.client("manager"), "/scopes/acme/sources").get_data(True)
+    assert XSS not in html and "&lt;img src=x onerror=alert(1)&gt;" in html
