@@ -111,20 +111,25 @@ def add_member_command(scope: str, email: str, role: str) -> None:
 @keys_cli.command("create")
 @click.option("--user", "email", required=True, help="Email of the key's owner.")
 @click.option("--scope", required=True, help="Scope public id or slug.")
-@click.option("--permissions", required=True,
-              help="Comma-separated: " + ",".join(p.value for p in API_KEY_PERMISSIONS))
+@click.option("--permissions", default=None,
+              help="Comma-separated: " + ",".join(p.value for p in API_KEY_PERMISSIONS)
+              + ". Default: every one the owner's role allows.")
 @click.option("--name", default="CLI key", show_default=True, help="A name to recognise it by.")
-def create_key_command(email: str, scope: str, permissions: str, name: str) -> None:
+def create_key_command(email: str, scope: str, permissions: str | None, name: str) -> None:
     """Create an API key and print its token (shown only this once) on the last line."""
-    from webapp.services.api_keys import create_api_key
+    from webapp.services.api_keys import create_api_key, grantable_permissions
     from webapp.services.scopes import get_scope
     from webapp.services.users import get_user_by_email
 
     actor = cli_actor()
-    wanted = [part.strip() for part in permissions.split(",") if part.strip()]
     with service_errors():
         found = get_scope(actor, scope)
         owner = get_user_by_email(email)
+        if permissions is None:
+            owner_actor = Actor(user_id=owner.id, is_admin=owner.is_admin)
+            wanted = [p.value for p in grantable_permissions(owner_actor, found.id)]
+        else:
+            wanted = [part.strip() for part in permissions.split(",") if part.strip()]
         key, token = create_api_key(actor, user_id=owner.id, scope_id=found.id, name=name,
                                     permissions=wanted)
     click.echo(
