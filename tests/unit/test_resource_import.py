@@ -12,7 +12,7 @@ from webapp.extensions import db
 from webapp.models import Resource
 from webapp.services import resource_import, resources
 from webapp.services.errors import LimitExceeded, PermissionDenied, ValidationFailed
-from webapp.services.resource_import import ImportLine, import_resources
+from webapp.services.resource_import import ImportLine, import_resources, register_resource
 from webapp.services.resources import ResourceInput
 
 
@@ -82,3 +82,18 @@ def test_a_large_import_is_one_upsert(world: World) -> None:
     assert (outcome.created, outcome.existing) == (20_000, 0)
     again = import_resources(world.editor, world.sid, lines[:500])
     assert (again.created, again.existing) == (0, 500)
+
+
+def test_register_one_says_whether_it_is_new(world: World) -> None:
+    assert register_resource(world.editor, world.sid, ResourceInput("Folder", " f1 ", "Ads"))
+    assert not register_resource(world.editor, world.sid, ResourceInput("table", "t1", "New"))
+    db.session.expire_all()
+    assert db.session.scalar(select(Resource.name).where(Resource.external_id == "t1")) == "New"
+    with pytest.raises(ValidationFailed) as caught:
+        register_resource(world.editor, world.sid, ResourceInput("tabel", "x"))
+    assert fields(caught.value) == ["type"]
+    with pytest.raises(ValidationFailed) as caught:
+        register_resource(world.editor, world.sid, ResourceInput("table", " "))
+    assert fields(caught.value) == ["id"]
+    with pytest.raises(PermissionDenied):
+        register_resource(world.viewer, world.sid, ResourceInput("table", "t9"))

@@ -109,7 +109,11 @@ def _parse(raw_names: Sequence[str]) -> list[names.QualifiedName]:
         raise ValidationFailed.field("tags", "choose at least one tag")
     unique: dict[str, names.QualifiedName] = {}
     for raw in raw_names:
-        qname = names.parse_name(raw, "tags")
+        try:
+            qname = names.parse_name(raw, "tags")
+        except ValidationFailed as error:
+            message = f"“{str(raw).strip()}” is not a valid tag name: {error.details[0].message}"
+            raise ValidationFailed(message, [FieldError("tags", message)]) from error
         unique.setdefault(qname.key, qname)
     if len(unique) > MAX_NAMES:
         raise LimitExceeded(f"at most {MAX_NAMES} tags at once ({len(unique)} given)",

@@ -117,3 +117,16 @@ def _registered(scope_id: int, pairs: list[tuple[str, str]]) -> int:
         Resource.external_id == refs.c.external_id,
     )
     return db.session.scalar(select(func.count()).select_from(refs).where(found)) or 0
+
+
+def register_resource(actor: Actor, scope_id: int, item: ResourceInput) -> bool:
+    """Register one resource, or refresh the name and slug given for a registered one;
+    True when it is new.  Errors name the fields ``type`` and ``id``."""
+    authorize(actor, scope_id, Permission.TAGS_WRITE)
+    rtype = clean_type(item.type, "type")
+    external_id = clean_external_id(item.external_id, "id")
+    with writing(actor, scope_id, f"Register {rtype} {external_id}"[:255]):
+        existing = _registered(scope_id, [(rtype, external_id)])
+        register_resources(actor, scope_id, [ResourceInput(rtype, external_id, item.name,
+                                                           item.slug)])
+    return not existing

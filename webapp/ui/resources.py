@@ -1,5 +1,157 @@
-"""(being written)"""
+"""Resources: the list with its tags (search as you type, type tabs with counts, a tag
+filter, paging), register one resource, import many from CSV.
 
-from webapp.ui.scoping import scoped_blueprint
+``/resources`` and ``/resources/<type>`` are one view: htmx requests get the list
+fragment (and the address bar follows), others the whole page.  Register and import
+answer htmx with their form (success note or errors beside the field) and the refreshed
+list out of band; plain posts are redirected with a flash, or get the page back with the
+errors.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import abort, flash, redirect, render_template, request, url_for
+from flask.typing import ResponseReturnValue
+
+from webapp.models import RESOURCE_TYPES, Tag
+from webapp.services.errors import LimitExceeded, ValidationFailed
+from webapp.services.paging import PageRequest
+from webapp.services.resource_import import import_resources, register_resource
+from webapp.services.resource_selection import browse_selection, build_criteria
+from webapp.services.resources import ResourceInput
+from webapp.services.tags import find_tag
+from webapp.ui.rendering import apply_service_error, wants_fragment
+from webapp.ui.resource_forms import (
+    ImportResourcesForm,
+    RegisterResourceForm,
+    ResourceFilterForm,
+    line_errors,
+    read_resource_csv,
+)
+from webapp.ui.scoping import current_scope, scoped_actor, scoped_blueprint
 
 resources = scoped_blueprint("resources", __name__)
+
+PER_PAGE = 50
+
+
+def _list_context(rtype: str | None = None) -> dict[str, Any]:
+    """The list for the filters in the request (query string, or a form's included
+    filters): four statements whatever the page size."""
+    filters = ResourceFilterForm(formdata=request.values)
+    rtype = rtype or (filters.type.data or "").strip().lower() or None
+    if rtype is not None and rtype not in RESOURCE_TYPES:
+        abort(404, f"there is no resource type {rtype!r}")
+    criteria = build_criteria(rtype=rtype, search=filters.q.data, tag_id=filters.tag.data)
+    page_number = filters.page.data if filters.page.data and filters.page.data > 0 else 1
+    scope, actor = current_scope(), scoped_actor()
+    found = browse_selection(actor, scope.id, criteria, PageRequest(page_number, PER_PAGE))
+    if not found.page.items and page_number > found.page.pages:  # past the end: the last
+        found = browse_selection(actor, scope.id, criteria,
+                                 PageRequest(found.page.pages, PER_PAGE))
+    tag: Tag | None = None
+    if criteria.tag_id is not None:
+        tag = find_tag(scope.id, criteria.tag_id, include_deleted=True)
+    args = {"q": criteria.search, "tag": criteria.tag_id}
+    return {
+        "rtype": rtype,
+        "q": criteria.search or "",
+        "tag": tag,
+        "tag_id": criteria.tag_id,
+        "counts": found.counts,
+        "all_total": sum(found.counts.by_type.values()),
+        "page": found.page,
+        "args": {key: value for key, value in args.items() if value},
+        "fragment": wants_fragment(),
+    }
+
+
+def _canonical(context: dict[str, Any], page: int | None = None) -> str:
+    return url_for("resources.index", rtype=context["rtype"], page=page, **context["args"])
+
+
+def _full_page(status: int = 200, context: dict[str, Any] | None = None, **forms: Any
+               ) -> ResponseReturnValue:
+    """The whole page; ``forms`` replace the empty register and import forms."""
+    return render_template(
+        "resources/index.html",
+        register_form=forms.get("register_form") or RegisterResourceForm(formdata=None),
+        import_form=forms.get("import_form") or ImportResourcesForm(formdata=None),
+        **(context or _list_context()),
+    ), status
+
+
+@resources.get("/resources", defaults={"rtype": None})
+@resources.get("/resources/<rtype>")
+def index(rtype: str | None) -> ResponseReturnValue:
+    context = _list_context(rtype.lower() if rtype else None)
+    if not wants_fragment():
+        return _full_page(context=context)
+    page = context["page"].page
+    push = _canonical(context, page if page > 1 else None)
+    return render_template("resources/_list.html", **context), 200, {"HX-Push-Url": push}
+
+
+@resources.post("/resources/register")
+def register() -> ResponseReturnValue:
+    form = RegisterResourceForm()
+    form.validate_on_submit()
+    item = ResourceInput(form.resource_type.data or "", form.external_id.data or "",
+                         form.name.data, form.slug.data)
+    try:
+        created = register_resource(scoped_actor(), current_scope().id, item)
+    except ValidationFailed as error:
+        apply_service_error(form, error, {"type": "resource_type", "id": "external_id"})
+        if not wants_fragment():
+            return _full_page(422, register_form=form)
+        return render_template("resources/_register_form.html", register_form=form), 422
+    rtype, external_id = item.type.strip().lower(), item.external_id.strip()
+    message = (f"Registered {rtype} “{external_id}”." if created else
+               f"{rtype} “{external_id}” was registered already; its name and slug were "
+               "updated where given.")
+    if not wants_fragment():
+        flash(message, "success")
+        return redirect(url_for("resources.index", rtype=rtype))
+    return render_template("resources/_form_response.html",
+                           form_template="resources/_register_form.html",
+                           register_form=RegisterResourceForm(formdata=None), message=message,
+                           oob=True, **_list_context())
+
+
+@resources.post("/resources/import")
+def import_csv() -> ResponseReturnValue:
+    form = ImportResourcesForm()
+    form.validate_on_submit()
+    field = "csv_text"
+    try:
+        text, field = form.source()
+        outcome = import_resources(scoped_actor(), current_scope().id, read_resource_csv(text))
+    except (ValidationFailed, LimitExceeded) as error:
+        status = 413 if isinstance(error, LimitExceeded) else 422
+        named = [d.field for d in error.details]
+        if named and all(name in ("csv_file", "csv_text") for name in named):
+            apply_service_error(form, error)
+        else:
+            getattr(form, field).errors = line_errors(error)
+            bad = sum(name.startswith("line ") for name in named)
+            form.form_errors.append(
+                error.message if isinstance(error, LimitExceeded) else
+                f"Nothing was imported: {bad} lines have errors. Fix them and import again."
+                if bad > 1 else "Nothing was imported: fix the problem below and import again."
+            )
+        if not wants_fragment():
+            return _full_page(status, import_form=form)
+        return render_template("resources/_import_form.html", import_form=form), status
+    parts = [f"{outcome.created:,} new", f"{outcome.existing:,} already registered"]
+    message = (f"Imported {outcome.lines:,} line(s): {', '.join(parts)}"
+               + (f" ({outcome.duplicates:,} repeated line(s) merged)" if outcome.duplicates
+                  else "") + ".")
+    if not wants_fragment():
+        flash(message, "success")
+        return redirect(url_for("resources.index"))
+    return render_template("resources/_form_response.html",
+                           form_template="resources/_import_form.html",
+                           import_form=ImportResourcesForm(formdata=None), message=message,
+                           oob=True, **_list_context())
