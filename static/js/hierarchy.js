@@ -1,6 +1,7 @@
 // The hierarchy editor's tree: expand a node by fetching its children once (htmx), then
 // collapse and expand it locally; close an inline panel; keep the expand controls'
-// aria-expanded in step with what is shown after every htmx swap. No inline scripts
+// aria-expanded in step with what is shown after every htmx swap; move a node by
+// dragging its row onto another. No inline scripts
 // (the Content-Security-Policy forbids them): everything is wired up here.
 (function () {
   "use strict";
@@ -71,6 +72,69 @@
   });
 
   document.addEventListener("htmx:afterSettle", syncAll);
+
+  // Opening a tag from the "find" box closes its suggestions.
+  document.addEventListener("submit", function (event) {
+    var results = document.getElementById("find-results");
+    if (results && event.target instanceof Element && event.target.matches("form.find")) {
+      results.innerHTML = "";
+    }
+  });
+
+  // Drag a row onto another tag's row to move it there: the same POST as the move
+  // picker (the answer re-renders the tree; a refusal shows in the dragged node's panel).
+  var dragged = null;
+
+  function dropTarget(event) {
+    var row = event.target instanceof Element && event.target.closest(".node > .row[data-tag-id]");
+    if (!row || !dragged || row === dragged) { return null; }
+    if (dragged.parentElement.contains(row)) { return null; }  // its own branch: a cycle
+    return row;
+  }
+
+  function clearHighlight() {
+    document.querySelectorAll(".row.drop-target").forEach(function (row) {
+      row.classList.remove("drop-target");
+    });
+  }
+
+  document.addEventListener("dragstart", function (event) {
+    var row = event.target instanceof Element && event.target.closest(".row[data-move-url]");
+    if (!row) { return; }
+    dragged = row;
+    row.classList.add("dragging");
+    event.dataTransfer.effectAllowed = "move";
+    event.dataTransfer.setData("text/plain", row.dataset.tagId);
+  });
+
+  document.addEventListener("dragover", function (event) {
+    var row = dropTarget(event);
+    if (!row) { return; }
+    event.preventDefault();
+    event.dataTransfer.dropEffect = "move";
+    if (!row.classList.contains("drop-target")) {
+      clearHighlight();
+      row.classList.add("drop-target");
+    }
+  });
+
+  document.addEventListener("drop", function (event) {
+    var row = dropTarget(event);
+    if (!row) { return; }
+    event.preventDefault();
+    var source = dragged;
+    var values = {};
+    values[source.dataset.moveField] = row.dataset.tagId;
+    window.htmx.ajax("POST", source.dataset.moveUrl, {
+      source: source, target: "#panel-" + source.dataset.tagId, swap: "innerHTML", values: values
+    });
+  });
+
+  document.addEventListener("dragend", function () {
+    if (dragged) { dragged.classList.remove("dragging"); }
+    dragged = null;
+    clearHighlight();
+  });
 
   // Esc closes the "find" suggestions.
   document.addEventListener("keydown", function (event) {

@@ -24,7 +24,7 @@ def node(page: Any, name: str) -> Any:
     return page.locator(
         "xpath=//li[contains(concat(' ', @class, ' '), ' node ')]"
         "[div[contains(concat(' ', @class, ' '), ' row ')]"
-        f"/span[contains(@class, 'node-name') and normalize-space()='{name}']]"
+        f"/*[contains(@class, 'node-name') and normalize-space()='{name}']]"
     )
 
 
@@ -83,6 +83,7 @@ def test_build_expand_move_and_delete_a_hierarchy(page: Any, live_server: str, a
     # Lazy expansion: after a reload only the roots are there; children come on demand.
     page.reload()
     expect(row(page, "Alpha")).to_be_visible()
+    page.evaluate("window.__samePage = true")
     expect(node(page, "Beta")).to_have_count(0)
     row(page, "Alpha").locator("a.toggle").click()
     expect(row(page, "Beta")).to_be_visible()
@@ -133,6 +134,33 @@ def test_build_expand_move_and_delete_a_hierarchy(page: Any, live_server: str, a
         "Deleted Omega: 3 tags and 4 assignments.")
     expect(page.locator("#section-count-none")).to_have_text("5 tags")
     shot(page, "hierarchy-after-delete")
+
+    # Dragging a row onto another moves it the same way.
+    row(page, "Topic").drag_to(row(page, "Alpha"))
+    expect(page.locator("#flashes")).to_contain_text("Moved Topic to Alpha.Topic.")
+    expect(node(page, "Topic")).to_have_class(re.compile(r"\bfocused\b"))
+    expect(node(page, "Alpha").locator(":scope > .children")).to_contain_text("Topic")
+    assert page.evaluate("window.__samePage") is True
+
+
+def test_find_box_opens_the_tree_at_a_tag(page: Any, live_server: str, app: Flask) -> None:
+    world = make_world()
+    create_tags(SYSTEM, world.scope.id, [TagSpec("Region.Europe.France"),
+                                         TagSpec("Region.Asia.Japan")])
+    sign_in(page, "viewer@example.com", PASSWORD)
+    page.goto("/s/acme/hierarchy")
+    expect(page.get_by_role("button", name="Add root tag")).to_have_count(0)  # a viewer
+    page.evaluate("window.__samePage = true")
+    page.get_by_label("Find a tag by path").press_sequentially("fran", delay=30)
+    page.locator("#find-results").get_by_role("link", name="Region.Europe.France").click()
+    expect(node(page, "France")).to_have_class(re.compile(r"\bfocused\b"))
+    expect(page.locator("#find-results")).to_be_empty()
+    expect(page).to_have_url(re.compile(r"/hierarchy\?open=\d+$"))
+    expect(row(page, "France").locator(".node-actions")).to_have_count(0)
+    page.get_by_label("Find a tag by path").fill("Region.Asia.Japan")
+    page.get_by_label("Find a tag by path").press("Enter")
+    expect(node(page, "Japan")).to_have_class(re.compile(r"\bfocused\b"))
+    assert page.evaluate("window.__samePage") is True
 
 
 @pytest.mark.http_errors(409)

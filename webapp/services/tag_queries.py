@@ -314,8 +314,10 @@ def descendant_counts(tag_ids: Sequence[int]) -> dict[int, int]:
     upper = func.substr(top.id_path, 1, func.length(top.id_path) - 1).concat("0")
     rows = db.session.execute(
         select(top.id, func.count(below.id))
-        .join(below, and_(below.scope_id == top.scope_id, below.id_path > top.id_path,
-                          below.id_path < upper, below.deleted_at.is_(None)))
+        # No scope condition: id_paths are made of ids, so a subtree never crosses scopes,
+        # and SQLite would rather scan the scope's index than the id_path range.
+        .join(below, and_(below.id_path > top.id_path, below.id_path < upper,
+                          below.deleted_at.is_(None)))
         .where(top.id.in_(list(tag_ids)))
         .group_by(top.id)
     ).all()

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import urlsplit
 
 from flask import flash, redirect, render_template, request, url_for
 
@@ -185,6 +186,18 @@ def _changed(template: str, *, target: str, swap: str = "outerHTML",
     return render_template(template, **context), 200, headers
 
 
+def _away(back: str) -> Any | None:
+    """After a change: a redirect to ``back`` for a plain post; for htmx from a page that
+    does not show the tree (a branch's own page), a full navigation there, since the parts
+    the answer would replace are not on that page.  None: answer with fragments."""
+    if not wants_fragment():
+        return redirect(back)
+    current = request.headers.get("HX-Current-URL")
+    if current and urlsplit(current).path != url_for(".index"):
+        return "", 200, {"HX-Redirect": back}
+    return None
+
+
 def _ancestor_context(tag: Tag) -> dict[str, Any]:
     """What the out-of-band part of an answer needs: the rows of ``tag``'s ancestors and
     the new count of its section."""
@@ -211,8 +224,11 @@ def index() -> Any:
             flash(f"No live tag {wanted!r}; it may have been deleted or renamed.", "warning")
     groups = list_groups(actor, scope.id)
     form = NewRootForm([row.group for row in groups], formdata=None)
-    return render_page("hierarchy/index.html", "hierarchy/_tree_changed.html",
-                       tree=build_tree(focus, groups=groups), root_form=form)
+    body, status = render_page("hierarchy/index.html", "hierarchy/_tree_changed.html",
+                               tree=build_tree(focus, groups=groups), root_form=form)
+    if focus is not None and wants_fragment():  # the "find" box: show the tag it opened
+        return body, status, {"HX-Reswap": f"outerHTML show:#node-{focus.id}:top"}
+    return body, status
 
 
 @hierarchy.get("/hierarchy/roots")
@@ -262,8 +278,8 @@ def create_root() -> Any:
             status = status_for(error)
         else:
             flash(f"Added {tag.qualified_name}.", "success")
-            if not wants_fragment():
-                return redirect(_back(tag))
+            if (away := _away(_back(tag))) is not None:
+                return away
             return render_template(
                 "hierarchy/_root_created.html", tree=build_tree(tag, expand_focus=False),
                 root_form=NewRootForm(groups, formdata=None),
@@ -289,8 +305,8 @@ def add_child(tag_id: str) -> Any:
             status = status_for(error)
         else:
             flash(f"Added {created.qualified_name}.", "success")
-            if not wants_fragment():
-                return redirect(_back(created))
+            if (away := _away(_back(created))) is not None:
+                return away
             below = [t for t in ancestors_of(created) if t.depth >= tag.depth]
             tree = Tree(branches=open_chain([*below, created], expand_last=False),
                         focus=created.id)
@@ -320,8 +336,8 @@ def rename(tag_id: str) -> Any:
             status = status_for(error)
         else:
             flash(f"Renamed {old} to {tag.qualified_name}.", "success")
-            if not wants_fragment():
-                return redirect(_back(tag))
+            if (away := _away(_back(tag))) is not None:
+                return away
             return _changed("hierarchy/_row_changed.html", target=f"#row-{tag.id}",
                             node=tree_nodes([tag])[0])
     elif form.is_submitted():
@@ -345,8 +361,8 @@ def move(tag_id: str) -> Any:
             status = status_for(error)
         else:
             flash(f"Moved {old} to {tag.qualified_name}.", "success")
-            if not wants_fragment():
-                return redirect(_back(tag))
+            if (away := _away(_back(tag))) is not None:
+                return away
             return _changed("hierarchy/_tree_changed.html", target="#tree",
                             swap=f"outerHTML show:#node-{tag.id}:top",
                             push_url=url_for(".index", open=tag.id),
@@ -404,9 +420,9 @@ def delete(tag_id: str) -> Any:
         deleted = delete_tag(actor, scope.id, tag.id, hierarchy=True)
         flash(f"Deleted {tag.qualified_name}: {_count(len(deleted), 'tag')} and "
               f"{_count(summary.assignments, 'assignment')}.", "success")
-        if not wants_fragment():
-            return redirect(url_for(".index", open=tag.parent_id) if tag.parent_id
-                            else url_for(".index"))
+        back = url_for(".index", open=tag.parent_id) if tag.parent_id else url_for(".index")
+        if (away := _away(back)) is not None:
+            return away
         return _changed("hierarchy/_node_deleted.html", target=f"#node-{tag.id}",
                         **_ancestor_context(tag))
     return _form_page("hierarchy/_delete.html", 400 if form.is_submitted() else 200,

@@ -47,7 +47,7 @@ def test_full_page_shows_the_roots_with_counts_and_nothing_deeper(tree: UiWorld)
     assert response.status_code == 200
     html = html_of(response)
     assert "<html" in html and 'id="tree"' in html
-    assert ">Region</span>" in html and ">Topic</span>" in html
+    assert ">Region</a>" in html and ">Topic</a>" in html
     assert "Europe" not in html  # children load lazily
     region = path_tag(tree, "region")
     assert f'data-children-url="/s/acme/hierarchy/{region.id}/children"' in html
@@ -61,7 +61,7 @@ def test_children_fragment_is_one_branch_with_usage_counts(tree: UiWorld) -> Non
     assert response.status_code == 200
     html = html_of(response)
     assert "<html" not in html
-    assert ">Europe</span>" in html and ">Asia</span>" in html
+    assert ">Europe</a>" in html and ">Asia</a>" in html
     assert "France" not in html  # grandchildren are another branch
     europe = re.search(r'<li class="node" id="node-(\d+)"[^>]*>\s*<div class="row"[^>]*>'
                        r'(?:(?!</div>).)*>Europe<', html, re.S)
@@ -75,7 +75,7 @@ def test_children_page_without_javascript_has_breadcrumbs(tree: UiWorld) -> None
     html = html_of(response)
     assert response.status_code == 200 and "<html" in html
     assert 'class="crumbs"' in html and ">Region</a>" in html
-    assert ">France</span>" in html and ">Spain</span>" in html
+    assert ">France</a>" in html and ">Spain</a>" in html
 
 
 def test_long_branches_come_200_at_a_time(ui: UiWorld) -> None:
@@ -107,19 +107,19 @@ def test_an_opened_tag_beyond_the_first_page_is_shown_and_skipped_later(ui: UiWo
 def test_open_expands_the_path_to_a_tag(tree: UiWorld) -> None:
     france = path_tag(tree, "region.europe.france")
     html = html_of(tree.get(tree.client("viewer"), tree.url(f"hierarchy?open={france.id}")))
-    assert ">Europe</span>" in html and ">France</span>" in html and ">Spain</span>" in html
+    assert ">Europe</a>" in html and ">France</a>" in html and ">Spain</a>" in html
     assert f'<li class="node focused" id="node-{france.id}"' in html
 
 
 def test_open_with_an_unknown_tag_warns_and_shows_the_tree(tree: UiWorld) -> None:
     response = tree.get(tree.client("viewer"), tree.url("hierarchy?open=nope.nothing"))
     assert response.status_code == 200
-    assert "No live tag" in html_of(response) and ">Region</span>" in html_of(response)
+    assert "No live tag" in html_of(response) and ">Region</a>" in html_of(response)
 
 
 def test_htmx_request_for_the_page_gets_the_tree_fragment(tree: UiWorld) -> None:
     html = html_of(tree.get(tree.client("viewer"), tree.url("hierarchy"), htmx=True))
-    assert "<html" not in html and 'id="tree"' in html and ">Region</span>" in html
+    assert "<html" not in html and 'id="tree"' in html and ">Region</a>" in html
 
 
 def test_groups_are_sections_whose_roots_load_on_demand(ui: UiWorld) -> None:
@@ -129,12 +129,12 @@ def test_groups_are_sections_whose_roots_load_on_demand(ui: UiWorld) -> None:
     client = ui.client("viewer")
     html = html_of(ui.get(client, ui.url("hierarchy")))
     assert "priority::</span>" in html and "exclusive" in html and "Ungrouped" in html
-    assert ">plain</span>" in html and ">high</span>" not in html
+    assert ">plain</a>" in html and ">high</a>" not in html
     group_id = re.search(r'/hierarchy/roots\?group=(\d+)', html)
     assert group_id is not None
     html = html_of(ui.get(client, ui.url(f"hierarchy/roots?group={group_id.group(1)}"),
                           htmx=True))
-    assert ">high</span>" in html and "plain" not in html
+    assert ">high</a>" in html and "plain" not in html
 
 
 def test_a_scope_without_tags_says_so(ui: UiWorld) -> None:
@@ -174,7 +174,7 @@ def test_add_a_root_tag_answers_a_fresh_form_and_the_new_tree(ui: UiWorld) -> No
     html = html_of(response)
     assert 'id="root-form"' in html and 'value="Alpha"' not in html
     assert '<div id="tree" class="tree card" hx-swap-oob="true">' in html
-    assert ">Alpha</span>" in html and "Added Alpha." in html
+    assert ">Alpha</a>" in html and "Added Alpha." in html
     assert path_tag(ui, "alpha").depth == 0
 
 
@@ -182,7 +182,7 @@ def test_add_a_root_tag_in_a_group(ui: UiWorld) -> None:
     create_group(SYSTEM, ui.world.sid, "priority")
     response = ui.post(ui.client("editor"), ui.url("hierarchy"),
                        {"root-name": "high", "root-group": "priority"}, htmx=True)
-    assert response.status_code == 200 and ">high</span>" in html_of(response)
+    assert response.status_code == 200 and ">high</a>" in html_of(response)
     assert path_tag(ui, "priority::high").group is not None
 
 
@@ -213,7 +213,7 @@ def test_add_child_form_and_htmx_answer(tree: UiWorld) -> None:
     rome = path_tag(tree, "region.europe.italy.rome")
     assert f'<li class="node focused" id="node-{rome.id}"' in html  # opened down to it
     region = path_tag(tree, "region")
-    assert f'<div class="row" id="row-{region.id}" hx-swap-oob="true">' in html
+    assert re.search(f'<div class="row" id="row-{region.id}"[^>]* hx-swap-oob="true">', html)
     assert "6 tags below</span>" in html  # Region's new count, out of band
     assert 'id="section-count-none" hx-swap-oob="true">8 tags' in html
     assert "Added Region.Europe.Italy.Rome." in html
@@ -262,7 +262,7 @@ def test_rename_answers_the_new_row(tree: UiWorld) -> None:
     assert response.status_code == 200
     assert response.headers["HX-Retarget"] == f"#row-{europe.id}"
     html = html_of(response)
-    assert ">EU</span>" in html and f'id="panel-{europe.id}" hx-swap-oob="true"' in html
+    assert ">EU</a>" in html and f'id="panel-{europe.id}" hx-swap-oob="true"' in html
     assert "Renamed Region.Europe to Region.EU." in html
     assert path_tag(tree, "region.eu.france")
 
@@ -366,7 +366,8 @@ def test_delete_removes_the_branch_and_updates_the_ancestors(tree: UiWorld) -> N
     assert response.status_code == 200
     assert response.headers["HX-Retarget"] == f"#node-{europe.id}"
     html = html_of(response)
-    assert f'id="row-{region.id}" hx-swap-oob="true"' in html and "1 tag below</span>" in html
+    assert re.search(f'id="row-{region.id}"[^>]* hx-swap-oob="true"', html)
+    assert "1 tag below</span>" in html
     assert "Deleted Region.Europe: 3 tags and 3 assignments." in html
     assert live_tag(tree.world.sid, "region.europe.france") is None
 
@@ -399,6 +400,7 @@ def test_viewers_see_no_controls_and_are_refused(tree: UiWorld) -> None:
     region = path_tag(tree, "region")
     html = html_of(tree.get(viewer, tree.url("hierarchy")))
     assert "Add root tag" not in html and "+ Child" not in html and ">Delete<" not in html
+    assert "draggable" not in html
     for action in ("add", "rename", "move", "delete", "move/targets"):
         assert tree.get(viewer, tree.url(f"hierarchy/{region.id}/{action}"),
                         htmx=True).status_code == 403
@@ -419,6 +421,7 @@ def test_editors_see_the_controls(tree: UiWorld) -> None:
     html = html_of(tree.get(tree.client("editor"), tree.url("hierarchy")))
     for action in ("add", "rename", "move", "delete"):
         assert f'hx-get="/s/acme/hierarchy/{region.id}/{action}"' in html
+    assert f'data-move-url="/s/acme/hierarchy/{region.id}/move"' in html  # drag and drop
 
 
 def test_outsiders_get_404(tree: UiWorld) -> None:
@@ -466,6 +469,26 @@ def test_tag_names_are_rendered_inert(ui: UiWorld) -> None:
         assert response.status_code == 200
         assert XSS not in html
         assert "&lt;img src=x onerror=alert(1)&gt;" in html
+
+
+def test_the_find_box_opens_the_tree_at_a_tag_and_scrolls_to_it(tree: UiWorld) -> None:
+    spain = path_tag(tree, "region.europe.spain")
+    response = tree.get(tree.client("viewer"), tree.url("hierarchy?open=Region.Europe.Spain"),
+                        htmx=True)
+    assert response.headers["HX-Reswap"] == f"outerHTML show:#node-{spain.id}:top"
+    assert f'<li class="node focused" id="node-{spain.id}"' in html_of(response)
+
+
+def test_changes_made_on_a_branch_page_navigate_to_the_tree(tree: UiWorld) -> None:
+    """The branch page has no tree around its nodes: the answer is a full navigation."""
+    europe, region = path_tag(tree, "region.europe"), path_tag(tree, "region")
+    response = tree.post(tree.client("editor"), tree.url(f"hierarchy/{europe.id}/add"),
+                         {f"n{europe.id}-name": "Italy"}, htmx=True,
+                         headers={"HX-Current-URL": f"http://localhost/s/acme/hierarchy/"
+                                                    f"{region.id}/children"})
+    italy = path_tag(tree, "region.europe.italy")
+    assert response.status_code == 200 and response.get_data() == b""
+    assert response.headers["HX-Redirect"] == f"/s/acme/hierarchy?open={italy.id}#node-{italy.id}"
 
 
 def test_find_suggests_tags_that_open_the_tree(tree: UiWorld) -> None:
