@@ -29,6 +29,7 @@ from webapp.services.actor import Permission, authorize
 from webapp.services.errors import Conflict, NotFound, ValidationFailed
 from webapp.services.groups import GroupRow, get_group, list_groups
 from webapp.services.paging import Page, PageRequest
+from webapp.services.sql import integer_key
 from webapp.services.tag_queries import (
     TagFilter,
     TreeNode,
@@ -124,7 +125,9 @@ def open_chain(chain: list[Tag], *, expand_last: bool) -> dict[int, Branch]:
         following = chain[index + 1] if index + 1 < len(chain) else None
         if following is None and not expand_last:
             break
-        branches[tag.id] = load_branch(tag, include=following)
+        branch = load_branch(tag, include=following)
+        if branch.page.total or branch.extra:  # a leaf is not shown expanded
+            branches[tag.id] = branch
     return branches
 
 
@@ -151,8 +154,8 @@ def build_tree(focus: Tag | None = None, *, expand_focus: bool = True,
 
 
 def _int_arg(name: str) -> int | None:
-    value = request.args.get(name, type=int)
-    return value if value is not None and value >= 1 else None
+    """A positive whole number small enough to be a row id (else None: ignored)."""
+    return integer_key(request.args.get(name, ""))
 
 
 def _tag(tag_id: str) -> Tag:
@@ -357,7 +360,8 @@ def move(tag_id: str) -> Any:
         try:
             tag = update_tag(actor, scope.id, tag.id, parent=_new_parent(form))
         except FORM_ERRORS as error:
-            apply_service_error(form, error, {"group": "parent", "name": "parent"})
+            apply_service_error(form, error, {"group": "parent", "name": "parent",
+                                              "exclusive": "parent", "allowed_types": "parent"})
             status = status_for(error)
         else:
             flash(f"Moved {old} to {tag.qualified_name}.", "success")

@@ -104,11 +104,40 @@ def test_an_opened_tag_beyond_the_first_page_is_shown_and_skipped_later(ui: UiWo
     assert "c200" in html and "c201" in html and "c202" not in html
 
 
+def test_odd_paging_arguments_are_ignored(tree: UiWorld) -> None:
+    region = path_tag(tree, "region")
+    client = tree.client("viewer")
+    for args in ("page=x&skip=y", "page=-3", f"page={2**40}&skip={2**70}", "skip=0"):
+        response = tree.get(client, tree.url(f"hierarchy/{region.id}/children?{args}"),
+                            htmx=True)
+        assert response.status_code == 200, args
+    response = tree.get(client, tree.url(f"hierarchy/roots?group={2**70}"), htmx=True)
+    assert response.status_code == 200 and ">Region</a>" in html_of(response)
+
+
+def test_a_move_refused_by_a_group_rule_is_shown_beside_the_parent(ui: UiWorld) -> None:
+    create_group(SYSTEM, ui.world.sid, "size", exclusive=True)
+    tag(ui, "size::small")
+    attach(SYSTEM, ui.world.sid, ["size::small", "Big"], {"source": external_ids(1)})
+    big, small = path_tag(ui, "big"), path_tag(ui, "size::small")
+    response = ui.post(ui.client("editor"), ui.url(f"hierarchy/{big.id}/move"),
+                       {f"n{big.id}-target": str(small.id)}, htmx=True)
+    assert response.status_code == 409
+    assert f'id="n{big.id}-parent-errors"' in html_of(response)
+
+
 def test_open_expands_the_path_to_a_tag(tree: UiWorld) -> None:
     france = path_tag(tree, "region.europe.france")
     html = html_of(tree.get(tree.client("viewer"), tree.url(f"hierarchy?open={france.id}")))
     assert ">Europe</a>" in html and ">France</a>" in html and ">Spain</a>" in html
     assert f'<li class="node focused" id="node-{france.id}"' in html
+
+
+def test_an_opened_leaf_is_not_shown_expanded(tree: UiWorld) -> None:
+    france = path_tag(tree, "region.europe.france")
+    html = html_of(tree.get(tree.client("viewer"), tree.url(f"hierarchy?open={france.id}")))
+    assert f'<ul class="children" id="children-{france.id}" hidden>' in html
+    assert "No tags here yet" not in html
 
 
 def test_open_with_an_unknown_tag_warns_and_shows_the_tree(tree: UiWorld) -> None:
