@@ -148,10 +148,6 @@ def _form_status(error: ServiceError) -> int:
     return 422 if isinstance(error, ValidationFailed) else status_for(error)
 
 
-def _flash_errors(error: ServiceError) -> None:
-    flash(error.message, "error")
-
-
 def _fragment(template: str, status: int = 200, *, trigger: bool = False,
               headers: Mapping[str, str] | None = None, **context: Any) -> Response:
     """An htmx answer: ``template`` plus the flashes out of band."""
@@ -365,8 +361,9 @@ def row_save(handle: str) -> Any:
                 return redirect(url_for("tags.index"))
             return render_template("tags/_row.html", row=tag_row, saved=True)
     if not wants_fragment():  # the inline form needs htmx; without it, the tag's page
-        flash("Not saved: " + "; ".join(
-            f"{f.label.text}: {e}" for f in form for e in f.errors) or "check the form", "error")
+        problems = "; ".join([*form.form_errors,
+                              *(f"{f.label.text}: {e}" for f in form for e in f.errors)])
+        flash(f"Not saved: {problems or 'check the form'}", "error")
         return redirect(url_for("tags.detail", handle=tag.id))
     return render_template("tags/_row_edit.html", row=tag_row, form=form), status
 
@@ -385,7 +382,7 @@ def restore(handle: str) -> Any:
     except ServiceError as error:
         status = status_for(error)
         if not wants_fragment():
-            _flash_errors(error)
+            flash(error.message, "error")
             return redirect(url_for("tags.index") if in_row
                             else url_for("tags.detail", handle=handle))
         if in_row:

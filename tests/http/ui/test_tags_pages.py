@@ -273,6 +273,7 @@ def test_inline_edit_errors_stay_in_the_row(ui: UiWorld) -> None:
     assert empty.status_code == 422 and f'id="row-{email.id}-name-errors"' in html(empty)
     plain = ui.post(client, ui.url(f"tags/{email.id}/row"), {prefix + "name": ""})
     assert plain.status_code == 302 and plain.location.endswith(f"/tags/{email.id}")
+    assert "Not saved: Name: This field is required." in html(client.get(plain.location))
 
 
 # --- bulk actions -----------------------------------------------------------------------
@@ -466,6 +467,7 @@ def test_edit_on_the_detail_page(ui: UiWorld) -> None:
     assert cycle.status_code == 422 and 'id="parent-errors"' in html(cycle)
     plain = ui.post(client, url, {**base, "description": "Mail"})
     assert plain.status_code == 302 and plain.location.endswith(f"/tags/{email.id}")
+    assert "Saved priority::email." in html(client.get(plain.location))
     page_error = ui.post(client, url, {**base, "name": ""})
     assert page_error.status_code == 422 and "<html" in html(page_error)
     assert 'id="name-errors"' in html(page_error)
