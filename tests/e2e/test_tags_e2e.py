@@ -146,6 +146,17 @@ def test_create_and_bulk_merge(page: Any, live_server: str, app: Flask) -> None:
     assert page.evaluate("window.__marker") == 1
     shot(page, "tags-after-bulk-merge")
 
+    # "Show deleted" lists the merged tag, struck through, with Restore.
+    page.get_by_label("Show deleted").check()
+    personal = page.locator(f"#tag-row-{tags['personal'].id}")
+    expect(personal).to_have_class(re.compile("deleted"))
+    expect(page).to_have_url(re.compile("deleted=1"))
+    shot(page, "tags-show-deleted")
+    personal.get_by_role("button", name="Restore").click()
+    expect(page.locator("#flashes")).to_contain_text("Restored personal.")
+    expect(personal).not_to_have_class(re.compile("deleted"))
+    assert page.evaluate("window.__marker") == 1
+
     # An unknown target is refused beside the field.
     page.locator(f"#tag-row-{tags['pii'].id} input[type=checkbox]").check()
     page.locator("#bulk-target").fill("nope")
