@@ -176,6 +176,16 @@ def test_resources_page_search_and_a_csv_import_refused_line_by_line(
     _shot(page, "resources-index")
 
     page.evaluate("window.__marker = 1")
+    # Type tabs and tag chips narrow the list in place.
+    page.locator(".type-tabs a", has_text="table").click()
+    expect(page.locator(".result-count")).to_contain_text("250 resources of type table")
+    page.locator("#resource-list a.tag-chip", has_text="marketing").first.click()
+    expect(page.locator(".result-count")).to_contain_text("50 resources of type table")
+    expect(page).to_have_url(re.compile(r"/s/acme/resources/table\?tag=\d+$"))
+    page.locator(".result-count a", has_text="any tag").click()
+    expect(page.locator(".result-count")).to_contain_text("250 resources")
+    page.locator(".type-tabs a", has_text="All").click()
+    expect(page.locator(".result-count")).to_contain_text("500 resources")
     page.locator("#r-q").press_sequentially("linkedin", delay=30)
     expect(page.locator(".result-count")).to_contain_text("matching “linkedin”")
     page.locator(".type-tabs a", has_text="table").click()

@@ -24,6 +24,7 @@ from webapp.services.errors import (
     ValidationFailed,
 )
 from webapp.services.link_preview import (
+    LinkAction,
     apply_links,
     change_set_outcome,
     describe_names,
@@ -103,7 +104,8 @@ def _selection(form: BulkForm, page: int = 1, *, auto_use: bool = False) -> dict
 
 def _chosen(form: BulkForm, errors: list[str] | None = None) -> dict[str, Any]:
     statuses = describe_names(scoped_actor(), current_scope().id, form.tags.data)
-    return {"statuses": statuses, "tag_errors": errors or []}
+    return {"statuses": statuses, "tag_errors": errors or [],
+            "detaching": form.link_action is LinkAction.DETACH}
 
 
 def _canonical(form: BulkForm) -> str:
@@ -137,9 +139,10 @@ def selection() -> ResponseReturnValue:
 
 @bulk.get("/bulk/tag-options")
 def tag_options() -> ResponseReturnValue:
-    """Existing tags matching the typed text, and the typed name itself when it would be a
-    new tag (or why it is not a valid name)."""
+    """Existing tags matching the typed text and, when attaching, the typed name itself
+    when it would be a new tag (or why it is not a valid name)."""
     query = (TagQueryForm(formdata=request.args).tag_query.data or "").strip()
+    detaching = request.args.get("action") == LinkAction.DETACH.value
     scope, actor = current_scope(), scoped_actor()
     matches: list[Tag] = []
     new_name: str | None = None
@@ -151,11 +154,12 @@ def tag_options() -> ResponseReturnValue:
         except ValidationFailed as error:
             name_error = error.details[0].message
         else:
-            if find_tag(scope.id, typed.text) is None:
+            if not detaching and find_tag(scope.id, typed.text) is None:
                 new_name = typed.text
     usage = usage_counts([t.id for t in matches])
     return render_template("bulk/_tag_options.html", query=query, matches=matches,
-                           usage=usage, new_name=new_name, name_error=name_error)
+                           usage=usage, new_name=new_name, name_error=name_error,
+                           detaching=detaching)
 
 
 @bulk.post("/bulk/tags")

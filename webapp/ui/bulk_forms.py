@@ -79,10 +79,21 @@ class BulkForm(FlaskForm):
                                            SelectChoice(LinkAction.DETACH.value, "Detach")],
                         default=LinkAction.ATTACH.value, validate_choice=False)
 
-    def describe_pattern(self, criteria: ResourceCriteria) -> str:
-        """``name or slug ends with “-ads”`` for a criteria's pattern."""
-        return (f"{FIELD_LABELS[criteria.on]} {MODE_LABELS[criteria.mode]} "
-                f"“{criteria.pattern}”") if criteria.pattern else ""
+    @staticmethod
+    def describe_filters(criteria: ResourceCriteria, tag_name: str | None = None) -> str:
+        """The filters in words: ``Resources of type source whose name or slug ends with
+        “-ads”.``"""
+        parts = []
+        if criteria.rtype:
+            parts.append(f"of type {criteria.rtype}")
+        if criteria.search:
+            parts.append(f"whose id, name or slug contains “{criteria.search}”")
+        if criteria.pattern:
+            parts.append(f"whose {FIELD_LABELS[criteria.on]} {MODE_LABELS[criteria.mode]} "
+                         f"“{criteria.pattern}”")
+        if tag_name:
+            parts.append(f"carrying {tag_name}")
+        return f"Resources {', '.join(parts)}." if parts else "All resources of the scope."
 
     @property
     def uses_ticked(self) -> bool:

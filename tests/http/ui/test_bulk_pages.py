@@ -150,6 +150,22 @@ def test_tag_options_offer_existing_tags_and_a_new_one(seeded: UiWorld) -> None:
     assert html(seeded.get(client, seeded.url("bulk/tag-options?tag_query="))).strip() == ""
 
 
+def test_detaching_offers_existing_tags_only(seeded: UiWorld) -> None:
+    client = seeded.client("editor")
+    body = html(seeded.get(client, seeded.url("bulk/tag-options?tag_query=mark&action=detach")))
+    assert '"add": "marketing"' in body and "new — will be created" not in body
+    none = html(seeded.get(client, seeded.url("bulk/tag-options?tag_query=zz&action=detach")))
+    assert "only existing tags can be detached" in none
+    chosen = html(seeded.post(client, seeded.url("bulk/tags"),
+                              {"tags": ["marketing", "zz"], "action": "detach"}, htmx=True))
+    assert "no such tag — skipped" in chosen and "new — will be created" not in chosen
+    preview = html(seeded.post(client, seeded.url("bulk/preview"), {
+        "pattern": "source", "on": "name", "mode": "starts", "tags": ["marketing", "zz"],
+        "action": "detach"}, htmx=True))
+    assert 'id="stat-change">2<' in preview and 'id="stat-unchanged">38<' in preview
+    assert 'id="stat-unknown">1<' in preview
+
+
 def test_chosen_tags_add_and_remove(seeded: UiWorld) -> None:
     client = seeded.client("editor")
     response = seeded.post(client, seeded.url("bulk/tags"),
@@ -297,6 +313,7 @@ def test_viewers_see_the_selection_but_cannot_change_anything(seeded: UiWorld) -
     client = seeded.client("viewer")
     page = html(seeded.get(client, seeded.url("bulk")))
     assert "Read only" in page and 'id="preview-button"' not in page
+    assert 'name="ticked"' not in page and 'name="use"' not in page
     before = snapshot_counts()
     for path in ("bulk/preview", "bulk/apply"):
         response = seeded.post(client, seeded.url(path), {**ADS, "tags": ["x"]}, htmx=True)
