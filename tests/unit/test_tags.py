@@ -864,3 +864,14 @@ def test_rename_and_move_with_keys_that_casefold_to_other_lengths(world: World) 
     tags.update_tag(world.editor, world.sid, "weg.haus", parent="gasse", name="HÄUSSER")
     assert reload(tree[0]).path_key == "gasse.häusser.tür"
     assert tags.get_tag(world.viewer, world.sid, "GASSE.häußer.TÜR").id == tree[0].id
+
+
+def test_update_records_the_new_group_and_names_the_tag_in_the_summary(app: Flask) -> None:
+    world = make_world()
+    tag = tags.create_tag(world.manager, world.sid, TagSpec(name="mail"))
+    tags.update_tag(world.manager, world.sid, tag.id, group="channel")
+    event = events("tag", "update")[-1]
+    assert event.after is not None and event.before is not None
+    assert event.before["group_id"] is None
+    assert event.after["group_id"] == tag.group_id is not None
+    assert change_sets()[-1].summary == "Update tag mail"

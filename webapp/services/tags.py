@@ -340,7 +340,9 @@ def update_tag(
     ``parent=None`` makes the tag a root; a child always takes its parent's group, so
     ``group`` may only be set on a root.  A move under its own subtree is refused.
     """
-    with writing(actor, scope_id, f"Update tag {handle}") as recorder:
+    known = find_tag(scope_id, handle)
+    with writing(actor, scope_id, f"Update tag {known.qualified_name if known else handle}"
+                 ) as recorder:
         authorize(actor, scope_id, Permission.TAGS_WRITE)
         tag = live_tag(scope_id, handle)
         refuse_protected(actor, [tag])
@@ -474,6 +476,7 @@ def relocate(scope_id: int, tag: Tag, *, name: str, parent: Tag | None,
     )
     tag.name, tag.path, tag.path_key, tag.id_path = name, new_path, new_key, new_id_path
     tag.parent_id, tag.depth, tag.group = _id(parent), new_depth, group
+    tag.group_id = _id(group)  # the snapshot reads the column, not the relationship
 
 
 # --- delete and restore -----------------------------------------------------------------
