@@ -48,7 +48,8 @@ bulk = scoped_blueprint("bulk", __name__)
 
 PER_PAGE = 25
 OPTIONS = 8
-FILTER_FIELDS = ("type", "q", "mode", "pattern", "on", "tag", "ticked")
+FILTER_FIELDS = ("type", "q", "mode", "pattern", "on", "tag", "ticked")  # errors shown
+MAX_PAGE = 1_000_000
 
 
 def _form() -> BulkForm:
@@ -57,7 +58,7 @@ def _form() -> BulkForm:
 
 def _page_number() -> int:
     raw = request.values.get("page", "")
-    return int(raw) if raw.isdigit() and int(raw) > 0 else 1
+    return min(int(raw), MAX_PAGE) if raw.isdigit() and int(raw) > 0 else 1
 
 
 def _selection(form: BulkForm, page: int = 1, *, auto_use: bool = False) -> dict[str, Any]:
@@ -99,6 +100,7 @@ def _selection(form: BulkForm, page: int = 1, *, auto_use: bool = False) -> dict
         "ticked_total": ticked_total,
         "type_counts": found.counts.by_type if found else {},
         "all_total": sum(found.counts.by_type.values()) if found else 0,
+        "filter_fields": FILTER_FIELDS,
     }
 
 

@@ -35,6 +35,7 @@ from webapp.ui.scoping import current_scope, scoped_actor, scoped_blueprint
 resources = scoped_blueprint("resources", __name__)
 
 PER_PAGE = 50
+MAX_PAGE = 1_000_000
 
 
 def _list_context(rtype: str | None = None) -> dict[str, Any]:
@@ -45,7 +46,7 @@ def _list_context(rtype: str | None = None) -> dict[str, Any]:
     if rtype is not None and rtype not in RESOURCE_TYPES:
         abort(404, f"there is no resource type {rtype!r}")
     criteria = build_criteria(rtype=rtype, search=filters.q.data, tag_id=filters.tag.data)
-    page_number = filters.page.data if filters.page.data and filters.page.data > 0 else 1
+    page_number = min(filters.page.data or 1, MAX_PAGE) if (filters.page.data or 0) > 0 else 1
     scope, actor = current_scope(), scoped_actor()
     found = browse_selection(actor, scope.id, criteria, PageRequest(page_number, PER_PAGE))
     if not found.page.items and page_number > found.page.pages:  # past the end: the last

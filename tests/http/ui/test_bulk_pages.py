@@ -128,6 +128,13 @@ def test_selection_costs_the_same_whatever_the_page(seeded: UiWorld, count_queri
     assert few == many
 
 
+def test_odd_page_numbers_show_a_page(seeded: UiWorld) -> None:
+    client = seeded.client("editor")
+    for odd in ("99999999999999999999999", "-3", "two", "0"):
+        response = seeded.get(client, seeded.url(f"bulk?page={odd}"))
+        assert response.status_code == 200 and match_count(html(response)) == 60, odd
+
+
 def test_plain_post_of_the_selection_redirects_to_the_page(seeded: UiWorld) -> None:
     response = seeded.post(seeded.client("editor"), seeded.url("bulk/selection"), ADS)
     assert response.status_code == 302

@@ -69,6 +69,9 @@ def test_type_in_the_path_search_and_paging(seeded: UiWorld) -> None:
     assert "51–60 of 60" in page and ">t059<" in page and ">t000<" not in page
     past = html(seeded.get(client, seeded.url("resources/table?page=99")))
     assert "51–60 of 60" in past  # past the end: the last page
+    for odd in ("99999999999999999999999", "-3", "two"):
+        response = seeded.get(client, seeded.url(f"resources/table?page={odd}"))
+        assert response.status_code == 200, odd
     found = html(seeded.get(client, seeded.url("resources/source?q=FACEBOOK")))
     assert ">s1<" in found and ">s2<" not in found
     assert seeded.get(client, seeded.url("resources/tables")).status_code == 404
