@@ -206,6 +206,18 @@ def test_random_names_and_terms(world: World) -> None:
     check_terms(world, sorted(t for t in terms if t.strip())[:60], include_deleted=True)
 
 
+def test_common_terms_take_the_plain_scan_with_the_same_rows(
+        world: World, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A term with many index candidates is searched by LIKE alone (see search_path_keys);
+    a tiny threshold sends every term down that branch."""
+    make_tags(world)
+    tags.delete_tag(world.editor, world.sid, tags.find_tag(world.sid, "mail").id)
+    monkeypatch.setattr(tag_queries, "_COMMON", 2)
+    assert "tags_fts" not in compiled_search(world, "mail")  # 3+ candidates: common
+    check_terms(world, TERMS)
+    check_terms(world, TERMS, include_deleted=True)
+
+
 def test_other_scopes_tags_never_match(world: World) -> None:
     create(world, "shared-name")
     tags.create_tag(SYSTEM, world.other_scope.id, TagSpec("shared-name"))
@@ -229,6 +241,7 @@ def test_long_terms_use_the_index_and_short_terms_scan(world: World) -> None:
         assert "tags_fts" not in compiled_search(world, "em")
         statement = tag_queries.tag_query(world.sid, TagFilter(search="email"))
         compiled = statement.compile(db.engine)
+        assert "FROM tags NOT INDEXED" in str(compiled)
         params = tuple(compiled.params[name] for name in compiled.positiontup or ())
         plan = " | ".join(
             str(row[-1]) for row in db.session.connection().exec_driver_sql(
@@ -236,6 +249,7 @@ def test_long_terms_use_the_index_and_short_terms_scan(world: World) -> None:
             )
         )
         assert "VIRTUAL TABLE INDEX" in plan and "tags_fts" in plan, plan
+        assert "USING INTEGER PRIMARY KEY" in plan, plan  # driven by the index's ids
 
 
 @pytest.mark.postgres_only

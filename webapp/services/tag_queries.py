@@ -5,12 +5,13 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy import (
-    ColumnElement,
     Integer,
     Select,
     String,
+    Table,
     and_,
     column,
     false,
@@ -20,6 +21,7 @@ from sqlalchemy import (
     select,
     table,
 )
+from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import aliased
 
 from webapp.extensions import db
@@ -72,7 +74,7 @@ def tag_query(scope_id: int, filters: TagFilter) -> Select[tuple[Tag]]:
     elif not filters.include_deleted:
         query = query.where(Tag.deleted_at.is_(None))
     if filters.search and filters.search.strip():
-        query = query.where(path_key_contains(names.key(filters.search.strip())))
+        query = search_path_keys(query, names.key(filters.search.strip()))
     for excluded in filters.excluded_hierarchies:
         if excluded.strip():
             pattern = like_pattern(names.key(excluded.strip()))
@@ -104,23 +106,51 @@ def tag_query(scope_id: int, filters: TagFilter) -> Select[tuple[Tag]]:
 
 # The SQLite FTS5 trigram index of ``tags.path_key`` (migration 4303508b8404; not a model).
 _TAGS_FTS = table("tags_fts", column("rowid", Integer), column("path_key", String))
+
+
+@compiles(Table, "sqlite")
+def _table_with_sqlite_hint(element: Table, compiler: Any, **kw: Any) -> str:
+    """Render ``Select.with_hint(table, "NOT INDEXED", "sqlite")`` after the table name;
+    SQLAlchemy's SQLite compiler drops from-hints."""
+    text: str = compiler.visit_table(element, **kw)
+    hints = kw.get("fromhints")
+    if kw.get("asfrom") and hints and element in hints:
+        text += f" {hints[element]}"
+    return text
+
+
 _TRIGRAM = 3
+# A term with this many candidates in the index is "common": walking the tags in path
+# order finds a page of its matches sooner than fetching and sorting all of them.
+_COMMON = 10_000
 
 
-def path_key_contains(key: str) -> ColumnElement[bool]:
-    """``Tag.path_key`` contains ``key`` (a casefolded term), through the substring index.
+def search_path_keys(query: Select[tuple[Tag]], key: str) -> Select[tuple[Tag]]:
+    """``query`` narrowed to the tags whose ``path_key`` contains ``key`` (a casefolded
+    term), through the substring index; the rows are always those of the LIKE scan.
 
     PostgreSQL's trigram index serves ``LIKE '%key%'`` by itself.  On SQLite a key of 3+
-    characters first finds its candidates in the FTS5 trigram table (a quoted phrase is a
-    substring match; quotes double); the LIKE stays, so the rows are those of the LIKE scan.
+    characters is a quoted phrase for the FTS5 trigram table (a substring match; quotes
+    double).  One capped probe of the index tells a rare term from a common one:
+
+    * rare: the tags are looked up by the ids the index gives (``NOT INDEXED`` keeps the
+      planner, which has no statistics, from walking the whole scope instead);
+    * common: plain LIKE, so a page sorted by path walks the path index and stops after
+      a page of matches (counting them all still reads every tag of the scope).
+
     Shorter keys have no trigram and scan.
     """
     like = Tag.path_key.like(like_pattern(key), escape="\\")
     if dialect_name() != "sqlite" or len(key) < _TRIGRAM:
-        return like
+        return query.where(like)
     phrase = '"' + key.replace('"', '""') + '"'
     candidates = select(_TAGS_FTS.c.rowid).where(_TAGS_FTS.c.path_key.match(phrase))
-    return and_(Tag.id.in_(candidates), like)
+    probed = db.session.scalar(
+        select(func.count()).select_from(candidates.limit(_COMMON).subquery())
+    ) or 0
+    if probed >= _COMMON:
+        return query.where(like)
+    return query.where(Tag.id.in_(candidates), like).with_hint(Tag, "NOT INDEXED", "sqlite")
 
 
 def usage_counts(tag_ids: Sequence[int]) -> dict[int, int]:
