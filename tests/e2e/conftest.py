@@ -54,7 +54,9 @@ def browser() -> Iterator[Any]:
         if _in_ci():
             pytest.fail(message)
         pytest.skip(message)
-    from playwright.sync_api import sync_playwright
+    from playwright.sync_api import expect, sync_playwright
+
+    expect.set_options(timeout=20_000)
 
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
@@ -95,7 +97,7 @@ def page(browser: Any, live_server: str, app: Flask, request: pytest.FixtureRequ
     marker = request.node.get_closest_marker("http_errors")
     statuses = tuple(marker.args) if marker else ()
     context = browser.new_context(base_url=live_server, viewport={"width": 1360, "height": 900})
-    context.set_default_timeout(10_000)
+    context.set_default_timeout(20_000)  # generous: CI machines are slow and noisy
     page = context.new_page()
     errors: list[str] = []
     page.on("pageerror", lambda error: errors.append(str(error)))
