@@ -20,7 +20,7 @@ from datetime import timedelta
 from typing import Any
 
 from flask import current_app
-from sqlalchemy import or_, update
+from sqlalchemy import and_, or_, update
 
 from webapp.database import WRITE_OPTION
 from webapp.extensions import db
@@ -41,6 +41,9 @@ TOKEN_PREFIX = "tw"
 PREFIX_LENGTH = 10
 PREFIX_ALPHABET = string.ascii_lowercase + string.digits
 LAST_USED_RESOLUTION = timedelta(minutes=1)
+# The owner's role in the key's scope, as verify_api_key read it with the key (a plain,
+# unmapped attribute of the loaded ApiKey).
+_ROLE_READ_WITH_KEY = "_tagwright_owner_role"
 _KEY_PERMISSION_VALUES = frozenset(p.value for p in API_KEY_PERMISSIONS)
 
 
@@ -106,12 +109,21 @@ def effective_permissions(key: ApiKey) -> frozenset[Permission]:
 
 
 def actor_for_key(key: ApiKey) -> Actor:
-    """The actor a request authenticated with ``key`` acts as (capped by role in Actor)."""
+    """The actor a request authenticated with ``key`` acts as (capped by role in Actor).
+
+    When ``verify_api_key`` has just found the key, it read the owner's role in the key's
+    scope in the same query; the first actor made from it starts with that role, so
+    authorizing the request costs no further query (later actors look it up afresh)."""
+    roles: dict[int, Role | None] = {}
+    if _ROLE_READ_WITH_KEY in vars(key):
+        value = vars(key).pop(_ROLE_READ_WITH_KEY)
+        roles[key.scope_id] = Role(value) if value else None
     return Actor(
         user_id=key.user_id,
         is_admin=key.user.is_admin,
         via="api",
         key_permissions=_stored_permissions(key),
+        _roles=roles,
     )
 
 
@@ -230,7 +242,13 @@ def verify_api_key(token: str) -> ApiKey | None:
     if prefix is None:
         return None
     presented = hash_token(token)
-    key = db.session.scalar(db.select(ApiKey).where(ApiKey.prefix == prefix))
+    found = db.session.execute(
+        db.select(ApiKey, Membership.role)
+        .outerjoin(Membership, and_(Membership.user_id == ApiKey.user_id,
+                                    Membership.scope_id == ApiKey.scope_id))
+        .where(ApiKey.prefix == prefix)
+    ).first()
+    key = found[0] if found else None
     if key is None:
         hmac.compare_digest(presented, "0" * len(presented))
         return None
@@ -238,6 +256,7 @@ def verify_api_key(token: str) -> ApiKey | None:
         return None
     if key.revoked_at is not None or not key.user.is_active:
         return None
+    setattr(key, _ROLE_READ_WITH_KEY, found[1])  # for actor_for_key (same request)
     _touch(key)
     return key
 
