@@ -73,6 +73,11 @@ class Tag(db.Model):
         Index("uq_tags_scope_public_id", "scope_id", "public_id", unique=True),
         Index("ix_tags_scope_path_key", "scope_id", "path_key"),
         Index("ix_tags_id_path", "id_path"),
+        # A scope's live tags in path order: counting them reads this index alone (SQLite
+        # picked the public-id index and read every row), and a page walks it in order.
+        Index("ix_tags_scope_live_path_key", "scope_id", "deleted_at", "path_key"),
+        # The sources a scope's tags come from (the tag page's filter) from the index.
+        Index("ix_tags_scope_source", "scope_id", "source"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
