@@ -77,6 +77,10 @@ class Actor:
             self._roles[scope_id] = role
         return self._roles[scope_id]
 
+    def note_role(self, scope_id: int, role: Role | None) -> None:
+        """Remember the role a query already read with something else (no look-up)."""
+        self._roles.setdefault(scope_id, role)
+
     def permissions_in(self, scope_id: int) -> frozenset[Permission]:
         if self.is_admin:
             held = ALL_PERMISSIONS

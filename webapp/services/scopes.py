@@ -155,7 +155,20 @@ def get_scope(actor: Actor, handle: str | int) -> Scope:
     NotFound when it does not exist *or* when the actor holds no role there and is not a
     site admin: the two cases look the same from outside.
     """
-    scope = _find_scope(handle)
+    if isinstance(handle, str) and handle.strip() and actor.user_id is not None:
+        # The scope and the actor's role there in one query (every scoped page asks).
+        text = handle.strip()
+        found = db.session.execute(
+            db.select(Scope, Membership.role)
+            .outerjoin(Membership, (Membership.scope_id == Scope.id)
+                       & (Membership.user_id == actor.user_id))
+            .where(or_(Scope.public_id == text, Scope.slug == text.lower()))
+        ).first()
+        scope = found[0] if found else None
+        if found is not None:
+            actor.note_role(scope.id, Role(found[1]) if found[1] else None)
+    else:
+        scope = _find_scope(handle)
     if scope is None or not (actor.is_admin or actor.role_in(scope.id) is not None):
         raise NotFound(f"no scope {handle!r}")
     return scope
