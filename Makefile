@@ -25,6 +25,7 @@ help:
 	@echo "make lint             ruff check ."
 	@echo "make test-sqlite      pytest on SQLite only"
 	@echo "make test-postgres    pytest on a throwaway PostgreSQL cluster only"
+	@echo "make bench            benchmarks (issue 5) on SQLite; DB=postgres on a throwaway cluster"
 	@echo "make clean            remove caches and test output (keeps $(VENV) and instance/)"
 	@echo "make distclean        clean, and remove $(VENV)"
 
@@ -75,6 +76,14 @@ test-sqlite: install
 
 test-postgres: install system-packages
 	$(PYTEST) tests --db=postgres $(PYTEST_ARGS)
+
+# Builds its own data sets in a temp dir, prints one line per figure, writes
+# benchmarks/results.json. Extra options: BENCH_ARGS="--cases 1,3 --small".
+DB ?= sqlite
+BENCH_ARGS ?=
+.PHONY: bench
+bench: install
+	$(BIN)/python -m benchmarks --db=$(DB) $(BENCH_ARGS)
 
 clean:
 	rm -rf $(TEST_OUTPUT) .pytest_cache .ruff_cache build dist
