@@ -20,7 +20,7 @@ from datetime import timedelta
 from typing import Any
 
 from flask import current_app
-from sqlalchemy import and_, or_, update
+from sqlalchemy import and_, bindparam, or_, select, update
 
 from webapp.database import WRITE_OPTION
 from webapp.extensions import db
@@ -231,6 +231,15 @@ def create_api_key(
     return key, token
 
 
+# Every API request runs this look-up: built once (building costs more than running it).
+_KEY_WITH_ROLE = (
+    select(ApiKey, Membership.role)
+    .outerjoin(Membership, and_(Membership.user_id == ApiKey.user_id,
+                                Membership.scope_id == ApiKey.scope_id))
+    .where(ApiKey.prefix == bindparam("prefix"))
+)
+
+
 def verify_api_key(token: str) -> ApiKey | None:
     """Return the live key this token belongs to, else None.
 
@@ -242,12 +251,7 @@ def verify_api_key(token: str) -> ApiKey | None:
     if prefix is None:
         return None
     presented = hash_token(token)
-    found = db.session.execute(
-        db.select(ApiKey, Membership.role)
-        .outerjoin(Membership, and_(Membership.user_id == ApiKey.user_id,
-                                    Membership.scope_id == ApiKey.scope_id))
-        .where(ApiKey.prefix == prefix)
-    ).first()
+    found = db.session.execute(_KEY_WITH_ROLE, {"prefix": prefix}).first()
     key = found[0] if found else None
     if key is None:
         hmac.compare_digest(presented, "0" * len(presented))
