@@ -61,9 +61,6 @@ def find_tag(scope_id: int, handle: int | str, *, include_deleted: bool = False)
     Live tags win; with ``include_deleted`` a path names the most recently deleted tag
     when no live one has it.
     """
-    query = select(Tag).where(Tag.scope_id == scope_id)
-    if not include_deleted:
-        query = query.where(Tag.deleted_at.is_(None))
     row_id = integer_key(handle)
     by_id = _ANY_TAG_BY_ID if include_deleted else _LIVE_TAG_BY_ID
     if isinstance(handle, int):
@@ -74,6 +71,9 @@ def find_tag(scope_id: int, handle: int | str, *, include_deleted: bool = False)
         found = db.session.scalar(by_id, {"scope_id": scope_id, "row_id": row_id})
         if found is not None:
             return found
+    query = select(Tag).where(Tag.scope_id == scope_id)
+    if not include_deleted:
+        query = query.where(Tag.deleted_at.is_(None))
     as_uuid = parse_uuid(text)
     if as_uuid is not None:
         found = db.session.scalar(query.where(Tag.uuid == as_uuid))
