@@ -16,7 +16,7 @@ def cell(m: dict[str, Any] | None) -> str:
     def num(value: Any) -> str:
         if value is None:
             return "–"
-        if isinstance(value, int) or float(value).is_integer() and abs(value) >= 100:
+        if isinstance(value, int) or (float(value).is_integer() and abs(value) >= 100):
             return f"{value:,.0f}"
         return f"{value:,.1f}" if abs(value) >= 10 else f"{value:,.2f}"
 
