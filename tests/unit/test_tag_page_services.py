@@ -141,3 +141,35 @@ def test_pickers_read_paths_never_ids(world: World) -> None:
     with pytest.raises(ValidationFailed) as caught:
         tag_bulk.tag_at_path(world.viewer, sid, "a..b", "target")
     assert caught.value.details[0].field == "target"
+
+
+def test_sources_are_each_distinct_source_of_the_scope_in_one_statement(
+        world: World, count_queries) -> None:  # type: ignore[no-untyped-def]
+    sid = world.scope.id
+    assert tag_queries.tag_sources(world.viewer, sid) == []
+    for n, source in enumerate(["dbt", "airflow", "dbt", "zeta", "airflow", "b"]):
+        tags.create_tag(SYSTEM, sid, tags.TagSpec(f"s{n}"), tags.Provenance(source=source))
+    tags.create_tag(world.editor, sid, tags.TagSpec("gone"))
+    tags.delete_tag(world.editor, sid, "gone")  # a deleted tag's source is still listed
+    tags.create_tag(SYSTEM, world.other_scope.id, tags.TagSpec("x"),
+                    tags.Provenance(source="elsewhere"))  # another scope's: left out
+    tag_queries.tag_sources(world.viewer, sid)  # the actor's role is looked up once, then cached
+    with count_queries() as counter:
+        found = tag_queries.tag_sources(world.viewer, sid)
+    assert found == ["airflow", "b", "curated", "dbt", "zeta"]
+    assert counter.count == 1
+
+
+def test_page_window_is_bounded_whatever_the_number_of_pages() -> None:
+    from webapp.services.paging import Page
+
+    def window(page: int, pages: int) -> list[int | None]:
+        return Page([], pages * 10, page, 10).window(2)
+
+    assert window(1, 1) == [1]
+    assert window(1, 4) == [1, 2, 3, 4]
+    assert window(4, 7) == [1, 2, 3, 4, 5, 6, 7]
+    assert window(1, 2000) == [1, 2, 3, None, 2000]
+    assert window(500, 2000) == [1, None, 498, 499, 500, 501, 502, None, 2000]
+    assert window(2000, 2000) == [1, None, 1998, 1999, 2000]
+    assert window(5, 9) == [1, None, 3, 4, 5, 6, 7, None, 9]

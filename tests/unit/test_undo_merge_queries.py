@@ -286,3 +286,22 @@ def test_undo_of_a_group_creation_ungroups_its_tags_like_delete_group(scope: Sco
     orphan = db.session.scalar(select(Tag).where(Tag.name == "revops"))
     assert orphan.deleted_at is not None
     assert (orphan.group_id, orphan.path_key) == (None, "revops")
+
+
+def test_list_tags_pages_ties_in_id_order_without_gaps_or_repeats(scope: Scope, editor: Actor
+                                                                   ) -> None:
+    # 12 tags named "leaf" under 4 parents: sorting by name ties; ids break the ties, so
+    # the pages partition the list, in the same order as one big page.
+    tags.create_tags(editor, scope.id, [tags.TagSpec(f"p{p}.leaf") for p in range(4)]
+                     + [tags.TagSpec(f"q{p}.leaf") for p in range(8)])
+    for descending in (False, True):
+        whole = tag_queries.list_tags(editor, scope.id, sort="name", descending=descending,
+                                      paging=PageRequest(1, 50))
+        paged = [row.tag.id
+                 for n in range(1, 6)
+                 for row in tag_queries.list_tags(editor, scope.id, sort="name",
+                                                  descending=descending,
+                                                  paging=PageRequest(n, 5)).items]
+        assert paged == [row.tag.id for row in whole.items] and whole.total == 24
+        leaves = [row.tag.id for row in whole.items if row.tag.name == "leaf"]
+        assert leaves == sorted(leaves)

@@ -48,3 +48,17 @@ class Page(Generic[T]):
     @property
     def has_previous(self) -> bool:
         return self.page > 1
+
+    def window(self, radius: int = 2) -> list[int | None]:
+        """The page numbers a pager shows: the first, the last, and ``radius`` either side of
+        this page; ``None`` where numbers are left out. Its length is bounded, whatever the
+        number of pages."""
+        shown = sorted({1, self.pages}
+                       | set(range(max(1, self.page - radius),
+                                   min(self.pages, self.page + radius) + 1)))
+        numbers: list[int | None] = []
+        for n in shown:
+            if numbers and n > (numbers[-1] or 0) + 1:
+                numbers.append(None)
+            numbers.append(n)
+        return numbers

@@ -181,10 +181,17 @@ def list_tags(
         raise ValidationFailed.field("sort", f"must be one of {', '.join(SORTS)}")
     paging = paging or PageRequest()
     query = tag_query(scope_id, filters or TagFilter())
-    total = db.session.scalar(select(func.count()).select_from(query.subquery())) or 0
+    total = db.session.scalar(
+        select(func.count()).select_from(query.with_only_columns(Tag.id).subquery())
+    ) or 0
     order = _order(sort)
-    ordered = query.order_by(order.desc() if descending else order.asc(), Tag.id)
-    tags = db.session.scalars(ordered.limit(paging.per_page).offset(paging.offset)).all()
+    keys = (order.desc() if descending else order.asc(), Tag.id)  # Tag.id: a total order
+    # The page's ids first (the offset skips index entries, not rows), then those rows.
+    page_ids = (query.with_only_columns(Tag.id).order_by(*keys)
+                .limit(paging.per_page).offset(paging.offset))
+    tags = db.session.scalars(
+        select(Tag).where(Tag.id.in_(page_ids.scalar_subquery())).order_by(*keys)
+    ).all()
     usage = usage_counts([tag.id for tag in tags])
     return Page([TagRow(tag, usage[tag.id]) for tag in tags], total, paging.page,
                 paging.per_page)
@@ -243,8 +250,23 @@ def subtree_summary(actor: Actor, scope_id: int, handle: int | str) -> SubtreeSu
 def tag_sources(actor: Actor, scope_id: int) -> list[str]:
     """The distinct ``source`` values of the scope's tags (for a filter), sorted."""
     authorize(actor, scope_id, Permission.TAGS_READ)
+    # A loose index scan of (scope_id, source): the least source, then the least one above
+    # it, and so on; one index probe per distinct source, not a read of every tag.
+    sources = (
+        select(func.min(Tag.source).label("source"))
+        .where(Tag.scope_id == scope_id)
+        .cte("sources", recursive=True)
+    )
+    following = (
+        select(func.min(Tag.source))
+        .where(Tag.scope_id == scope_id, Tag.source > sources.c.source)
+        .scalar_subquery()
+    )
+    sources = sources.union_all(
+        select(following.label("source")).where(sources.c.source.is_not(None))
+    )
     return list(db.session.scalars(
-        select(Tag.source).where(Tag.scope_id == scope_id).distinct().order_by(Tag.source)
+        select(sources.c.source).where(sources.c.source.is_not(None))
     ))
 
 

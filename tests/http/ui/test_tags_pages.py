@@ -548,3 +548,16 @@ def test_editors_and_above_see_the_controls(ui: UiWorld, role: str) -> None:
     seed(ui)
     page = html(ui.get(ui.client(role), ui.url("tags")))
     assert 'id="bulk-form"' in page and 'id="tag-create-form"' in page and "row/edit" in page
+
+
+def test_pager_shows_a_window_of_pages(ui: UiWorld) -> None:
+    create_tags(ui.world.editor, ui.world.sid, [TagSpec(f"t{n:03d}") for n in range(351)])
+    client = ui.client("viewer")
+    first = html(ui.get(client, ui.url("tags"), htmx=True))  # 8 pages
+    assert "Page 1 of 8" in first
+    linked = {n for n in range(1, 9) if f'href="/s/acme/tags?page={n}"' in first}
+    assert linked == {2, 3, 8} and first.count('class="gap"') == 1
+    middle = html(ui.get(client, ui.url("tags?page=5"), htmx=True))
+    linked = {n for n in range(2, 9) if f'href="/s/acme/tags?page={n}"' in middle}
+    assert linked == {3, 4, 6, 7, 8}  # and page 1, whose address has no page number
+    assert middle.count('class="gap"') == 1 and 'aria-current="page">5<' in middle
