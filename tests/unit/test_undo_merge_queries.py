@@ -305,3 +305,24 @@ def test_list_tags_pages_ties_in_id_order_without_gaps_or_repeats(scope: Scope, 
         assert paged == [row.tag.id for row in whole.items] and whole.total == 24
         leaves = [row.tag.id for row in whole.items if row.tag.name == "leaf"]
         assert leaves == sorted(leaves)
+
+
+def test_a_search_counts_up_to_the_cap_and_pages_on_past_it(
+        scope: Scope, editor: Actor, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(tag_queries, "COUNT_CAP", 5)
+    tags.create_tags(editor, scope.id, [tags.TagSpec(f"leaf{n:02d}") for n in range(11)])
+    found = tag_queries.TagFilter(search="leaf")
+    pages = [tag_queries.list_tags(editor, scope.id, found, paging=PageRequest(n, 4))
+             for n in (1, 2, 3, 4)]
+    assert all(p.total == 5 and p.total_is_lower_bound for p in pages[:2])
+    assert [p.has_next for p in pages[:3]] == [True, True, False]
+    assert [p.pages for p in pages[:3]] == [2, 3, 3]
+    assert (pages[2].total, pages[2].total_is_lower_bound) == (11, False)  # the last page
+    assert [row.tag.path for p in pages for row in p.items] == [f"leaf{n:02d}"
+                                                                 for n in range(11)]
+    assert pages[3].items == [] and pages[3].pages == 2  # past the end: as far as counted
+    exact = tag_queries.list_tags(editor, scope.id, tag_queries.TagFilter(search="leaf1"))
+    assert (exact.total, exact.total_is_lower_bound, exact.has_next) == (1, False, False)
+    everything = tag_queries.list_tags(editor, scope.id, paging=PageRequest(1, 4))
+    assert (everything.total, everything.total_is_lower_bound) == (11, False)
+    assert everything.has_next and everything.pages == 3

@@ -103,7 +103,8 @@ def list_scope_tags(query: TagListQuery) -> TagPage:
     if query.include_nodes:
         nodes = resources_by_tag([row.tag.id for row in page.items], rtype="node",
                                  limit=NODES_PER_TAG)
-    return TagPage(results=tag_list_out(page.items, nodes), **page_fields(page))
+    return TagPage(results=tag_list_out(page.items, nodes), **page_fields(page),
+                   count_is_lower_bound=True if page.total_is_lower_bound else None)
 
 
 @api.post("/tags")

@@ -36,13 +36,22 @@ class Page(Generic[T]):
     total: int
     page: int
     per_page: int
+    # True when counting stopped at a cap: at least ``total`` match ("10,000+").
+    total_is_lower_bound: bool = False
+    # Whether rows follow this page, when the query read one row past it (None: unknown).
+    more: bool | None = None
 
     @property
     def pages(self) -> int:
-        return max(1, math.ceil(self.total / self.per_page))
+        counted = max(1, math.ceil(self.total / self.per_page))
+        if self.total_is_lower_bound and self.items:  # past the cap: as far as is known
+            return max(counted, self.page + (1 if self.more else 0))
+        return counted
 
     @property
     def has_next(self) -> bool:
+        if self.more is not None:
+            return self.more
         return self.page < self.pages
 
     @property

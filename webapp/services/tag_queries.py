@@ -36,6 +36,9 @@ from webapp.services.sql import dialect_name, like_pattern
 from webapp.services.tags import find_tag, get_tag, subtree_of
 
 SORTS = ("path", "name", "created", "updated", "usage")
+# A search counts its matches up to this many, then reports "at least" (counting every
+# match of a common term reads them all; the page itself stops early).
+COUNT_CAP = 10_000
 
 
 @dataclass(frozen=True)
@@ -180,21 +183,31 @@ def list_tags(
     if sort not in SORTS:
         raise ValidationFailed.field("sort", f"must be one of {', '.join(SORTS)}")
     paging = paging or PageRequest()
-    query = tag_query(scope_id, filters or TagFilter())
-    total = db.session.scalar(
-        select(func.count()).select_from(query.with_only_columns(Tag.id).subquery())
-    ) or 0
+    filters = filters or TagFilter()
+    query = tag_query(scope_id, filters)
+    counted = query.with_only_columns(Tag.id)
+    searching = bool(filters.search and filters.search.strip())
+    if searching:
+        counted = counted.limit(COUNT_CAP + 1)
+    total = db.session.scalar(select(func.count()).select_from(counted.subquery())) or 0
+    capped = searching and total > COUNT_CAP
     order = _order(sort)
     keys = (order.desc() if descending else order.asc(), Tag.id)  # Tag.id: a total order
-    # The page's ids first (the offset skips index entries, not rows), then those rows.
+    # The page's ids first (the offset skips index entries, not rows), then those rows;
+    # one row past the page tells whether another page follows (the count may be capped).
     page_ids = (query.with_only_columns(Tag.id).order_by(*keys)
-                .limit(paging.per_page).offset(paging.offset))
+                .limit(paging.per_page + 1).offset(paging.offset))
     tags = db.session.scalars(
         select(Tag).where(Tag.id.in_(page_ids.scalar_subquery())).order_by(*keys)
     ).all()
+    more = len(tags) > paging.per_page
+    if capped and tags and not more:  # the last page: the total is known after all
+        total, capped = paging.offset + len(tags), False
+    tags = tags[:paging.per_page]
     usage = usage_counts([tag.id for tag in tags])
-    return Page([TagRow(tag, usage[tag.id]) for tag in tags], total, paging.page,
-                paging.per_page)
+    return Page([TagRow(tag, usage[tag.id]) for tag in tags],
+                COUNT_CAP if capped else total, paging.page, paging.per_page,
+                total_is_lower_bound=capped, more=more)
 
 
 def search_tags(actor: Actor, scope_id: int, filters: TagFilter, *, limit: int | None = None

@@ -53,6 +53,30 @@ def test_paging_with_absolute_links(api: ApiWorld) -> None:
     assert beyond["results"] == [] and beyond["count"] == 5
 
 
+def test_a_capped_search_count_says_so_and_pages_on_past_the_cap(
+        api: ApiWorld, monkeypatch: pytest.MonkeyPatch) -> None:
+    from webapp.services import tag_queries
+
+    monkeypatch.setattr(tag_queries, "COUNT_CAP", 3)
+    tags.create_tags(api.world.editor, api.world.sid, [TagSpec(f"t{n}") for n in range(7)])
+    first = api.get(TAGS, query_string={"per_page": 2, "search": "t"}).get_json()
+    assert (first["count"], first["count_is_lower_bound"]) == (3, True)
+    names, page = [], first
+    while True:
+        names += [item["name"] for item in page["results"]]
+        if page["next"] is None:
+            break
+        page = api.get(page["next"]).get_json()
+    assert names == [f"t{n}" for n in range(7)] and page["page"] == 4
+    assert page["count"] == 7 and "count_is_lower_bound" not in page  # the last page knows
+    middle = api.get(TAGS, query_string={"per_page": 2, "search": "t", "page": 3}).get_json()
+    assert (middle["count"], middle["count_is_lower_bound"]) == (3, True) and middle["next"]
+    exact = api.get(TAGS, query_string={"search": "t6"}).get_json()  # under the cap
+    assert exact["count"] == 1 and "count_is_lower_bound" not in exact
+    unsearched = api.get(TAGS, query_string={"per_page": 2}).get_json()  # never capped
+    assert unsearched["count"] == 7 and "count_is_lower_bound" not in unsearched
+
+
 def test_per_page_is_bounded(api: ApiWorld) -> None:
     tags.create_tags(api.world.editor, api.world.sid, [TagSpec(f"t{n:03}") for n in range(205)])
     assert len(api.get(TAGS).get_json()["results"]) == 50

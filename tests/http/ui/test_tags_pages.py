@@ -561,3 +561,21 @@ def test_pager_shows_a_window_of_pages(ui: UiWorld) -> None:
     linked = {n for n in range(2, 9) if f'href="/s/acme/tags?page={n}"' in middle}
     assert linked == {3, 4, 6, 7, 8}  # and page 1, whose address has no page number
     assert middle.count('class="gap"') == 1 and 'aria-current="page">5<' in middle
+
+
+def test_a_capped_search_shows_at_least_and_pages_on(ui: UiWorld,
+                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    from webapp.services import tag_queries
+
+    monkeypatch.setattr(tag_queries, "COUNT_CAP", 10)
+    create_tags(ui.world.editor, ui.world.sid, [TagSpec(f"t{n:03d}") for n in range(120)])
+    client = ui.client("viewer")
+    first = html(ui.get(client, ui.url("tags?q=t"), htmx=True))
+    assert "<strong>10+</strong> tags" in first and "Page 1 of 2+" in first
+    assert 'rel="next"' in first
+    third = html(ui.get(client, ui.url("tags?q=t&page=3"), htmx=True))
+    assert row_paths(third) == [f"t{n:03d}" for n in range(100, 120)]
+    assert "<strong>120</strong> tags" in third  # the last page knows the total
+    assert "Page 3 of 3<" in third and 'rel="next"' not in third
+    whole = html(ui.get(client, ui.url("tags"), htmx=True))
+    assert "<strong>120</strong> tags" in whole and "Page 1 of 3<" in whole

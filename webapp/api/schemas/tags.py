@@ -198,6 +198,12 @@ class TagListItem(TagOut):
 
 class TagPage(PageEnvelope):
     results: list[TagListItem]
+    count_is_lower_bound: bool | None = Field(
+        default=None, exclude_if=_absent,
+        description="only when a `search` matched more than 10,000 tags: counting stopped "
+                    "there, so `count` (10000) is a lower bound; `next` still links every "
+                    "page while results follow",
+    )
 
 
 class TaggedResourcePage(PageEnvelope):
