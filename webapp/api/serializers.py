@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, literal_column, select, union_all
 
 from webapp.api.schemas.tags import (
     ResourceOut,
@@ -38,10 +38,32 @@ def tag_public_ids(tag_ids: Iterable[int | None]) -> dict[int, str]:
     return {row.id: row.public_id for row in rows}
 
 
+# Owners' and parents' public ids in one statement, built once (building a statement costs
+# more than running it on the single-tag hot path); the id lists are expanding parameters.
+_OWNER, _PARENT = 0, 1
+_PUBLIC_IDS = union_all(
+    select(literal_column(str(_OWNER)).label("kind"), User.id, User.public_id)
+    .where(User.id.in_(bindparam("user_ids", expanding=True))),
+    select(literal_column(str(_PARENT)).label("kind"), Tag.id, Tag.public_id)
+    .where(Tag.id.in_(bindparam("tag_ids", expanding=True))),
+)
+
+
+def _owner_and_parent_ids(tags: Sequence[Tag]) -> tuple[dict[int, str], dict[int, str]]:
+    """Public ids of the tags' creators and of their parents, in one query (none if none)."""
+    user_ids = sorted({t.created_by_id for t in tags if t.created_by_id is not None})
+    tag_ids = sorted({t.parent_id for t in tags if t.parent_id is not None})
+    found: tuple[dict[int, str], dict[int, str]] = ({}, {})
+    if user_ids or tag_ids:
+        for kind, row_id, public_id in db.session.execute(
+                _PUBLIC_IDS, {"user_ids": user_ids, "tag_ids": tag_ids}):
+            found[kind][row_id] = public_id
+    return found
+
+
 def tags_out(tags: Sequence[Tag]) -> list[TagOut]:
-    """Seed-004 representations of ``tags``, in two queries whatever their number."""
-    owners = user_public_ids(t.created_by_id for t in tags)
-    parents = tag_public_ids(t.parent_id for t in tags)
+    """Seed-004 representations of ``tags``, in one query whatever their number."""
+    owners, parents = _owner_and_parent_ids(tags)
     return [
         TagOut(
             id=tag.public_id,

@@ -433,3 +433,38 @@ def test_bulk_delete_of_1000_tags(api: ApiWorld) -> None:
     assert body["deleted_count"] == 1000 and body["not_found_ids"] == []
     assert time.monotonic() - started < 30
     assert api.get(TAGS).get_json()["count"] == 0
+
+
+
+def test_owners_and_parents_public_ids_cost_one_statement(api: ApiWorld,
+                                                          count_queries: Any) -> None:
+    from webapp.api.serializers import tags_out
+    from webapp.extensions import db
+    from webapp.models import Tag, User
+
+    sid = api.world.sid
+    tags.create_tags(api.world.editor, sid, [TagSpec("a.b"), TagSpec("a.c")])
+    tags.create_tags(api.world.manager, sid, [TagSpec("m.n")])
+    tags.create_tag(SYSTEM, sid, TagSpec("sys"), Provenance(system_created=True))
+    paths = ("a", "a.b", "a.c", "m", "m.n", "sys")
+    found: dict[str, Tag] = {}
+    for path in paths:
+        tag = tags.find_tag(sid, path)
+        assert tag is not None
+        found[path] = tag
+    editor = db.session.get(User, api.world.editor.user_id)
+    manager = db.session.get(User, api.world.manager.user_id)
+    assert editor is not None and manager is not None
+    for tag in found.values():
+        _ = tag.group  # the rows themselves are loaded already when tags_out is called
+    with count_queries() as counter:
+        out = {item.path: item for item in tags_out(list(found.values()))}
+    assert counter.count == 1
+    assert out["a.b"].parent_tag_id == out["a.c"].parent_tag_id == found["a"].public_id
+    assert out["m.n"].parent_tag_id == found["m"].public_id
+    assert out["a"].parent_tag_id is None and out["sys"].parent_tag_id is None
+    assert [out[p].owner_id for p in paths] == [editor.public_id] * 3 + [
+        manager.public_id] * 2 + [None]
+    with count_queries() as counter:
+        assert [item.path for item in tags_out([found["sys"]])] == ["sys"]
+    assert counter.count == 0  # no owner, no parent: nothing to look up
