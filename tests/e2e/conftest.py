@@ -124,3 +124,12 @@ def sign_in(page: Any, email: str, password: str) -> None:
     page.fill("input[name=password]", password)
     page.click("button[type=submit]")
     page.wait_for_url(lambda url: "/login" not in url)
+
+
+def htmx_idle(page: Any) -> None:
+    """Wait until htmx has finished its requests, swaps and settling, so that controls it
+    just swapped in have their triggers (acting in between is a race no user can win)."""
+    from playwright.sync_api import expect
+
+    for state in ("htmx-request", "htmx-swapping", "htmx-settling", "htmx-added"):
+        expect(page.locator(f".{state}")).to_have_count(0)

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 from playwright.sync_api import expect
 
-from tests.e2e.conftest import shot, sign_in
+from tests.e2e.conftest import htmx_idle, shot, sign_in
 from tests.unit.factories import PASSWORD, World, external_ids, live_tag, make_user, make_world
 from webapp.extensions import db
 from webapp.models import ApiKey, Membership
@@ -141,6 +141,7 @@ def test_scopes_and_members(page: Any, app: Any) -> None:
     page.click("#add-member-form button[type=submit]")
     page.locator("#members-body", has_text="newcomer@example.com").wait_for()
     assert "is editor of Acme" in page.locator("#flashes").inner_text()
+    htmx_idle(page)
 
     manager_id = world.manager.user_id
     page.select_option(f"#role-{manager_id}", "viewer")
