@@ -350,11 +350,11 @@ def update_tag(
     ``parent=None`` makes the tag a root; a child always takes its parent's group, so
     ``group`` may only be set on a root.  A move under its own subtree is refused.
     """
-    known = find_tag(scope_id, handle)
-    with writing(actor, scope_id, f"Update tag {known.qualified_name if known else handle}"
-                 ) as recorder:
+    placeholder = f"Update tag {handle}"
+    with writing(actor, scope_id, placeholder) as recorder:
         authorize(actor, scope_id, Permission.TAGS_WRITE)
         tag = live_tag(scope_id, handle)
+        recorder.retitle(placeholder, f"Update tag {tag.qualified_name}")
         refuse_protected(actor, [tag])
         before = tag.snapshot()
         new_name = tag.name if name is UNSET else names.clean_segment(name, "name")

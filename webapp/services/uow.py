@@ -53,6 +53,12 @@ class ChangeRecorder:
             db.session.flush()
         return self.change_set.id
 
+    def retitle(self, placeholder: str, summary: str) -> None:
+        """Replace the summary when it is still ``placeholder``: the caller opened this write
+        and learnt a better title once inside it.  An enclosing write keeps its own."""
+        if self.change_set is None and self.summary == placeholder:
+            self.summary = summary
+
     def record(
         self,
         object_type: str,
