@@ -89,9 +89,15 @@
       event.preventDefault();
       var button = document.getElementById(input.dataset.enterPresses);
       if (button && !button.disabled) { button.click(); }
-    } else if (event.key === "Escape" && input.closest("tr.editing")) {
-      var cancel = input.closest("tr.editing").querySelector("[data-cancel-edit]");
-      if (cancel) { cancel.click(); }
+    } else if (event.key === "Escape") {
+      // Not "tr.editing": until htmx settles a swapped row, it keeps the old row's class.
+      var row = input.closest("tr");
+      var cancel = row && row.querySelector("[data-cancel-edit]");
+      if (!cancel) { return; }
+      // htmx wires up swapped-in content when it settles; processing now is idempotent and
+      // lets an Esc pressed right after "Edit" work too.
+      if (window.htmx) { window.htmx.process(row); }
+      cancel.click();
     }
   });
 
