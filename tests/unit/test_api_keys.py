@@ -89,7 +89,10 @@ def test_tokens_and_prefixes_are_unique(app: Flask, acme: Scope) -> None:
 def test_verify(app: Flask, acme: Scope) -> None:
     key, token = _key(acme, "eddie@example.com", ["tags.read"])
 
-    assert verify_api_key(token) == key
+    verified = verify_api_key(token)
+    assert verified is not None and verified.id == key.id
+    assert (verified.scope_id, verified.user_id) == (acme.id, key.user_id)
+    assert verified.permissions == {Permission.TAGS_READ}
     prefix = key.prefix
     assert verify_api_key(token[:-1] + ("A" if token[-1] != "A" else "B")) is None
     assert verify_api_key(f"tw_{prefix}_") is None
@@ -123,7 +126,8 @@ def test_revoked_keys_and_inactive_owners_are_refused(app: Flask, acme: Scope) -
         "create", "revoke",
     ]
 
-    assert verify_api_key(other_token) == other
+    verified = verify_api_key(other_token)
+    assert verified is not None and verified.id == other.id
     _user("vic@example.com").is_active = False
     db.session.commit()
     assert verify_api_key(other_token) is None
@@ -208,23 +212,23 @@ def test_effective_permissions_follow_the_owners_current_role(app: Flask, acme: 
     key, token = _key(acme, "eddie@example.com", ["tags.read", "tags.write", "tags.delete"])
     write = {Permission.TAGS_READ, Permission.TAGS_WRITE, Permission.TAGS_DELETE}
     assert effective_permissions(key) == write
-    assert actor_for_key(key).permissions_in(acme.id) == write
+    assert _actor(token).permissions_in(acme.id) == write
 
     add_member(SYSTEM, acme.id, "eddie@example.com", "viewer")
     assert effective_permissions(key) == {Permission.TAGS_READ}
-    actor = actor_for_key(verify_api_key(token))
+    actor = _actor(token)
     assert actor.via == "api" and actor.user_id == _user("eddie@example.com").id
     assert actor.permissions_in(acme.id) == {Permission.TAGS_READ}
     assert not actor.can(acme.id, Permission.TAGS_WRITE)
 
     remove_member(SYSTEM, acme.id, _user("eddie@example.com").id)
     assert effective_permissions(key) == frozenset()
-    assert actor_for_key(key).permissions_in(acme.id) == frozenset()
+    assert _actor(token).permissions_in(acme.id) == frozenset()
 
 
 def test_an_admins_key_is_capped_by_its_own_list(app: Flask, acme: Scope) -> None:
-    key, _ = _key(acme, "root@example.com", ["tags.read"])
-    actor = actor_for_key(key)
+    key, token = _key(acme, "root@example.com", ["tags.read"])
+    actor = _actor(token)
     assert actor.is_admin
     assert actor.permissions_in(acme.id) == {Permission.TAGS_READ}
     assert effective_permissions(key) == {Permission.TAGS_READ}
@@ -241,9 +245,9 @@ def test_who_may_create_a_key(app: Flask, acme: Scope) -> None:
     with pytest.raises(PermissionDenied):
         _key(acme, "vic@example.com", ["tags.read"], actor=_as("eddie@example.com"))
     # Not through an API key, even the owner's own.
-    own_key, _ = _key(acme, "mia@example.com", ["tags.read", "groups.write"])
+    _, own_token = _key(acme, "mia@example.com", ["tags.read", "groups.write"])
     with pytest.raises(PermissionDenied):
-        _key(acme, "mia@example.com", ["tags.read"], actor=actor_for_key(own_key))
+        _key(acme, "mia@example.com", ["tags.read"], actor=_actor(own_token))
     # Not for a scope the actor cannot see.
     with pytest.raises(NotFound):
         _key(acme, "eve@example.com", ["tags.read"], actor=_as("eve@example.com"))
@@ -288,9 +292,16 @@ def test_who_may_revoke_and_list(app: Flask, acme: Scope) -> None:
     revoke_api_key(_as("root@example.com"), eve_key.public_id)  # by public id
     assert db.session.get(ApiKey, eve_key.id).revoked_at is not None
     # A key cannot revoke keys.
-    mia_key, _ = _key(acme, "mia@example.com", ["tags.read"])
+    _, mia_token = _key(acme, "mia@example.com", ["tags.read"])
     with pytest.raises(PermissionDenied):
-        revoke_api_key(actor_for_key(mia_key), eddie_key.id)
+        revoke_api_key(_actor(mia_token), eddie_key.id)
+
+
+def _actor(token: str) -> Actor:
+    """The actor of a request made with ``token``, as the API authenticates it."""
+    verified = verify_api_key(token)
+    assert verified is not None
+    return actor_for_key(verified)
 
 
 def _events(object_type: str) -> list[AuditEvent]:

@@ -114,7 +114,9 @@ def test_keys_create_prints_the_token_alone_on_its_last_line(acme: Flask) -> Non
     lines = result.output.rstrip("\n").split("\n")
     token = lines[-1]
     assert token == token.strip() and token.startswith("tw_") and " " not in token
-    key = verify_api_key(token)
+    verified = verify_api_key(token)
+    assert verified is not None
+    key = db.session.get(ApiKey, verified.id)
     assert key is not None
     assert key.name == "deploy" and key.user.email == "bob@example.com"
     assert key.scope.public_id == "scope_acme"

@@ -13,9 +13,8 @@ from dataclasses import dataclass
 from flask import g, request
 
 from webapp.api.errors import ApiError
-from webapp.models import ApiKey, User
 from webapp.services.actor import Actor
-from webapp.services.api_keys import actor_for_key, verify_api_key
+from webapp.services.api_keys import VerifiedKey, actor_for_key, verify_api_key
 
 CHALLENGE = {"WWW-Authenticate": 'Bearer realm="tagwright", error="invalid_token"'}
 
@@ -25,7 +24,7 @@ class Caller:
     actor: Actor
     scope_id: int
     scope_public_id: str
-    user: User
+    user_id: int
 
 
 def _presented_token() -> str | None:
@@ -41,9 +40,10 @@ def _presented_token() -> str | None:
     return token or None
 
 
-def _names_owner(claimed: str, user: User) -> bool:
+def _names_owner(claimed: str, key: VerifiedKey) -> bool:
     claimed = claimed.strip()
-    return claimed in {user.public_id, str(user.id)} or claimed.lower() == user.email.lower()
+    return (claimed in {key.user_public_id, str(key.user_id)}
+            or claimed.lower() == key.user_email.lower())
 
 
 def authenticate() -> Caller:
@@ -53,14 +53,14 @@ def authenticate() -> Caller:
         raise ApiError(401, "UNAUTHENTICATED",
                        "an API key is required (x-api-key or Authorization: Bearer)",
                        headers=CHALLENGE)
-    key: ApiKey | None = verify_api_key(token)
+    key = verify_api_key(token)
     if key is None:
         raise ApiError(401, "UNAUTHENTICATED", "the API key is invalid or revoked",
                        headers=CHALLENGE)
     claimed = request.headers.get("X-User-ID")
-    if claimed is not None and not _names_owner(claimed, key.user):
+    if claimed is not None and not _names_owner(claimed, key):
         raise ApiError(403, "PERMISSION_DENIED", "X-User-ID does not name the key's owner")
-    return Caller(actor_for_key(key), key.scope_id, key.scope.public_id, key.user)
+    return Caller(actor_for_key(key), key.scope_id, key.scope_public_id, key.user_id)
 
 
 def caller() -> Caller:

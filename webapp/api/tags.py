@@ -94,8 +94,8 @@ def list_scope_tags(query: TagListQuery) -> TagPage:
         search=query.search,
         group=query.category or None,
         parent=query.parent_tag_id or None,
-        creator=who.user.id if query.access == "owned" else None,
-        excluded_creator=who.user.id if query.access == "shared" else None,
+        creator=who.user_id if query.access == "owned" else None,
+        excluded_creator=who.user_id if query.access == "shared" else None,
     )
     page = list_tags(who.actor, who.scope_id, filters,
                      paging=PageRequest(query.page, query.per_page))

@@ -16,7 +16,8 @@ import hmac
 import secrets
 import string
 from collections.abc import Iterable
-from datetime import timedelta
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 from typing import Any
 
 from flask import current_app
@@ -41,9 +42,6 @@ TOKEN_PREFIX = "tw"
 PREFIX_LENGTH = 10
 PREFIX_ALPHABET = string.ascii_lowercase + string.digits
 LAST_USED_RESOLUTION = timedelta(minutes=1)
-# The owner's role in the key's scope, as verify_api_key read it with the key (a plain,
-# unmapped attribute of the loaded ApiKey).
-_ROLE_READ_WITH_KEY = "_tagwright_owner_role"
 _KEY_PERMISSION_VALUES = frozenset(p.value for p in API_KEY_PERMISSIONS)
 
 
@@ -99,31 +97,26 @@ def _owner_permissions(owner: User, scope_id: int) -> frozenset[Permission]:
     return ROLE_PERMISSIONS[role] if role else frozenset()
 
 
-def _stored_permissions(key: ApiKey) -> frozenset[Permission]:
-    return frozenset(Permission(p) for p in key.permissions or () if p in _KEY_PERMISSION_VALUES)
+def _permission_set(stored: Iterable[str] | None) -> frozenset[Permission]:
+    return frozenset(Permission(p) for p in stored or () if p in _KEY_PERMISSION_VALUES)
 
 
 def effective_permissions(key: ApiKey) -> frozenset[Permission]:
     """The key's permissions that its owner's current role still allows."""
-    return _stored_permissions(key) & _owner_permissions(key.user, key.scope_id)
+    return _permission_set(key.permissions) & _owner_permissions(key.user, key.scope_id)
 
 
-def actor_for_key(key: ApiKey) -> Actor:
+def actor_for_key(key: VerifiedKey) -> Actor:
     """The actor a request authenticated with ``key`` acts as (capped by role in Actor).
 
-    When ``verify_api_key`` has just found the key, it read the owner's role in the key's
-    scope in the same query; the first actor made from it starts with that role, so
-    authorizing the request costs no further query (later actors look it up afresh)."""
-    roles: dict[int, Role | None] = {}
-    if _ROLE_READ_WITH_KEY in vars(key):
-        value = vars(key).pop(_ROLE_READ_WITH_KEY)
-        roles[key.scope_id] = Role(value) if value else None
+    It starts with the owner's role in the key's scope as ``verify_api_key`` read it with
+    the key, so authorizing the request costs no further query."""
     return Actor(
         user_id=key.user_id,
-        is_admin=key.user.is_admin,
+        is_admin=key.user_is_admin,
         via="api",
-        key_permissions=_stored_permissions(key),
-        _roles=roles,
+        key_permissions=key.permissions,
+        _roles={key.scope_id: key.owner_role},
     )
 
 
@@ -231,16 +224,40 @@ def create_api_key(
     return key, token
 
 
-# Every API request runs this look-up: built once (building costs more than running it).
-_KEY_WITH_ROLE = (
-    select(ApiKey, Membership.role)
+@dataclass(frozen=True, slots=True)
+class VerifiedKey:
+    """A live key, its owner and the owner's role in its scope, as one API request needs
+    them: read by :func:`verify_api_key` in one statement, without ORM objects."""
+
+    id: int
+    scope_id: int
+    scope_public_id: str
+    user_id: int
+    user_public_id: str
+    user_email: str
+    user_is_admin: bool
+    permissions: frozenset[Permission]
+    owner_role: Role | None
+    last_used_at: datetime | None
+
+
+# Every API request runs this look-up: built once (building costs more than running it),
+# and run as Core on the session's connection (the ORM's per-statement work would cost
+# more than the indexed look-up itself).
+_KEY_BY_PREFIX = (
+    select(ApiKey.id, ApiKey.scope_id, Scope.public_id.label("scope_public_id"),
+           ApiKey.user_id, User.public_id.label("user_public_id"), User.email,
+           User.is_admin, User.is_active, ApiKey.secret_hash, ApiKey.permissions,
+           ApiKey.revoked_at, ApiKey.last_used_at, Membership.role)
+    .join(User, User.id == ApiKey.user_id)
+    .join(Scope, Scope.id == ApiKey.scope_id)
     .outerjoin(Membership, and_(Membership.user_id == ApiKey.user_id,
                                 Membership.scope_id == ApiKey.scope_id))
     .where(ApiKey.prefix == bindparam("prefix"))
 )
 
 
-def verify_api_key(token: str) -> ApiKey | None:
+def verify_api_key(token: str) -> VerifiedKey | None:
     """Return the live key this token belongs to, else None.
 
     One indexed look-up by prefix, then a constant-time comparison of HMACs (computed even
@@ -251,21 +268,25 @@ def verify_api_key(token: str) -> ApiKey | None:
     if prefix is None:
         return None
     presented = hash_token(token)
-    found = db.session.execute(_KEY_WITH_ROLE, {"prefix": prefix}).first()
-    key = found[0] if found else None
-    if key is None:
+    row = db.session.connection().execute(_KEY_BY_PREFIX, {"prefix": prefix}).first()
+    if row is None:
         hmac.compare_digest(presented, "0" * len(presented))
         return None
-    if not hmac.compare_digest(key.secret_hash, presented):
+    if not hmac.compare_digest(row.secret_hash, presented):
         return None
-    if key.revoked_at is not None or not key.user.is_active:
+    if row.revoked_at is not None or not row.is_active:
         return None
-    setattr(key, _ROLE_READ_WITH_KEY, found[1])  # for actor_for_key (same request)
+    key = VerifiedKey(
+        id=row.id, scope_id=row.scope_id, scope_public_id=row.scope_public_id,
+        user_id=row.user_id, user_public_id=row.user_public_id, user_email=row.email,
+        user_is_admin=row.is_admin, permissions=_permission_set(row.permissions),
+        owner_role=Role(row.role) if row.role else None, last_used_at=row.last_used_at,
+    )
     _touch(key)
     return key
 
 
-def _touch(key: ApiKey) -> None:
+def _touch(key: VerifiedKey) -> None:
     """Record a use of ``key`` when the stored time is over a minute old."""
     now = utcnow()
     cutoff = now - LAST_USED_RESOLUTION
@@ -283,7 +304,6 @@ def _touch(key: ApiKey) -> None:
     session = db.session()  # the request's Session (the scoped proxy lacks in_transaction)
     if current_recorder() is not None:  # inside a write: join it, its commit covers this
         session.execute(statement)
-        key.last_used_at = now
         return
     if session.in_transaction() and not session.connection().get_execution_options().get(
         WRITE_OPTION

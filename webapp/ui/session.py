@@ -11,9 +11,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from flask import Flask, Response, redirect, request, url_for
+from flask import Flask, Request, Response, redirect, request, url_for
+from flask.sessions import SecureCookieSessionInterface, SessionMixin
 from flask_login import current_user
 
+from webapp.api.errors import in_api
 from webapp.models import User
 from webapp.services.actor import Actor
 from webapp.services.sessions import session_user
@@ -71,6 +73,19 @@ def _require_session() -> Any:
     return redirect(login_url)
 
 
+class BrowserSessionInterface(SecureCookieSessionInterface):
+    """The signed-cookie session, for the web admin only.
+
+    Requests under the API get a null session: the API never reads the session cookie
+    (it authenticates with keys), and an API request skips the cookie's verification."""
+
+    def open_session(self, app: Flask, request: Request) -> SessionMixin | None:
+        if in_api():
+            return self.make_null_session(app)
+        return super().open_session(app, request)
+
+
 def init_app(app: Flask) -> None:
     login_manager.session_protection = None  # the server-side session row is the guard
+    app.session_interface = BrowserSessionInterface()
     app.before_request(_require_session)

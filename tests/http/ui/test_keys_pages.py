@@ -45,7 +45,9 @@ def test_create_shows_the_token_once(ui: UiWorld) -> None:
     match = TOKEN.search(body)
     assert match, body[:1000]
     assert "only time it is shown" in body and "data-copy" in body
-    key = verify_api_key(match.group(0))
+    verified = verify_api_key(match.group(0))
+    assert verified is not None
+    key = db.session.get(ApiKey, verified.id)
     assert key is not None and key.name == "deploy bot"
     assert key.permissions == ["tags.read", "groups.write"]
 
