@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
-from sqlalchemy import bindparam, literal_column, select, union_all
+from sqlalchemy import select
 
 from webapp.api.schemas.tags import (
     ResourceOut,
@@ -18,6 +18,7 @@ from webapp.extensions import db
 from webapp.models import Resource, Tag, User
 from webapp.services.resources import ResourceRow, TagResources
 from webapp.services.tag_queries import TagRow
+from webapp.services.tag_views import TagView, tag_views
 
 
 def user_public_ids(user_ids: Iterable[int | None]) -> dict[int, str]:
@@ -38,55 +39,33 @@ def tag_public_ids(tag_ids: Iterable[int | None]) -> dict[int, str]:
     return {row.id: row.public_id for row in rows}
 
 
-# Owners' and parents' public ids in one statement, built once (building a statement costs
-# more than running it on the single-tag hot path); the id lists are expanding parameters.
-_OWNER, _PARENT = 0, 1
-_PUBLIC_IDS = union_all(
-    select(literal_column(str(_OWNER)).label("kind"), User.id, User.public_id)
-    .where(User.id.in_(bindparam("user_ids", expanding=True))),
-    select(literal_column(str(_PARENT)).label("kind"), Tag.id, Tag.public_id)
-    .where(Tag.id.in_(bindparam("tag_ids", expanding=True))),
-)
-
-
-def _owner_and_parent_ids(tags: Sequence[Tag]) -> tuple[dict[int, str], dict[int, str]]:
-    """Public ids of the tags' creators and of their parents, in one query (none if none)."""
-    user_ids = sorted({t.created_by_id for t in tags if t.created_by_id is not None})
-    tag_ids = sorted({t.parent_id for t in tags if t.parent_id is not None})
-    found: tuple[dict[int, str], dict[int, str]] = ({}, {})
-    if user_ids or tag_ids:
-        for kind, row_id, public_id in db.session.execute(
-                _PUBLIC_IDS, {"user_ids": user_ids, "tag_ids": tag_ids}):
-            found[kind][row_id] = public_id
-    return found
+def tag_out(view: TagView) -> TagOut:
+    """The seed-004 representation of one tag."""
+    return TagOut(
+        id=view.public_id,
+        uuid=view.uuid,
+        key=view.id,
+        name=view.name,
+        label=view.label,
+        path=view.path,
+        qualified_name=view.qualified_name,
+        color=view.color,
+        category=view.category,
+        description=view.description,
+        parent_tag_id=view.parent_public_id,
+        owner_id=view.owner_public_id,
+        source=view.source,
+        system_created=view.system_created,
+        protected=view.protected,
+        deleted=view.deleted_at is not None,
+        created_at=view.created_at,
+        updated_at=view.updated_at,
+    )
 
 
 def tags_out(tags: Sequence[Tag]) -> list[TagOut]:
     """Seed-004 representations of ``tags``, in one query whatever their number."""
-    owners, parents = _owner_and_parent_ids(tags)
-    return [
-        TagOut(
-            id=tag.public_id,
-            uuid=tag.uuid,
-            key=tag.id,
-            name=tag.name,
-            label=tag.label,
-            path=tag.path,
-            qualified_name=tag.qualified_name,
-            color=tag.color,
-            category=tag.group.identifier if tag.group else None,
-            description=tag.description,
-            parent_tag_id=parents.get(tag.parent_id) if tag.parent_id else None,
-            owner_id=owners.get(tag.created_by_id) if tag.created_by_id else None,
-            source=tag.source,
-            system_created=tag.system_created,
-            protected=tag.protected,
-            deleted=tag.deleted_at is not None,
-            created_at=tag.created_at,
-            updated_at=tag.updated_at,
-        )
-        for tag in tags
-    ]
+    return [tag_out(view) for view in tag_views(tags)]
 
 
 def tag_list_out(rows: Sequence[TagRow], nodes: Mapping[int, TagResources] | None = None

@@ -26,12 +26,13 @@ from webapp.api.schemas.tags import (
     TagUpdateIn,
     TypedResourcesQuery,
 )
-from webapp.api.serializers import tag_list_out, tagged_resources_out, tags_out
+from webapp.api.serializers import tag_list_out, tag_out, tagged_resources_out, tags_out
 from webapp.services import names
 from webapp.services.errors import FieldError, ServiceError
 from webapp.services.paging import PageRequest
 from webapp.services.resources import list_resources, resources_by_tag
 from webapp.services.tag_queries import TagFilter, list_tags
+from webapp.services.tag_views import get_tag_view
 from webapp.services.tags import (
     TagSpec,
     bulk_delete_tags,
@@ -128,7 +129,7 @@ def create_third_party_tag(json: TagCreateIn) -> tuple[TagOut, int]:
 def get_one_tag(tag_id: str) -> TagOut:
     """Get one tag by any of its handles: integer, UUID or public id."""
     who = caller()
-    return tags_out([get_tag(who.actor, who.scope_id, tag_id)])[0]
+    return tag_out(get_tag_view(who.actor, who.scope_id, tag_id))
 
 
 @api.route("/tags/<tag_id>", methods=["PUT", "PATCH"])
