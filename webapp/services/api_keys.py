@@ -36,6 +36,7 @@ from webapp.services.actor import (
     Permission,
 )
 from webapp.services.errors import NotFound, PermissionDenied, ValidationFailed
+from webapp.services.hot_reads import HotRead
 from webapp.services.uow import current_recorder, writing
 
 TOKEN_PREFIX = "tw"
@@ -241,10 +242,8 @@ class VerifiedKey:
     last_used_at: datetime | None
 
 
-# Every API request runs this look-up: built once (building costs more than running it),
-# and run as Core on the session's connection (the ORM's per-statement work would cost
-# more than the indexed look-up itself).
-_KEY_BY_PREFIX = (
+# Every API request runs this look-up: a hot read (see webapp.services.hot_reads).
+_KEY_BY_PREFIX = HotRead(
     select(ApiKey.id, ApiKey.scope_id, Scope.public_id.label("scope_public_id"),
            ApiKey.user_id, User.public_id.label("user_public_id"), User.email,
            User.is_admin, User.is_active, ApiKey.secret_hash, ApiKey.permissions,
@@ -268,19 +267,21 @@ def verify_api_key(token: str) -> VerifiedKey | None:
     if prefix is None:
         return None
     presented = hash_token(token)
-    row = db.session.connection().execute(_KEY_BY_PREFIX, {"prefix": prefix}).first()
+    row = _KEY_BY_PREFIX.first({"prefix": prefix})
     if row is None:
         hmac.compare_digest(presented, "0" * len(presented))
         return None
-    if not hmac.compare_digest(row.secret_hash, presented):
+    if not hmac.compare_digest(row["secret_hash"], presented):
         return None
-    if row.revoked_at is not None or not row.is_active:
+    if row["revoked_at"] is not None or not row["is_active"]:
         return None
     key = VerifiedKey(
-        id=row.id, scope_id=row.scope_id, scope_public_id=row.scope_public_id,
-        user_id=row.user_id, user_public_id=row.user_public_id, user_email=row.email,
-        user_is_admin=row.is_admin, permissions=_permission_set(row.permissions),
-        owner_role=Role(row.role) if row.role else None, last_used_at=row.last_used_at,
+        id=row["id"], scope_id=row["scope_id"], scope_public_id=row["scope_public_id"],
+        user_id=row["user_id"], user_public_id=row["user_public_id"],
+        user_email=row["email"], user_is_admin=row["is_admin"],
+        permissions=_permission_set(row["permissions"]),
+        owner_role=Role(row["role"]) if row["role"] else None,
+        last_used_at=row["last_used_at"],
     )
     _touch(key)
     return key

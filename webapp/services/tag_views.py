@@ -20,6 +20,7 @@ from webapp.extensions import db
 from webapp.models import Tag, TagGroup, User
 from webapp.services.actor import Actor, Permission, authorize
 from webapp.services.errors import NotFound
+from webapp.services.hot_reads import HotRead
 from webapp.services.sql import integer_key
 from webapp.services.tags import get_tag
 
@@ -55,7 +56,7 @@ _OWN_COLUMNS = ("id", "public_id", "uuid", "name", "label", "path", "color", "de
                 "source", "system_created", "protected", "created_at", "updated_at",
                 "deleted_at")
 
-# Built once: building a statement costs more than running it on one indexed row.
+# Hot reads (see webapp.services.hot_reads): built once, compiled once per dialect.
 _Parent = aliased(Tag)
 _VIEW_BY_ID = (
     select(*(getattr(Tag, name) for name in _OWN_COLUMNS),
@@ -67,23 +68,23 @@ _VIEW_BY_ID = (
     .outerjoin(User, User.id == Tag.created_by_id)
     .where(Tag.scope_id == bindparam("scope_id"), Tag.id == bindparam("row_id"))
 )
-_LIVE_VIEW_BY_ID = _VIEW_BY_ID.where(Tag.deleted_at.is_(None))
+_ANY_VIEW = HotRead(_VIEW_BY_ID)
+_LIVE_VIEW = HotRead(_VIEW_BY_ID.where(Tag.deleted_at.is_(None)))
 
 
 def get_tag_view(actor: Actor, scope_id: int, handle: int | str, *,
                  include_deleted: bool = False) -> TagView:
     """Read one tag by any handle, as :func:`webapp.services.tags.get_tag` does.
 
-    An integer key (the usual handle) costs one statement, run as Core on the session's
-    connection; other handles are resolved by ``get_tag`` first."""
+    An integer key (the usual handle) costs one statement, a hot read; other handles are
+    resolved by ``get_tag`` first."""
     authorize(actor, scope_id, Permission.TAGS_READ)
     row_id = integer_key(handle)
     if row_id is not None:
-        statement = _VIEW_BY_ID if include_deleted else _LIVE_VIEW_BY_ID
-        row = db.session.connection().execute(
-            statement, {"scope_id": scope_id, "row_id": row_id}).first()
+        read = _ANY_VIEW if include_deleted else _LIVE_VIEW
+        row = read.first({"scope_id": scope_id, "row_id": row_id})
         if row is not None:
-            return TagView(**row._mapping)
+            return TagView(**row)
         if isinstance(handle, int):
             raise NotFound(f"tag {handle!r} not found")
     return tag_views([get_tag(actor, scope_id, handle, include_deleted=include_deleted)])[0]
