@@ -58,7 +58,14 @@ class AuditEvent(db.Model):
 
 
 class AssignmentRemoval(db.Model):
-    """A link a change set removed, kept whole so an undo can put it back."""
+    """A link a change set removed, kept whole so an undo can put it back.
+
+    Like audit events, it records the link's tag, resource and user ids as values, with
+    no foreign keys: they were checked when the link was made, tags, resources and users
+    are never deleted (only marked), and an undo puts the link back through the foreign
+    keys of ``assignments``.  Checking those three parents for each of 100,000 removed
+    links took a quarter of the time SQLite spent copying them.
+    """
 
     __tablename__ = "assignment_removals"
 
@@ -66,9 +73,9 @@ class AssignmentRemoval(db.Model):
     change_set_id: Mapped[int] = mapped_column(
         ForeignKey("change_sets.id", ondelete="CASCADE"), index=True
     )
-    tag_id: Mapped[int] = mapped_column(ForeignKey("tags.id", ondelete="CASCADE"), index=True)
-    resource_id: Mapped[int] = mapped_column(ForeignKey("resources.id", ondelete="CASCADE"))
-    added_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    tag_id: Mapped[int]
+    resource_id: Mapped[int]
+    added_by_id: Mapped[int | None]
     added_at: Mapped[datetime] = mapped_column(UTCDateTime())
     context: Mapped[str] = mapped_column(String(16))
     origin_change_set_id: Mapped[int | None] = mapped_column(

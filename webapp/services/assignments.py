@@ -176,12 +176,36 @@ def insert_links(
     return db.session.execute(statement, execution_options=_ROWCOUNT).rowcount
 
 
+_REMOVAL_COLUMNS = ["change_set_id", "tag_id", "resource_id", "added_by_id", "added_at",
+                    "context", "origin_change_set_id"]
+
+
 def remove_links(change_set_id: int, condition: ColumnElement[bool]) -> int:
-    """Copy the links matching ``condition`` to the removals, then delete them."""
+    """Copy the links matching ``condition`` to the removals, then delete them.
+
+    PostgreSQL does both in one statement (``WITH gone AS (DELETE … RETURNING …) INSERT
+    … SELECT … FROM gone``), so the condition is evaluated once; SQLite, which has no
+    data-modifying CTE, copies then deletes."""
+    if dialect_name() == "postgresql":
+        gone = (
+            delete(Assignment).where(condition)
+            .returning(Assignment.tag_id, Assignment.resource_id, Assignment.added_by_id,
+                       Assignment.added_at, Assignment.context, Assignment.change_set_id)
+            .cte("gone")
+        )
+        copied = db.session.execute(
+            insert(AssignmentRemoval).from_select(
+                _REMOVAL_COLUMNS,
+                select(typed_literal(change_set_id, Integer()), gone.c.tag_id,
+                       gone.c.resource_id, gone.c.added_by_id, gone.c.added_at,
+                       gone.c.context, gone.c.change_set_id),
+            ),
+            execution_options=_ROWCOUNT,
+        )
+        return copied.rowcount or 0
     db.session.execute(
         insert(AssignmentRemoval).from_select(
-            ["change_set_id", "tag_id", "resource_id", "added_by_id", "added_at", "context",
-             "origin_change_set_id"],
+            _REMOVAL_COLUMNS,
             select(
                 typed_literal(change_set_id, Integer()),
                 Assignment.tag_id,
