@@ -42,8 +42,12 @@ class Metric:
 
 
 def metric(value: float, unit: str, *, baseline: float | None = None, goal: str,
-           met: bool, note: str = "") -> Metric:
-    ratio = round(value / baseline, 3) if baseline else None
+           met: bool, note: str = "", ratio: float | None = None) -> Metric:
+    """One figure; ``ratio`` defaults to value / baseline (cases that pair each run with
+    its baseline pass the median of the pairs' ratios instead)."""
+    if ratio is None and baseline:
+        ratio = value / baseline
+    ratio = round(ratio, 3) if ratio is not None else None
     return Metric(_round(value), unit, _round(baseline) if baseline is not None else None,
                   ratio, goal, bool(met), note)
 
@@ -81,6 +85,12 @@ def interleaved(fns: dict[str, Callable[[], Any]], repeat: int, warmup: int = 1
             seconds, _ = timed(fns[name])
             times[name].append(seconds)
     return times
+
+
+def paired_ratio(values: list[float], baselines: list[float]) -> float:
+    """The median of value / baseline over runs made back to back: a burst of machine
+    noise that slows one round shifts both of its figures, not the ratio."""
+    return median([value / base for value, base in zip(values, baselines, strict=True)])
 
 
 def ms(seconds: float) -> float:
