@@ -50,6 +50,12 @@ def find_group(scope_id: int, handle: int | str) -> TagGroup | None:
 
 def get_group(actor: Actor, scope_id: int, handle: int | str) -> TagGroup:
     authorize(actor, scope_id, Permission.TAGS_READ)
+    return _existing_group(scope_id, handle)
+
+
+def _existing_group(scope_id: int, handle: int | str) -> TagGroup:
+    """The scope's group by any handle (NotFound otherwise), for a caller already
+    authorized: changing a group needs groups.write, not tags.read as well."""
     group = find_group(scope_id, handle)
     if group is None:
         raise NotFound(f"tag group {handle!r} not found")
@@ -212,7 +218,7 @@ def update_group(
     making it exclusive or narrowing its types is refused while existing links disagree."""
     with writing(actor, scope_id, "Update tag group") as recorder:
         authorize(actor, scope_id, Permission.GROUPS_WRITE)
-        group = get_group(actor, scope_id, handle)
+        group = _existing_group(scope_id, handle)
         before = group.snapshot()
         if identifier is not UNSET:
             _rename_group(scope_id, group, names.clean_identifier(identifier))
@@ -323,7 +329,7 @@ def delete_group(actor: Actor, scope_id: int, handle: int | str) -> None:
     """Delete an empty group. Deleted tags that still name it become ungrouped."""
     with writing(actor, scope_id, "Delete tag group") as recorder:
         authorize(actor, scope_id, Permission.GROUPS_WRITE)
-        group = get_group(actor, scope_id, handle)
+        group = _existing_group(scope_id, handle)
         remove_group(recorder, group, "delete")
 
 

@@ -115,9 +115,9 @@ CASES = [
     Case("GET", "/api/v1/tag-groups/<group_id>", lambda s: f"/api/v1/tag-groups/{s.group}",
          (READ,)),
     Case("PATCH", "/api/v1/tag-groups/<group_id>", lambda s: f"/api/v1/tag-groups/{s.group}",
-         (GROUPS, READ), lambda s: {"label": "Renamed"}),
+         (GROUPS,), lambda s: {"label": "Renamed"}),
     Case("DELETE", "/api/v1/tag-groups/<group_id>", lambda s: f"/api/v1/tag-groups/{s.group}",
-         (GROUPS, READ)),
+         (GROUPS,)),
 ]
 CASE_IDS = [f"{c.method} {c.rule.replace(COLLECTION, '/api/v1/<collection>')}" for c in CASES]
 
