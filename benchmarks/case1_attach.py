@@ -68,7 +68,7 @@ class RawLinks:
         self.rows = [(tag, res, bench.user_id, added_at, "api", change_set_id)
                      for tag in tag_ids for res in resource_ids]
         self.keys = [(tag, res) for tag, res, *_ in self.rows]
-        self.mark = "?" if bench.dialect == "sqlite" else "%s"
+        self.mark = bench.placeholder
         make_equivalent_table(bench)
 
     def _run(self, sql: str, rows: list[tuple[Any, ...]]) -> None:

@@ -30,7 +30,7 @@ GOAL_STATEMENTS = 8
 
 def raw_page(bench: Bench, page: int) -> Any:
     """The page's data in three plain statements on a raw connection."""
-    mark = "?" if bench.dialect == "sqlite" else "%s"
+    mark = bench.placeholder
     connection = bench.raw_connection()
     try:
         cursor = connection.cursor()

@@ -26,7 +26,7 @@ GOAL_MS = 50.0
 
 
 def like_scan(bench: Bench, term: str) -> int:
-    mark = "?" if bench.dialect == "sqlite" else "%s"
+    mark = bench.placeholder
     connection = bench.raw_connection()
     try:
         cursor = connection.cursor()

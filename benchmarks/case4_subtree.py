@@ -32,7 +32,7 @@ class RawSubtree:
     def __init__(self, bench: Bench, top_id: int) -> None:
         self.bench = bench
         self.top_id = top_id
-        self.mark = "?" if bench.dialect == "sqlite" else "%s"
+        self.mark = bench.placeholder
 
     def _top(self, cursor: Any, top_id: int) -> tuple[str, str, str, int]:
         cursor.execute(f"SELECT path, path_key, id_path, depth FROM tags WHERE id = {self.mark}",

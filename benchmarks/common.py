@@ -135,6 +135,11 @@ class Bench:
         headers = {"x-api-key": self.token, **kwargs.pop("headers", {})}
         return self.client.open(path, method=method, headers=headers, **kwargs)
 
+    @property
+    def placeholder(self) -> str:
+        """The DBAPI parameter marker of raw SQL: ``?`` for sqlite3, ``%s`` for psycopg."""
+        return "?" if self.dialect == "sqlite" else "%s"
+
     def raw_connection(self) -> Any:
         """A DBAPI connection outside SQLAlchemy's session (sqlite3 or psycopg)."""
         return self.engine.raw_connection()
