@@ -30,15 +30,6 @@ def user_public_ids(user_ids: Iterable[int | None]) -> dict[int, str]:
     return {row.id: row.public_id for row in rows}
 
 
-def tag_public_ids(tag_ids: Iterable[int | None]) -> dict[int, str]:
-    """Public ids of the given tags (parents, typically), in one query."""
-    wanted = {tid for tid in tag_ids if tid is not None}
-    if not wanted:
-        return {}
-    rows = db.session.execute(select(Tag.id, Tag.public_id).where(Tag.id.in_(wanted)))
-    return {row.id: row.public_id for row in rows}
-
-
 def tag_out(view: TagView) -> TagOut:
     """The seed-004 representation of one tag."""
     return TagOut(
