@@ -1,5 +1,6 @@
 """Tag views: the one-statement read of ``GET /tags/{id}`` agrees with the views built from
-loaded tags, finds tags by every handle, and keeps to the actor's scope and rights."""
+loaded tags, finds tags by every handle, and keeps to the actor's scope and rights; the
+read made with the API key check agrees with it and is used only where it applies."""
 
 from __future__ import annotations
 
@@ -11,8 +12,15 @@ from flask import Flask
 from tests.unit.factories import World, make_world
 from webapp.models import Tag
 from webapp.services import tags
+from webapp.services.api_keys import actor_for_key, create_api_key, revoke_api_key
 from webapp.services.errors import NotFound, PermissionDenied
-from webapp.services.tag_views import TagView, get_tag_view, tag_views
+from webapp.services.tag_views import (
+    TagReadWithKey,
+    TagView,
+    get_tag_view,
+    tag_views,
+    verify_key_and_read_tag,
+)
 from webapp.services.tags import TagSpec
 
 
@@ -84,3 +92,80 @@ def test_other_scopes_and_missing_rights(world: World) -> None:
         get_tag_view(world.outsider, world.sid, tag.id)
     with pytest.raises(NotFound):
         get_tag_view(world.viewer, world.sid, 10**6)
+
+
+def _token(world: World, actor_name: str = "viewer") -> str:
+    actor = getattr(world, actor_name)
+    _key, token = create_api_key(actor, user_id=actor.user_id, scope_id=world.sid,
+                                 name=f"{actor_name} key", permissions=["tags.read"])
+    return token
+
+
+def test_the_read_with_the_key_equals_the_one_statement_read(
+        world: World, count_queries: Any) -> None:
+    row_ids = [tag.id for tag in _made(world).values()]
+    token = _token(world)
+    verify_key_and_read_tag(token, row_ids[0])  # the first use records the key's last use
+    for row_id in row_ids:
+        with count_queries() as counter:
+            verified = verify_key_and_read_tag(token, row_id)
+        assert len([s for s in counter.statements if not s.startswith("BEGIN")]) == 1
+        assert verified is not None
+        key, read = verified
+        assert (key.scope_id, read.scope_id, read.row_id) == (world.sid, world.sid, row_id)
+        assert read.view == get_tag_view(world.viewer, world.sid, row_id)
+
+        actor = actor_for_key(key)
+        with count_queries() as counter:
+            view = get_tag_view(actor, world.sid, row_id, read_with_key=read)
+        assert counter.statements == []
+        assert view == read.view
+
+
+def test_the_read_with_the_key_sees_only_live_tags_of_the_keys_scope(world: World) -> None:
+    made = _made(world)
+    token = _token(world)
+    theirs = tags.create_tags(world.outsider, world.other_scope.id, [TagSpec("theirs")])[0]
+    deleted = made["loose"]
+    tags.delete_tag(world.editor, world.sid, deleted.id)
+
+    for row_id in (theirs.id, deleted.id, 10**6):
+        verified = verify_key_and_read_tag(token, row_id)
+        assert verified is not None
+        key, read = verified
+        assert read.view is None
+        with pytest.raises(NotFound):
+            get_tag_view(actor_for_key(key), world.sid, row_id, read_with_key=read)
+    key, read = verify_key_and_read_tag(token, deleted.id) or (None, None)
+    assert key is not None and read is not None
+    restored = get_tag_view(actor_for_key(key), world.sid, deleted.id, include_deleted=True,
+                            read_with_key=read)
+    assert restored.id == deleted.id and restored.deleted_at is not None
+
+
+def test_a_bad_or_revoked_key_reads_nothing(world: World) -> None:
+    tag = _made(world)["loose"]
+    token = _token(world)
+    assert verify_key_and_read_tag(token[:-1] + ("A" if token[-1] != "A" else "B"),
+                                   tag.id) is None
+    assert verify_key_and_read_tag("tw_nosuchkey_secret", tag.id) is None
+    assert verify_key_and_read_tag("not a token", tag.id) is None
+    key, _read = verify_key_and_read_tag(token, tag.id) or (None, None)
+    assert key is not None
+    revoke_api_key(world.viewer, key.id)
+    assert verify_key_and_read_tag(token, tag.id) is None
+
+
+def test_a_read_with_the_key_for_another_tag_or_scope_is_not_used(world: World) -> None:
+    made = _made(world)
+    loose, high = made["loose"], made["priority::high"]
+    stale_view = get_tag_view(world.viewer, world.sid, high.id)
+
+    other_row = TagReadWithKey(world.sid, high.id, stale_view)
+    assert get_tag_view(world.viewer, world.sid, loose.id, read_with_key=other_row).id == loose.id
+    other_scope = TagReadWithKey(world.other_scope.id, loose.id, stale_view)
+    assert get_tag_view(world.viewer, world.sid, loose.id,
+                        read_with_key=other_scope).id == loose.id
+    with pytest.raises(PermissionDenied):  # the permission check comes first
+        get_tag_view(world.outsider, world.sid, loose.id,
+                     read_with_key=TagReadWithKey(world.sid, loose.id, stale_view))

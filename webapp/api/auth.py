@@ -15,6 +15,7 @@ from flask import g, request
 from webapp.api.errors import ApiError
 from webapp.services.actor import Actor
 from webapp.services.api_keys import VerifiedKey, actor_for_key, verify_api_key
+from webapp.services.tag_views import TagReadWithKey, verify_key_and_read_tag
 
 CHALLENGE = {"WWW-Authenticate": 'Bearer realm="tagwright", error="invalid_token"'}
 
@@ -25,6 +26,7 @@ class Caller:
     scope_id: int
     scope_public_id: str
     user_id: int
+    tag_read: TagReadWithKey | None = None  # the tag asked for, read with the key
 
 
 def _presented_token() -> str | None:
@@ -46,21 +48,29 @@ def _names_owner(claimed: str, key: VerifiedKey) -> bool:
             or claimed.lower() == key.user_email.lower())
 
 
-def authenticate() -> Caller:
-    """Resolve the caller of this request, or raise a 401/403 ApiError."""
+def authenticate(tag_row_id: int | None = None) -> Caller:
+    """Resolve the caller of this request, or raise a 401/403 ApiError.  With
+    ``tag_row_id``, the key's scope's live tag of that id is read in the same statement
+    as the key (``Caller.tag_read``)."""
     token = _presented_token()
     if token is None:
         raise ApiError(401, "UNAUTHENTICATED",
                        "an API key is required (x-api-key or Authorization: Bearer)",
                        headers=CHALLENGE)
-    key = verify_api_key(token)
+    tag_read = None
+    if tag_row_id is None:
+        key = verify_api_key(token)
+    else:
+        verified = verify_key_and_read_tag(token, tag_row_id)
+        key, tag_read = verified if verified is not None else (None, None)
     if key is None:
         raise ApiError(401, "UNAUTHENTICATED", "the API key is invalid or revoked",
                        headers=CHALLENGE)
     claimed = request.headers.get("X-User-ID")
     if claimed is not None and not _names_owner(claimed, key):
         raise ApiError(403, "PERMISSION_DENIED", "X-User-ID does not name the key's owner")
-    return Caller(actor_for_key(key), key.scope_id, key.scope_public_id, key.user_id)
+    return Caller(actor_for_key(key), key.scope_id, key.scope_public_id, key.user_id,
+                  tag_read)
 
 
 def caller() -> Caller:

@@ -129,7 +129,7 @@ def create_third_party_tag(json: TagCreateIn) -> tuple[TagOut, int]:
 def get_one_tag(tag_id: str) -> TagOut:
     """Get one tag by any of its handles: integer, UUID or public id."""
     who = caller()
-    return tag_out(get_tag_view(who.actor, who.scope_id, tag_id))
+    return tag_out(get_tag_view(who.actor, who.scope_id, tag_id, read_with_key=who.tag_read))
 
 
 @api.route("/tags/<tag_id>", methods=["PUT", "PATCH"])

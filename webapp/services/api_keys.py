@@ -15,13 +15,13 @@ import hashlib
 import hmac
 import secrets
 import string
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
 from flask import current_app
-from sqlalchemy import and_, bindparam, or_, select, update
+from sqlalchemy import Select, and_, bindparam, or_, select, update
 
 from webapp.database import WRITE_OPTION
 from webapp.extensions import db
@@ -242,8 +242,9 @@ class VerifiedKey:
     last_used_at: datetime | None
 
 
-# Every API request runs this look-up: a hot read (see webapp.services.hot_reads).
-_KEY_BY_PREFIX = HotRead(
+# Every API request runs this look-up: a hot read (see webapp.services.hot_reads).  Reads
+# that check the key in the same statement as their own data build on it (``key_lookup``).
+_KEY_LOOKUP = (
     select(ApiKey.id, ApiKey.scope_id, Scope.public_id.label("scope_public_id"),
            ApiKey.user_id, User.public_id.label("user_public_id"), User.email,
            User.is_admin, User.is_active, ApiKey.secret_hash, ApiKey.permissions,
@@ -254,6 +255,13 @@ _KEY_BY_PREFIX = HotRead(
                                 Membership.scope_id == ApiKey.scope_id))
     .where(ApiKey.prefix == bindparam("prefix"))
 )
+_KEY_BY_PREFIX = HotRead(_KEY_LOOKUP)
+
+
+def key_lookup() -> Select[Any]:
+    """The statement that finds a key by its token's prefix (bound as ``prefix``), with its
+    owner, scope and role; extend it with outer joins to read more in the same trip."""
+    return _KEY_LOOKUP
 
 
 def verify_api_key(token: str) -> VerifiedKey | None:
@@ -263,11 +271,20 @@ def verify_api_key(token: str) -> VerifiedKey | None:
     when no key has the prefix).  Revoked keys and keys of deactivated users are refused.
     Touches ``last_used_at`` at most once a minute; that is not an audited change.
     """
+    verified = verify_api_key_with(token, _KEY_BY_PREFIX, {})
+    return verified[0] if verified is not None else None
+
+
+def verify_api_key_with(token: str, read: HotRead, params: Mapping[str, Any]
+                        ) -> tuple[VerifiedKey, dict[str, Any]] | None:
+    """:func:`verify_api_key` with ``read``, a hot read built on :func:`key_lookup`, and
+    ``params`` for its own binds: the live key and the whole row read with it, else None
+    (and then nothing of the row may be used)."""
     prefix = parse_token(token)
     if prefix is None:
         return None
     presented = hash_token(token)
-    row = _KEY_BY_PREFIX.first({"prefix": prefix})
+    row = read.first({**params, "prefix": prefix})
     if row is None:
         hmac.compare_digest(presented, "0" * len(presented))
         return None
@@ -284,7 +301,7 @@ def verify_api_key(token: str) -> VerifiedKey | None:
         last_used_at=row["last_used_at"],
     )
     _touch(key)
-    return key
+    return key, row
 
 
 def _touch(key: VerifiedKey) -> None:

@@ -2,8 +2,10 @@
 public ids of its parent and creator, which live in other rows.
 
 ``get_tag_view`` answers the most frequent read of the API (``GET /tags/{id}``) with one
-Core statement that joins those rows in, and no ORM objects; ``tag_views`` turns tags
-already loaded (lists, write results) into views with one query for the public ids.
+Core statement that joins those rows in, and no ORM objects; ``verify_key_and_read_tag``
+reads the same row in the statement that checks the request's API key, so that call costs
+one statement in all.  ``tag_views`` turns tags already loaded (lists, write results) into
+views with one query for the public ids.
 """
 
 from __future__ import annotations
@@ -13,12 +15,13 @@ from dataclasses import dataclass
 from datetime import datetime
 from uuid import UUID
 
-from sqlalchemy import bindparam, literal_column, select, union_all
+from sqlalchemy import and_, bindparam, literal_column, select, union_all
 from sqlalchemy.orm import aliased
 
 from webapp.extensions import db
-from webapp.models import Tag, TagGroup, User
+from webapp.models import ApiKey, Tag, TagGroup, User
 from webapp.services.actor import Actor, Permission, authorize
+from webapp.services.api_keys import VerifiedKey, key_lookup, verify_api_key_with
 from webapp.services.errors import NotFound
 from webapp.services.hot_reads import HotRead
 from webapp.services.sql import integer_key
@@ -71,20 +74,71 @@ _VIEW_BY_ID = (
 _ANY_VIEW = HotRead(_VIEW_BY_ID)
 _LIVE_VIEW = HotRead(_VIEW_BY_ID.where(Tag.deleted_at.is_(None)))
 
+# The key look-up with the key's scope's live tag ``row_id`` outer-joined in; the view's
+# columns are prefixed, since the key's own columns have the same names.
+_VIEW_FIELDS = (*_OWN_COLUMNS, "category", "parent_public_id", "owner_public_id")
+_COLUMN_PREFIX = "tag_"
+_Owner = aliased(User)
+_KEY_AND_LIVE_VIEW = HotRead(
+    key_lookup()
+    .add_columns(*(getattr(Tag, name).label(_COLUMN_PREFIX + name) for name in _OWN_COLUMNS),
+                 TagGroup.identifier.label(_COLUMN_PREFIX + "category"),
+                 _Parent.public_id.label(_COLUMN_PREFIX + "parent_public_id"),
+                 _Owner.public_id.label(_COLUMN_PREFIX + "owner_public_id"))
+    .outerjoin(Tag, and_(Tag.scope_id == ApiKey.scope_id, Tag.id == bindparam("row_id"),
+                         Tag.deleted_at.is_(None)))
+    .outerjoin(TagGroup, TagGroup.id == Tag.group_id)
+    .outerjoin(_Parent, _Parent.id == Tag.parent_id)
+    .outerjoin(_Owner, _Owner.id == Tag.created_by_id)
+)
+
+
+@dataclass(frozen=True, slots=True)
+class TagReadWithKey:
+    """The live tag ``row_id`` of scope ``scope_id`` as read with the API key; ``view`` is
+    None when there is no such tag.  Not yet authorized: :func:`get_tag_view` checks the
+    actor's permission before it uses the view."""
+
+    scope_id: int
+    row_id: int
+    view: TagView | None
+
+
+def verify_key_and_read_tag(token: str, row_id: int
+                            ) -> tuple[VerifiedKey, TagReadWithKey] | None:
+    """Check ``token`` exactly as :func:`~webapp.services.api_keys.verify_api_key` does and,
+    in the same statement, read the live tag ``row_id`` of the key's scope.  None when the
+    key is not live (and then nothing was read)."""
+    verified = verify_api_key_with(token, _KEY_AND_LIVE_VIEW, {"row_id": row_id})
+    if verified is None:
+        return None
+    key, row = verified
+    view = (TagView(**{name: row[_COLUMN_PREFIX + name] for name in _VIEW_FIELDS})
+            if row[_COLUMN_PREFIX + "id"] is not None else None)
+    return key, TagReadWithKey(key.scope_id, row_id, view)
+
 
 def get_tag_view(actor: Actor, scope_id: int, handle: int | str, *,
-                 include_deleted: bool = False) -> TagView:
+                 include_deleted: bool = False,
+                 read_with_key: TagReadWithKey | None = None) -> TagView:
     """Read one tag by any handle, as :func:`webapp.services.tags.get_tag` does.
 
-    An integer key (the usual handle) costs one statement, a hot read; other handles are
-    resolved by ``get_tag`` first."""
+    An integer key (the usual handle) costs one statement, a hot read, or none when
+    ``read_with_key`` already read that live tag; other handles are resolved by
+    ``get_tag`` first."""
     authorize(actor, scope_id, Permission.TAGS_READ)
     row_id = integer_key(handle)
     if row_id is not None:
-        read = _ANY_VIEW if include_deleted else _LIVE_VIEW
-        row = read.first({"scope_id": scope_id, "row_id": row_id})
-        if row is not None:
-            return TagView(**row)
+        view: TagView | None
+        if (read_with_key is not None and not include_deleted
+                and (read_with_key.scope_id, read_with_key.row_id) == (scope_id, row_id)):
+            view = read_with_key.view
+        else:
+            read = _ANY_VIEW if include_deleted else _LIVE_VIEW
+            row = read.first({"scope_id": scope_id, "row_id": row_id})
+            view = TagView(**row) if row is not None else None
+        if view is not None:
+            return view
         if isinstance(handle, int):
             raise NotFound(f"tag {handle!r} not found")
     return tag_views([get_tag(actor, scope_id, handle, include_deleted=include_deleted)])[0]

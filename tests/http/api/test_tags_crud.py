@@ -468,3 +468,35 @@ def test_owners_and_parents_public_ids_cost_one_statement(api: ApiWorld,
     with count_queries() as counter:
         assert [item.path for item in tags_out([found["sys"]])] == ["sys"]
     assert counter.count == 0  # no owner, no parent: nothing to look up
+
+
+# --- get one ----------------------------------------------------------------------------
+
+
+def test_get_by_id_checks_the_key_and_reads_the_tag_in_one_statement(
+        api: ApiWorld, count_queries: Any) -> None:
+    made = make(api, "Work", category="topic")
+    api.get(f"{TAGS}/{made['key']}", token=api.viewer)  # the first use records the key's use
+    with count_queries() as counter:
+        response = api.get(f"{TAGS}/{made['key']}", token=api.viewer)
+    assert response.status_code == 200
+    assert len([s for s in counter.statements if not s.startswith("BEGIN")]) == 1
+    by_uuid = api.get(f"{TAGS}/{made['uuid']}", token=api.viewer)
+    assert response.get_json() == by_uuid.get_json() == made
+
+
+def test_get_by_id_keeps_to_live_tags_of_the_keys_scope(api: ApiWorld) -> None:
+    ours = make(api, "Ours")
+    theirs = make(api, "Theirs", token=api.outsider)
+    gone = make(api, "Gone")
+    assert api.delete(f"{TAGS}/{gone['id']}").status_code == 200
+
+    for handle in ("key", "id"):  # the integer key is read with the API key
+        refused(api.get(f"{TAGS}/{theirs[handle]}"), 404, "NOT_FOUND")
+        refused(api.get(f"{TAGS}/{gone[handle]}"), 404, "NOT_FOUND")
+        refused(api.get(f"{TAGS}/{ours[handle]}", token=api.outsider), 404, "NOT_FOUND")
+        refused(api.get(f"{TAGS}/{ours[handle]}", token=api.token("groups.write")), 403,
+                "PERMISSION_DENIED")
+        refused(api.get(f"{TAGS}/{ours[handle]}", token=api.viewer + "x"), 401,
+                "UNAUTHENTICATED")
+        assert api.get(f"{TAGS}/{ours[handle]}", token=api.viewer).get_json() == ours
