@@ -62,6 +62,8 @@ class Tag(db.Model):
 
     __tablename__ = "tags"
     __table_args__ = (
+        # On PostgreSQL it carries the id too, so a page of live tags in path order is
+        # read from the index alone.
         Index(
             "uq_tags_live_path_key",
             "scope_id",
@@ -69,7 +71,10 @@ class Tag(db.Model):
             unique=True,
             sqlite_where=LIVE,
             postgresql_where=LIVE,
+            postgresql_include=["id"],
         ),
+        # Counting a scope's live tags (every tag page) reads this narrow index alone.
+        Index("ix_tags_scope_live", "scope_id", sqlite_where=LIVE, postgresql_where=LIVE),
         Index("uq_tags_scope_public_id", "scope_id", "public_id", unique=True),
         Index("ix_tags_scope_path_key", "scope_id", "path_key"),
         Index("ix_tags_id_path", "id_path"),

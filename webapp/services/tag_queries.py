@@ -192,7 +192,11 @@ def list_tags(
     total = db.session.scalar(select(func.count()).select_from(counted.subquery())) or 0
     capped = searching and total > COUNT_CAP
     order = _order(sort)
-    keys = (order.desc() if descending else order.asc(), Tag.id)  # Tag.id: a total order
+    ordered = order.desc() if descending else order.asc()
+    # The keys must be a total order.  Among a scope's live tags path_key is unique, so it
+    # is one by itself (and the page is then read from the unique index, without a sort);
+    # anything else takes the id as a tiebreak.
+    keys = (ordered,) if sort == "path" and _live_only(filters) else (ordered, Tag.id)
     # The page's ids first (the offset skips index entries, not rows), then those rows;
     # one row past the page tells whether another page follows (the count may be capped).
     page_ids = (query.with_only_columns(Tag.id).order_by(*keys)
@@ -219,6 +223,11 @@ def search_tags(actor: Actor, scope_id: int, filters: TagFilter, *, limit: int |
     cap = min(limit or 1000, 1000)
     query = tag_query(scope_id, filters).order_by(Tag.path_key, Tag.id).limit(cap)
     return list(db.session.scalars(query))
+
+
+def _live_only(filters: TagFilter) -> bool:
+    return not (filters.include_deleted or filters.deleted_only
+                or filters.include_deleted_system)
 
 
 def _order(sort: str) -> object:

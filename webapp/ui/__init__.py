@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from flask import Flask
 
-from webapp.ui import errors, security, session
+from webapp.ui import errors, security, session, urls
 from webapp.ui.extensions import csrf, htmx, login_manager
 from webapp.ui.scoping import template_globals
 
@@ -27,6 +27,7 @@ def register_ui(app: Flask) -> None:
     session.init_app(app)
     security.init_app(app)
     errors.init_app(app)
+    urls.init_app(app)
     app.context_processor(template_globals)
     for blueprint in BLUEPRINTS:
         app.register_blueprint(blueprint)
