@@ -3,11 +3,15 @@ is the call integrations make most.
 
 SQLAlchemy's execution machinery costs about 40 µs per statement on a small machine,
 several times what the database needs for an indexed look-up.  A :class:`HotRead` is a
-Core ``select`` compiled once per dialect and run straight on the DBAPI cursor of the
-session's connection.  It keeps what matters: the session's connection and transaction,
-each column's own type conversions (bind and result processors), and the engine's
-``before_cursor_execute`` listeners, so statement counts in tests and benchmarks still
-see it.  It supports plain bound values (no expanding ``IN`` lists).
+Core ``select`` compiled once per dialect and run straight on a DBAPI cursor.  It keeps
+what matters: each column's own type conversions (bind and result processors), and the
+engine's ``before_cursor_execute`` listeners, so statement counts in tests and benchmarks
+still see it.  It supports plain bound values (no expanding ``IN`` lists).
+
+Inside the session's transaction it runs on the session's connection, so a read within a
+write sees the write.  Before the session has begun one (the API key check comes first in
+every API request) it runs alone, in autocommit, on a pooled connection of its own:
+beginning and ending the session's transaction would cost more than the read.
 """
 
 from __future__ import annotations
@@ -17,7 +21,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import Select
-from sqlalchemy.engine import Dialect
+from sqlalchemy.engine import Connection, Dialect
 
 from webapp.extensions import db
 
@@ -63,7 +67,15 @@ class HotRead:
 
     def first(self, params: Mapping[str, Any]) -> dict[str, Any] | None:
         """The first row for ``params`` as ``{column key: value}``, or None."""
-        connection = db.session.connection()
+        connection, own = _connection_for_read()
+        try:
+            return self._first(connection, params)
+        finally:
+            if own:
+                connection.close()
+
+    def _first(self, connection: Connection, params: Mapping[str, Any]
+               ) -> dict[str, Any] | None:
         compiled = self._compiled(connection.dialect)
         values = {**compiled.defaults, **params}
         for name, binder in compiled.binders.items():
@@ -84,3 +96,16 @@ class HotRead:
         return {name: convert(value) if convert is not None else value
                 for name, convert, value in zip(compiled.columns, compiled.converters, row,
                                                 strict=True)}
+
+
+def _connection_for_read() -> tuple[Connection, bool]:
+    """The session's connection while its transaction is open, else a pooled connection
+    of the read's own in autocommit (and True: the caller closes it)."""
+    registry = db.session.registry
+    if registry.has() and registry().in_transaction():
+        return db.session.connection(), False
+    connection = db.engine.connect()
+    driver = connection.connection.driver_connection
+    if connection.dialect.name == "postgresql" and not driver.autocommit:  # type: ignore[union-attr]
+        driver.autocommit = True  # type: ignore[union-attr]
+    return connection, True
