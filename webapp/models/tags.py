@@ -75,6 +75,10 @@ class Tag(db.Model):
         ),
         # Counting a scope's live tags (every tag page) reads this narrow index alone.
         Index("ix_tags_scope_live", "scope_id", sqlite_where=LIVE, postgresql_where=LIVE),
+        # A group's live tags (counted by the hierarchy and groups pages) and its roots in
+        # path order (the hierarchy's top branches), without reading the scope's other tags.
+        Index("ix_tags_live_branch", "scope_id", "group_id", "parent_id", "path_key",
+              sqlite_where=LIVE, postgresql_where=LIVE),
         Index("uq_tags_scope_public_id", "scope_id", "public_id", unique=True),
         Index("ix_tags_scope_path_key", "scope_id", "path_key"),
         Index("ix_tags_id_path", "id_path"),
