@@ -31,6 +31,7 @@ from webapp.services import names
 from webapp.services.errors import FieldError, ServiceError
 from webapp.services.paging import PageRequest
 from webapp.services.resources import list_resources, resources_by_tag
+from webapp.services.tag_paths import load_tags
 from webapp.services.tag_queries import TagFilter, list_tags
 from webapp.services.tag_views import get_tag_view
 from webapp.services.tags import (
@@ -154,7 +155,7 @@ def delete_one_tag(tag_id: str, query: DeleteQuery) -> TagDeleteOut:
                          hierarchy=query.deleteHierarchy or query.delete_hierarchy)
     return TagDeleteOut(deleted_count=len(deleted),
                         message=f"Successfully deleted {len(deleted)} tag(s)",
-                        tag=tags_out(deleted[:1])[0])
+                        tag=tags_out(load_tags([deleted[0].id]))[0])
 
 
 @api.post("/tags/bulk-delete")

@@ -9,10 +9,9 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple, Protocol
 
 from sqlalchemy import ColumnElement, and_, bindparam, func, literal, select, update
-from sqlalchemy.orm.attributes import set_committed_value
 
 from webapp.extensions import db
 from webapp.ids import parse_uuid, public_id, uuid7
@@ -110,7 +109,14 @@ def get_tag(actor: Actor, scope_id: int, handle: int | str, *, include_deleted: 
     return tag
 
 
-def refuse_protected(actor: Actor, tags: Iterable[Tag]) -> None:
+class _Lockable(Protocol):
+    @property
+    def path(self) -> str: ...
+    @property
+    def protected(self) -> bool: ...
+
+
+def refuse_protected(actor: Actor, tags: Iterable[_Lockable]) -> None:
     if actor.is_system:
         return
     locked = [tag.path for tag in tags if tag.protected]
@@ -492,8 +498,15 @@ def relocate(scope_id: int, tag: Tag, *, name: str, parent: Tag | None,
 # --- delete and restore -----------------------------------------------------------------
 
 
+class DeletedTag(NamedTuple):
+    """A tag a soft delete took away (its row is not loaded as an object)."""
+
+    id: int
+    path: str
+
+
 def delete_tag(actor: Actor, scope_id: int, handle: int | str, *, hierarchy: bool = False
-               ) -> list[Tag]:
+               ) -> list[DeletedTag]:
     """Soft-delete a tag; with ``hierarchy`` its live descendants too, else live children
     make it a Conflict. Returns the tags deleted, the named one first."""
     with writing(actor, scope_id, f"Delete tag {handle}") as recorder:
@@ -503,7 +516,7 @@ def delete_tag(actor: Actor, scope_id: int, handle: int | str, *, hierarchy: boo
 
 @dataclass
 class BulkDeleteOutcome:
-    deleted: list[Tag]
+    deleted: list[DeletedTag]
     not_found: list[str]
     refused: list[str]
 
@@ -535,17 +548,19 @@ def _deleted_by(outcome: BulkDeleteOutcome, scope_id: int, handle: int | str) ->
     if not outcome.deleted:
         return False
     gone = find_tag(scope_id, handle, include_deleted=True)
-    return gone is not None and any(tag.id == gone.id for tag in outcome.deleted)
+    return gone is not None and any(item.id == gone.id for item in outcome.deleted)
 
 
 def soft_delete(actor: Actor, scope_id: int, recorder: ChangeRecorder, tag: Tag, hierarchy: bool
-                ) -> list[Tag]:
+                ) -> list[DeletedTag]:
     """Soft-delete ``tag`` (with ``hierarchy``, its live descendants too) inside the
-    running write; refuses live children without ``hierarchy`` and protected tags."""
-    subtree = db.session.scalars(
-        select(Tag)
-        .where(Tag.scope_id == scope_id, Tag.deleted_at.is_(None), subtree_of(tag.id_path))
-        .order_by(Tag.id_path)
+    running write; refuses live children without ``hierarchy`` and protected tags.
+
+    Set-based: the subtree is read as (id, path, protected) rows, not objects (10,000
+    tags would cost more to load than to delete), and marked in one UPDATE."""
+    in_subtree = (Tag.scope_id == scope_id, Tag.deleted_at.is_(None), subtree_of(tag.id_path))
+    subtree = db.session.execute(
+        select(Tag.id, Tag.path, Tag.protected).where(*in_subtree).order_by(Tag.id_path)
     ).all()
     if len(subtree) > 1 and not hierarchy:
         raise Conflict(
@@ -555,22 +570,18 @@ def soft_delete(actor: Actor, scope_id: int, recorder: ChangeRecorder, tag: Tag,
         )
     refuse_protected(actor, subtree)
     now = utcnow()
-    ids = [item.id for item in subtree]
     db.session.execute(
-        update(Tag)
-        .where(Tag.scope_id == scope_id, Tag.deleted_at.is_(None), subtree_of(tag.id_path))
-        .values(deleted_at=now, updated_at=now),
+        update(Tag).where(*in_subtree).values(deleted_at=now, updated_at=now),
         execution_options={"synchronize_session": False},
     )
-    for item in subtree:  # what the UPDATE wrote, without making 10,000 objects dirty
-        set_committed_value(item, "deleted_at", now)
-        set_committed_value(item, "updated_at", now)
-    db.session.flush()
+    ids = [row.id for row in subtree]
+    deleted = set(ids)
+    expire_loaded_tags(lambda loaded: loaded.id in deleted)
     recorder.record_many([
         {"object_type": "tag", "object_id": item_id, "action": "delete",
          "before": {"deleted": False}, "after": {"deleted": True}} for item_id in ids
     ])
-    return list(subtree)
+    return [DeletedTag(row.id, row.path) for row in subtree]
 
 
 def restore_tag(actor: Actor, scope_id: int, handle: int | str, *, hierarchy: bool = False

@@ -49,6 +49,7 @@ from webapp.services.tags import (
     bulk_delete_tags,
     create_tag,
     delete_tag,
+    get_tag,
     restore_tag,
     update_tag,
 )
@@ -501,17 +502,18 @@ def delete(handle: str) -> Any:
     status = 422
     if form.validate_on_submit():
         try:
-            deleted = delete_tag(actor, scope.id, handle, hierarchy=bool(form.hierarchy.data))
+            tag = get_tag(actor, scope.id, handle)
+            deleted = delete_tag(actor, scope.id, tag.id, hierarchy=bool(form.hierarchy.data))
         except ServiceError as error:
             apply_service_error(form, error, {"deleteHierarchy": "hierarchy"})
             status = _form_status(error)
         else:
             more = f" and {len(deleted) - 1} descendant(s)" if len(deleted) > 1 else ""
-            flash(f"Deleted {deleted[0].qualified_name}{more}. Restore it below, or undo "
+            flash(f"Deleted {tag.qualified_name}{more}. Restore it below, or undo "
                   "the change in the audit log.", "success")
             if not wants_fragment():
-                return redirect(url_for("tags.detail", handle=deleted[0].id))
-            return _detail_fragment(str(deleted[0].id))
+                return redirect(url_for("tags.detail", handle=tag.id))
+            return _detail_fragment(str(tag.id))
     if wants_fragment():
         context = _detail_context(handle, delete_form=form)
         return _fragment("tags/_delete_form.html", status, **context,
