@@ -30,11 +30,14 @@ def pytest_report_header(config: pytest.Config) -> str:
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    if config.getoption("--db") != "postgres":
-        skip = pytest.mark.skip(reason="PostgreSQL-only test; run with --db=postgres")
-        for item in items:
-            if "postgres_only" in item.keywords:
-                item.add_marker(skip)
+    backend = config.getoption("--db")
+    others = {"postgres": ("postgres_only", "PostgreSQL-only test; run with --db=postgres"),
+              "sqlite": ("sqlite_only", "SQLite-only test (its query plans); run with --db=sqlite")}
+    for name, (marker, reason) in others.items():
+        if name != backend:
+            for item in items:
+                if marker in item.keywords:
+                    item.add_marker(pytest.mark.skip(reason=reason))
 
 
 @pytest.fixture(scope="session")

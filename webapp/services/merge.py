@@ -62,7 +62,7 @@ def merge_tags(actor: Actor, scope_id: int, source: int | str, target: int | str
             select(Assignment.resource_id).where(Assignment.tag_id == kept.id),
         )
         remove_links(change_set_id, Assignment.tag_id == gone.id)
-        soft_delete(actor, scope_id, recorder, gone, hierarchy=False)
+        soft_delete(actor, recorder, gone, hierarchy=False)
         recorder.record("assignments", kept.id, "merge", None,
                         {"from": gone.qualified_name, "links_added": moved})
         return kept

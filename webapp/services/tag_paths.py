@@ -143,7 +143,7 @@ def save_paths(actor: Actor, scope_id: int, items: Sequence[PathItem],
             found = ensure_paths(actor, scope_id, recorder, wanted, Provenance())
             result.update({item.index: found[item.qname.key].id for item in creates})
             if root is not None and root.delete_hierarchy:
-                _replace_hierarchy(actor, scope_id, recorder, found[root_qname.key],
+                _replace_hierarchy(actor, recorder, found[root_qname.key],
                                    list(result.values()))
         ordered = [result[item.index] for item in parsed]
     return load_tags(ordered)
@@ -253,15 +253,14 @@ def _rename(actor: Actor, scope_id: int, recorder: ChangeRecorder, tag: Tag,
     return tag.id
 
 
-def _replace_hierarchy(actor: Actor, scope_id: int, recorder: ChangeRecorder, root: Tag,
+def _replace_hierarchy(actor: Actor, recorder: ChangeRecorder, root: Tag,
                        kept_ids: Sequence[int]) -> None:
     """Soft-delete the root's live descendants that are neither kept nor an ancestor of a
     kept tag (so no live tag is left under a deleted parent)."""
     kept_paths = db.session.scalars(select(Tag.id_path).where(Tag.id.in_(list(kept_ids)))).all()
     keep = {root.id} | {int(part) for path in kept_paths for part in path.strip("/").split("/")}
     doomed = db.session.scalars(
-        select(Tag).where(Tag.scope_id == scope_id, Tag.deleted_at.is_(None),
-                          subtree_of(root.id_path),
+        select(Tag).where(Tag.deleted_at.is_(None), subtree_of(root.id_path),
                           Tag.id.not_in(select(integer_list(sorted(keep), "keep").c.id)))
         .order_by(Tag.id_path)
     ).all()

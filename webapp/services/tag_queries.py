@@ -256,9 +256,7 @@ class SubtreeSummary:
 
 def subtree_summary(actor: Actor, scope_id: int, handle: int | str) -> SubtreeSummary:
     tag = get_tag(actor, scope_id, handle)
-    live = select(Tag.id).where(
-        Tag.scope_id == scope_id, Tag.deleted_at.is_(None), subtree_of(tag.id_path)
-    )
+    live = select(Tag.id).where(Tag.deleted_at.is_(None), subtree_of(tag.id_path))
     tags = db.session.scalar(select(func.count()).select_from(live.subquery())) or 0
     links = db.session.scalar(
         select(func.count()).select_from(Assignment).where(Assignment.tag_id.in_(live))
@@ -477,8 +475,7 @@ def protected_in_subtree(actor: Actor, scope_id: int, tag: Tag) -> int:
     authorize(actor, scope_id, Permission.TAGS_READ)
     return db.session.scalar(
         select(func.count(Tag.id)).where(
-            Tag.scope_id == scope_id, Tag.deleted_at.is_(None), Tag.protected.is_(True),
-            subtree_of(tag.id_path),
+            Tag.deleted_at.is_(None), Tag.protected.is_(True), subtree_of(tag.id_path),
         )
     ) or 0
 

@@ -43,7 +43,12 @@ CREATE_PERMISSIONS = (Permission.TAGS_CREATE, Permission.TAGS_WRITE)
 
 
 def subtree_of(id_path: str) -> ColumnElement[bool]:
-    """Condition selecting the tag whose ``id_path`` is given and all its descendants."""
+    """Condition selecting the tag whose ``id_path`` is given and all its descendants.
+
+    It needs no scope condition beside it: id paths are made of ids, so a subtree never
+    crosses scopes.  And it must not have one: SQLite would then scan the scope's live
+    tags by the scope index instead of the ``id_path`` range (a one-tag subtree in a scope
+    of 10,000 tags: 2 ms a statement instead of 0.02)."""
     return and_(Tag.id_path >= id_path, Tag.id_path < id_path[:-1] + "0")
 
 
@@ -371,7 +376,7 @@ def update_tag(
         if label is UNSET and name is not UNSET and tag.label == tag.name:
             label = new_name
         if (new_name, _id(new_parent), _id(new_group)) != (tag.name, tag.parent_id, tag.group_id):
-            _refuse_protected_descendants(actor, scope_id, tag)
+            _refuse_protected_descendants(actor, tag)
             relocate(scope_id, tag, name=new_name, parent=new_parent, group=new_group)
         if label is not UNSET:
             tag.label = names.clean_label(label) if label else tag.name
@@ -386,13 +391,13 @@ def update_tag(
         return tag
 
 
-def _refuse_protected_descendants(actor: Actor, scope_id: int, tag: Tag) -> None:
+def _refuse_protected_descendants(actor: Actor, tag: Tag) -> None:
     """A rename or move rewrites every descendant's path: refuse it over protected ones."""
     if actor.is_system:
         return
     locked = db.session.scalar(
         select(Tag.path).where(
-            Tag.scope_id == scope_id, Tag.deleted_at.is_(None), Tag.protected.is_(True),
+            Tag.deleted_at.is_(None), Tag.protected.is_(True),
             subtree_of(tag.id_path), Tag.id != tag.id,
         ).limit(1)
     )
@@ -451,7 +456,7 @@ def relocate(scope_id: int, tag: Tag, *, name: str, parent: Tag | None,
     new_key = names.qualified_key(group.identifier if group else None, new_path)
     new_id_path = f"{parent.id_path if parent else '/'}{tag.id}/"
     new_depth = parent.depth + 1 if parent else 0
-    subtree = and_(Tag.scope_id == scope_id, subtree_of(tag.id_path))
+    subtree = subtree_of(tag.id_path)
     if new_key != tag.path_key:
         clash = db.session.scalar(
             select(Tag.path).where(
@@ -511,7 +516,7 @@ def delete_tag(actor: Actor, scope_id: int, handle: int | str, *, hierarchy: boo
     make it a Conflict. Returns the tags deleted, the named one first."""
     with writing(actor, scope_id, f"Delete tag {handle}") as recorder:
         authorize(actor, scope_id, Permission.TAGS_DELETE)
-        return soft_delete(actor, scope_id, recorder, live_tag(scope_id, handle), hierarchy)
+        return soft_delete(actor, recorder, live_tag(scope_id, handle), hierarchy)
 
 
 @dataclass
@@ -538,7 +543,7 @@ def bulk_delete_tags(
                     outcome.not_found.append(str(handle))
                 continue
             try:
-                outcome.deleted.extend(soft_delete(actor, scope_id, recorder, tag, hierarchy))
+                outcome.deleted.extend(soft_delete(actor, recorder, tag, hierarchy))
             except (Conflict, PermissionDenied):
                 outcome.refused.append(str(handle))
     return outcome
@@ -551,14 +556,14 @@ def _deleted_by(outcome: BulkDeleteOutcome, scope_id: int, handle: int | str) ->
     return gone is not None and any(item.id == gone.id for item in outcome.deleted)
 
 
-def soft_delete(actor: Actor, scope_id: int, recorder: ChangeRecorder, tag: Tag, hierarchy: bool
+def soft_delete(actor: Actor, recorder: ChangeRecorder, tag: Tag, hierarchy: bool
                 ) -> list[DeletedTag]:
     """Soft-delete ``tag`` (with ``hierarchy``, its live descendants too) inside the
     running write; refuses live children without ``hierarchy`` and protected tags.
 
     Set-based: the subtree is read as (id, path, protected) rows, not objects (10,000
     tags would cost more to load than to delete), and marked in one UPDATE."""
-    in_subtree = (Tag.scope_id == scope_id, Tag.deleted_at.is_(None), subtree_of(tag.id_path))
+    in_subtree = (Tag.deleted_at.is_(None), subtree_of(tag.id_path))
     subtree = db.session.execute(
         select(Tag.id, Tag.path, Tag.protected).where(*in_subtree).order_by(Tag.id_path)
     ).all()
@@ -607,7 +612,7 @@ def restore_tags(scope_id: int, recorder: ChangeRecorder, tag: Tag, hierarchy: b
     query = select(Tag).where(Tag.id == tag.id)
     if hierarchy:
         query = select(Tag).where(
-            Tag.scope_id == scope_id, subtree_of(tag.id_path), Tag.deleted_at == tag.deleted_at
+            subtree_of(tag.id_path), Tag.deleted_at == tag.deleted_at
         )
     revived = db.session.scalars(query.order_by(Tag.id_path)).all()
     keys = [item.path_key for item in revived]

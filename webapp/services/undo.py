@@ -93,7 +93,7 @@ def undo_change_set(actor: Actor, scope_id: int, change_set_id: int) -> ChangeSe
         remove_links(undo_id, Assignment.change_set_id == target.id)
         _restore_removed_links(target.id)
         for event in reversed(events):
-            _revert(actor, scope_id, recorder, event)
+            _revert(scope_id, recorder, event)
         target.reverted_by_id = undo_id
         change_set = recorder.change_set
         assert change_set is not None
@@ -207,7 +207,7 @@ def _restore_removed_links(change_set_id: int) -> None:
     )
 
 
-def _revert(actor: Actor, scope_id: int, recorder: ChangeRecorder, event: AuditEvent) -> None:
+def _revert(scope_id: int, recorder: ChangeRecorder, event: AuditEvent) -> None:
     if event.object_type == "tag":
         _revert_tag(scope_id, recorder, event)
     elif event.object_type == "tag_group":

@@ -1,0 +1,88 @@
+"""Subtree statements are ranges of the ``id_path`` index on SQLite.
+
+Without statistics SQLite prefers an equality on the scope to a range: a subtree query that
+also named the scope scanned every live tag of the scope (bulk delete of 1,000 leaves in a
+scope of 10,000 tags: 6–7 s; as ranges: 0.5 s)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import pytest
+from flask import Flask
+from sqlalchemy import event
+
+from tests.unit.factories import World, make_world
+from webapp.extensions import db
+from webapp.services import tags
+from webapp.services.tag_queries import protected_in_subtree, subtree_summary
+from webapp.services.tags import TagSpec
+
+pytestmark = pytest.mark.sqlite_only
+
+
+@contextmanager
+def subtree_statements() -> Iterator[list[tuple[str, Any]]]:
+    """The statements sent inside the block that select a subtree by ``id_path``."""
+    seen: list[tuple[str, Any]] = []
+
+    def on_execute(_conn: Any, _cursor: Any, statement: str, parameters: Any, *_: Any
+                   ) -> None:
+        if "id_path >=" in statement:
+            seen.append((statement, parameters))
+
+    event.listen(db.engine, "before_cursor_execute", on_execute)
+    try:
+        yield seen
+    finally:
+        event.remove(db.engine, "before_cursor_execute", on_execute)
+
+
+def plan_of(statement: str, parameters: Any) -> str:
+    rows = db.session.connection().exec_driver_sql(f"EXPLAIN QUERY PLAN {statement}",
+                                                   parameters)
+    return " | ".join(str(row[-1]) for row in rows)
+
+
+@pytest.fixture
+def world(app: Flask) -> World:
+    world = make_world()
+    tags.create_tags(world.editor, world.sid, [TagSpec(f"Root.Child{n}") for n in range(30)])
+    return world
+
+
+def _rename(world: World) -> None:
+    tags.update_tag(world.editor, world.sid, "Root", name="Top")
+
+
+def _summaries(world: World) -> None:
+    subtree_summary(world.editor, world.sid, "Root")
+    root = tags.find_tag(world.sid, "Root")
+    assert root is not None
+    protected_in_subtree(world.editor, world.sid, root)
+
+
+def _delete(world: World) -> None:
+    tags.delete_tag(world.editor, world.sid, "Root", hierarchy=True)
+
+
+def _bulk_delete(world: World) -> None:
+    tags.bulk_delete_tags(world.editor, world.sid, ["Root.Child1", "Root.Child2"])
+
+
+def _restore(world: World) -> None:
+    _delete(world)
+    tags.restore_tag(world.editor, world.sid, "Root", hierarchy=True)
+
+
+@pytest.mark.parametrize("action", [_rename, _summaries, _delete, _bulk_delete, _restore])
+def test_subtree_statements_range_over_the_id_path_index(
+        world: World, action: Callable[[World], None]) -> None:
+    with subtree_statements() as seen:
+        action(world)
+    assert seen, "the action selected no subtree"
+    for statement, parameters in seen:
+        plan = plan_of(statement, parameters)
+        assert "ix_tags_id_path (id_path>? AND id_path<?)" in plan, (statement, plan)
