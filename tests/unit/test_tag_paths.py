@@ -63,7 +63,7 @@ def test_save_is_all_or_nothing(world: World) -> None:
     with pytest.raises(Conflict) as error:
         save_paths(world.editor, world.sid, [PathItem("B.new"), PathItem("A.uno", one.id),
                                              PathItem("A.two", three.id)])
-    assert fields(error.value) == ["tags.2.name"]
+    assert fields(error.value) == ["tags[2].name"]
     assert snapshot_counts() == before
     assert paths(world) == ["A", "A.one", "A.three", "A.two"]
 
@@ -71,10 +71,10 @@ def test_save_is_all_or_nothing(world: World) -> None:
 def test_save_reports_item_fields(world: World) -> None:
     with pytest.raises(ValidationFailed) as error:
         save_paths(world.editor, world.sid, [PathItem("A.b"), PathItem("C.d")], RootSpec("A"))
-    assert fields(error.value) == ["tags.1.name"]
+    assert fields(error.value) == ["tags[1].name"]
     with pytest.raises(NotFound) as missing:
         save_paths(world.editor, world.sid, [PathItem("A.b", 10**6)])
-    assert fields(missing.value) == ["tags.0.id"]
+    assert fields(missing.value) == ["tags[0].id"]
     with pytest.raises(ValidationFailed) as source:
         save_paths(world.editor, world.sid, [PathItem("A.b")], RootSpec("A", "alation"))
     assert fields(source.value) == ["rootTag.source"]
@@ -105,7 +105,7 @@ def test_tag_and_untag_a_resource(world: World) -> None:
         ("Confidential", "manual", world.editor.user_id, False)]
     with pytest.raises(ValidationFailed) as unknown:
         tag_resource(world.editor, world.sid, "project", "3", ["Confidential", "Nope"])
-    assert fields(unknown.value) == ["1.name"]
+    assert fields(unknown.value) == ["[1].name"]
     assert links(world.sid) == {("confidential", "project", "2")}
     removed = untag_resource(world.editor, world.sid, "project", "2", "Confidential")
     assert removed.name == "Confidential" and links(world.sid) == set()

@@ -78,11 +78,19 @@ def error_response(status: int, code: str, message: str,
     return response
 
 
+def field_path(location: Sequence[int | str]) -> str:
+    """A pydantic location as the services spell a field: ``tags[1].name``, ``[0].id``."""
+    path = ""
+    for part in location:
+        path += f"[{part}]" if isinstance(part, int) else (f".{part}" if path else part)
+    return path or "body"
+
+
 def field_errors(error: ValidationError) -> list[FieldError]:
-    """Pydantic errors as field errors: the dotted location and pydantic's message."""
+    """Pydantic errors as field errors: the field's path and pydantic's message."""
     details = []
     for item in error.errors(include_url=False):
-        location = ".".join(str(part) for part in item["loc"]) or "body"
+        location = field_path(item["loc"])
         message = item["msg"]
         if item["type"] == "extra_forbidden":
             message = "unknown field"

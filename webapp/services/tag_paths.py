@@ -168,14 +168,14 @@ def _parse_items(items: Sequence[PathItem], root: names.QualifiedName | None
     keys: dict[str, int] = {}
     ids: dict[int, int] = {}
     for index, item in enumerate(items):
-        field = f"tags.{index}.name"
+        field = f"tags[{index}].name"
         qname = names.parse_name(item.name, field)
         if root is not None and not _is_under(qname, root):
             raise ValidationFailed.field(field, f"must lie under rootTag.name {root.text!r}")
         if qname.key in keys:
             raise ValidationFailed.field(field, f"{qname.text!r} is given twice")
         if item.tag_id is not None and item.tag_id in ids:
-            raise ValidationFailed.field(f"tags.{index}.id", f"id {item.tag_id} is given twice")
+            raise ValidationFailed.field(f"tags[{index}].id", f"id {item.tag_id} is given twice")
         keys[qname.key] = index
         if item.tag_id is not None:
             ids[item.tag_id] = index
@@ -220,7 +220,7 @@ def _live_by_ids(scope_id: int, renames: Sequence[_Parsed]) -> dict[int, Tag]:
     if missing:
         raise NotFound(
             f"no live tag with id {missing[0].tag_id}",
-            [FieldError(f"tags.{item.index}.id", f"no live tag with id {item.tag_id}")
+            [FieldError(f"tags[{item.index}].id", f"no live tag with id {item.tag_id}")
              for item in missing],
         )
     return {item.index: by_id[item.tag_id] for item in renames if item.tag_id is not None}
@@ -233,10 +233,10 @@ def _item_fields(index: int) -> Iterator[None]:
         yield
     except ServiceError as error:
         details = [
-            FieldError(f"tags.{index}.name" if d.field in ("name", "parent", "group")
+            FieldError(f"tags[{index}].name" if d.field in ("name", "parent", "group")
                        else d.field, d.message)
             for d in error.details
-        ] or [FieldError(f"tags.{index}.name", error.message)]
+        ] or [FieldError(f"tags[{index}].name", error.message)]
         raise type(error)(error.message, details) from None
 
 
@@ -324,7 +324,7 @@ def tag_resource(actor: Actor, scope_id: int, model_type: str, model_id: str,
     if len(tag_names) > MAX_NAMES:
         raise LimitExceeded(f"at most {MAX_NAMES} tags per call ({len(tag_names)} given)",
                             [FieldError("body", f"at most {MAX_NAMES} tags")])
-    qnames = [names.parse_name(name, f"{index}.name") for index, name in enumerate(tag_names)]
+    qnames = [names.parse_name(name, f"[{index}].name") for index, name in enumerate(tag_names)]
     with writing(actor, scope_id, f"Tag {rtype} {external_id}"):
         _refuse_unknown(scope_id, qnames)
         outcome = attach(actor, scope_id, [q.text for q in qnames], {rtype: [external_id]},
@@ -342,7 +342,7 @@ def _refuse_unknown(scope_id: int, qnames: Sequence[names.QualifiedName]) -> Non
         raise ValidationFailed(
             "unknown or deleted tag(s): " + ", ".join(q.text for _, q in unknown)
             + "; nothing was added",
-            [FieldError(f"{index}.name", f"unknown or deleted tag {q.text!r}")
+            [FieldError(f"[{index}].name", f"unknown or deleted tag {q.text!r}")
              for index, q in unknown],
         )
 

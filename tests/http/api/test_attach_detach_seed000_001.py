@@ -185,11 +185,11 @@ def test_uuids_are_stored_in_canonical_form(api: ApiWorld) -> None:
 
 
 @pytest.mark.parametrize(("body", "field"), [
-    ({"names": ["a"], "sources": [SOURCE_1, SOURCE_2, SOURCE_1, "not-a-uuid"]}, "sources.3"),
-    ({"names": ["a"], "volumes": [5]}, "volumes.0"),
+    ({"names": ["a"], "sources": [SOURCE_1, SOURCE_2, SOURCE_1, "not-a-uuid"]}, "sources[3]"),
+    ({"names": ["a"], "volumes": [5]}, "volumes[0]"),
     ({"names": ["a"], "sources": SOURCE_1}, "sources"),
     ({"names": "marketing", "sources": [SOURCE_1]}, "names"),
-    ({"names": [7], "sources": [SOURCE_1]}, "names.0"),
+    ({"names": [7], "sources": [SOURCE_1]}, "names[0]"),
     ({"names": [], "sources": [SOURCE_1]}, "names"),
     ({"sources": [SOURCE_1]}, "names"),
     ({"names": ["a"]}, "resources"),

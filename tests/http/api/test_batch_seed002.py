@@ -142,10 +142,10 @@ def with_item(index: int, **changes: Any) -> list[dict[str, Any]]:
     (with_item(1, label="l" * 101), 400, "[1].label"),
     (with_item(1, label=""), 400, "[1].label"),
     (with_item(1, id="bad id!"), 400, "[1].id"),
-    (with_item(1, identifier=5), 400, "1.identifier"),
-    (with_item(0, color="#FF0000"), 400, "0.color"),
+    (with_item(1, identifier=5), 400, "[1].identifier"),
+    (with_item(0, color="#FF0000"), 400, "[0].color"),
     ([{"scopeId": "scope_acme", "tagGroupId": "tag_group_priority", "identifier": "x"}], 400,
-     "0.label"),
+     "[0].label"),
     ([], 400, "body"),
     (SEED_BODY[0], 400, "body"),
 ])

@@ -73,7 +73,7 @@ def test_create_with_defaults(api: ApiWorld) -> None:
     ({"identifier": "ok", "label": "l" * 101}, 400, "label"),
     ({"identifier": "ok", "color": "orange"}, 400, "color"),
     ({"identifier": "ok", "color": "#12345"}, 400, "color"),
-    ({"identifier": "ok", "allowedTypes": ["widget"]}, 400, "allowedTypes.0"),
+    ({"identifier": "ok", "allowedTypes": ["widget"]}, 400, "allowedTypes[0]"),
     ({"identifier": "ok", "allowedTypes": "table"}, 400, "allowedTypes"),
     ({"identifier": "ok", "exclusive": "maybe"}, 400, "exclusive"),
     ({"identifier": "ok", "id": "bad id!"}, 400, "id"),
@@ -191,7 +191,7 @@ def test_renaming_a_group_renames_its_tags_qualified_names(api: ApiWorld) -> Non
     ({"allowedTypes": None}, "allowedTypes"),
     ({"identifier": "a.b"}, "identifier"),
     ({"color": "red"}, "color"),
-    ({"allowedTypes": ["nope"]}, "allowedTypes.0"),
+    ({"allowedTypes": ["nope"]}, "allowedTypes[0]"),
     ({"scopeId": "scope_acme"}, "scopeId"),
 ])
 def test_invalid_patches_are_400(api: ApiWorld, body: dict[str, Any], field: str) -> None:

@@ -143,20 +143,20 @@ def test_search_costs_constant_statements(api: ApiWorld, count_queries: Any) -> 
 @pytest.mark.parametrize("body, field", [
     ({}, "tags"),
     ({"tags": "Address.email"}, "tags"),
-    ({"tags": [{"id": 1}]}, "tags.0.name"),
-    ({"tags": [{"name": 5}]}, "tags.0.name"),
-    ({"tags": [{"name": "A.b", "id": "abc"}]}, "tags.0.id"),
-    ({"tags": [{"name": "A.b", "id": 0}]}, "tags.0.id"),
-    ({"tags": [{"name": "A.b", "id": 2**40}]}, "tags.0.id"),
+    ({"tags": [{"id": 1}]}, "tags[0].name"),
+    ({"tags": [{"name": 5}]}, "tags[0].name"),
+    ({"tags": [{"name": "A.b", "id": "abc"}]}, "tags[0].id"),
+    ({"tags": [{"name": "A.b", "id": 0}]}, "tags[0].id"),
+    ({"tags": [{"name": "A.b", "id": 2**40}]}, "tags[0].id"),
     ({"tags": []}, "tags"),
-    ({"tags": [{"name": "A." + "x" * 101}]}, "tags.0.name"),
-    ({"tags": [{"name": ".".join(["abcdefghij"] * 24)}]}, "tags.0.name"),
-    ({"tags": [{"name": "A..b"}]}, "tags.0.name"),
-    ({"tags": [{"name": "ok"}, {"name": "  "}]}, "tags.1.name"),
-    ({"tags": [{"name": "A.b"}, {"name": "a.B"}]}, "tags.1.name"),
+    ({"tags": [{"name": "A." + "x" * 101}]}, "tags[0].name"),
+    ({"tags": [{"name": ".".join(["abcdefghij"] * 24)}]}, "tags[0].name"),
+    ({"tags": [{"name": "A..b"}]}, "tags[0].name"),
+    ({"tags": [{"name": "ok"}, {"name": "  "}]}, "tags[1].name"),
+    ({"tags": [{"name": "A.b"}, {"name": "a.B"}]}, "tags[1].name"),
     ({"tags": [{"name": "A.b"}], "rootTag": {}}, "rootTag.name"),
-    ({"tags": [{"name": "A.b"}, {"name": "B.c"}], "rootTag": {"name": "A"}}, "tags.1.name"),
-    ({"tags": [{"name": "A"}], "rootTag": {"name": "A"}}, "tags.0.name"),
+    ({"tags": [{"name": "A.b"}, {"name": "B.c"}], "rootTag": {"name": "A"}}, "tags[1].name"),
+    ({"tags": [{"name": "A"}], "rootTag": {"name": "A"}}, "tags[0].name"),
     ({"tags": [{"name": "A.b"}], "rootTag": {"name": "A", "source": "alation"}},
      "rootTag.source"),
     ({"tags": [{"name": "A.b"}], "rootTag": {"name": "A", "deleteHierarchy": "often"}},
@@ -200,7 +200,7 @@ def test_unknown_or_foreign_ids_are_404(api: ApiWorld) -> None:
         response = save(api, {"tags": [{"name": "Address.new"},
                                        {"name": "Address.x", "id": unknown}]})
         assert response.status_code == 404, response.get_json()
-        assert fields_of(response) == ["tags.1.id"]
+        assert fields_of(response) == ["tags[1].id"]
         assert snapshot_counts() == before
 
 
@@ -222,7 +222,7 @@ def test_rename_clash_is_409_and_nothing_changes(api: ApiWorld) -> None:
     response = save(api, {"tags": [{"id": ids["Address.email"], "name": "Address.mail"},
                                    {"id": ids["Address.work"], "name": "Address.home"}]})
     assert response.status_code == 409
-    assert fields_of(response) == ["tags.1.name"]
+    assert fields_of(response) == ["tags[1].name"]
     assert names_of(api.get("/api/v1/tag")) == before
 
 
@@ -231,7 +231,7 @@ def test_a_move_under_itself_is_refused(api: ApiWorld) -> None:
     ids = ids_by_name(api)
     response = save(api, {"tags": [{"id": ids["Address"], "name": "Address.email.Address"}]})
     assert response.status_code == 400
-    assert fields_of(response) == ["tags.0.name"]
+    assert fields_of(response) == ["tags[0].name"]
     assert names_of(api.get("/api/v1/tag")) == ["Address", "Address.email"]
 
 
@@ -330,11 +330,11 @@ def add(api: ApiWorld, path: str, body: Any, token: str | None = None) -> TestRe
 @pytest.mark.parametrize("path, body, field", [
     ("datasource/22", {"name": "Confidential"}, "body"),
     ("datasource/22", [], "body"),
-    ("datasource/22", [{"source": "curated"}], "0.name"),
-    ("datasource/22", [{"name": 7}], "0.name"),
-    ("datasource/22", [{"name": "Confidential"}, {"name": ""}], "1.name"),
-    ("datasource/22", [{"name": "Confidential"}, {"name": "Nope"}], "1.name"),
-    ("datasource/22", [{"name": "Gone"}, {"name": "Confidential"}], "0.name"),
+    ("datasource/22", [{"source": "curated"}], "[0].name"),
+    ("datasource/22", [{"name": 7}], "[0].name"),
+    ("datasource/22", [{"name": "Confidential"}, {"name": ""}], "[1].name"),
+    ("datasource/22", [{"name": "Confidential"}, {"name": "Nope"}], "[1].name"),
+    ("datasource/22", [{"name": "Gone"}, {"name": "Confidential"}], "[0].name"),
     ("table/22", [{"name": "Confidential"}], "modelType"),
     ("column/6", [{"name": "Confidential"}], "modelId"),
     ("column/_x", [{"name": "Confidential"}], "modelId"),
@@ -375,7 +375,7 @@ def test_resource_tagging_permissions_and_scopes(api: ApiWorld) -> None:
     denied = add(api, "project/2", [{"name": "Confidential"}], token=api.viewer)
     assert denied.status_code == 403 and error_of(denied)["code"] == "PERMISSION_DENIED"
     foreign = add(api, "project/2", [{"name": "Confidential"}], token=api.outsider)
-    assert foreign.status_code == 400 and fields_of(foreign) == ["0.name"]
+    assert foreign.status_code == 400 and fields_of(foreign) == ["[0].name"]
     assert links(api.world.sid) == set() and links(api.world.other_scope.id) == set()
 
 

@@ -376,8 +376,8 @@ BULK = f"{TAGS}/bulk-delete"
     ({"tag_ids": []}, "tag_ids"),
     ({"tag_ids": "tag_1"}, "tag_ids"),
     ({"tag_ids": ["x"] * 1001}, "tag_ids"),
-    ({"tag_ids": ["ok", True]}, "tag_ids.1"),
-    ({"tag_ids": ["ok", None]}, "tag_ids.1"),
+    ({"tag_ids": ["ok", True]}, "tag_ids[1]"),
+    ({"tag_ids": ["ok", None]}, "tag_ids[1]"),
     ({"tag_ids": ["ok"], "delete_hierarchy": "maybe"}, "delete_hierarchy"),
     ({"tag_ids": ["ok"], "extra": 1}, "extra"),
 ])

@@ -10,7 +10,8 @@ from webapp.services.paging import DEFAULT_PER_PAGE, MAX_PER_PAGE
 
 
 class ErrorDetail(BaseModel):
-    field: str = Field(description="the input field, dotted for nested ones (`tags.0.name`)")
+    field: str = Field(description="the input field: `name`, `tags[0].name`, `[2].id` in a "
+                                   "list body, `body` for the body as a whole")
     message: str
 
 
