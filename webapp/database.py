@@ -95,8 +95,9 @@ def connection_is_dead(dbapi_connection: Any) -> bool:
     farewell): both mean it cannot serve another statement."""
     if dbapi_connection.closed or dbapi_connection.broken:
         return True
-    readable, _, _ = select.select([dbapi_connection.fileno()], [], [], 0)
-    return bool(readable)
+    poller = select.poll()  # not select(): it fails on descriptors past 1024
+    poller.register(dbapi_connection.fileno(), select.POLLIN)
+    return bool(poller.poll(0))
 
 
 def _dispose_after_fork() -> None:
