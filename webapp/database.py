@@ -83,11 +83,18 @@ def _configure_postgresql(engine: Engine) -> None:
 
     @event.listens_for(engine, "begin")
     def on_begin(connection: Connection) -> None:
-        driver = connection.connection.driver_connection
-        autocommit = has_request_context() and not connection.get_execution_options().get(
-            WRITE_OPTION, False)
-        if driver.autocommit != autocommit:  # type: ignore[union-attr]
-            driver.autocommit = autocommit  # type: ignore[union-attr]
+        write = connection.get_execution_options().get(WRITE_OPTION, False)
+        set_autocommit(connection, has_request_context() and not write)
+
+
+def set_autocommit(connection: Connection, autocommit: bool) -> None:
+    """Put a PostgreSQL connection's driver in or out of autocommit, between transactions.
+    (SQLite's driver is always outside a transaction until the app sends ``BEGIN``.)"""
+    if connection.dialect.name != "postgresql":
+        return
+    driver = connection.connection.driver_connection
+    if driver.autocommit != autocommit:  # type: ignore[union-attr]
+        driver.autocommit = autocommit  # type: ignore[union-attr]
 
 
 def connection_is_dead(dbapi_connection: Any) -> bool:

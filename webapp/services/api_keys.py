@@ -21,7 +21,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from flask import current_app
-from sqlalchemy import Select, and_, bindparam, or_, select, update
+from sqlalchemy import and_, bindparam, or_, select, update
 
 from webapp.database import WRITE_OPTION
 from webapp.extensions import db
@@ -242,9 +242,10 @@ class VerifiedKey:
     last_used_at: datetime | None
 
 
-# Every API request runs this look-up: a hot read (see webapp.services.hot_reads).  Reads
-# that check the key in the same statement as their own data build on it (``key_lookup``).
-_KEY_LOOKUP = (
+# Every API request runs this look-up, a key by its token's prefix (bound as ``prefix``)
+# with its owner, scope and role: a hot read (see webapp.services.hot_reads).  Reads that
+# check the key in the same statement as their own data extend it with outer joins.
+KEY_LOOKUP = (
     select(ApiKey.id, ApiKey.scope_id, Scope.public_id.label("scope_public_id"),
            ApiKey.user_id, User.public_id.label("user_public_id"), User.email,
            User.is_admin, User.is_active, ApiKey.secret_hash, ApiKey.permissions,
@@ -255,13 +256,7 @@ _KEY_LOOKUP = (
                                 Membership.scope_id == ApiKey.scope_id))
     .where(ApiKey.prefix == bindparam("prefix"))
 )
-_KEY_BY_PREFIX = HotRead(_KEY_LOOKUP)
-
-
-def key_lookup() -> Select[Any]:
-    """The statement that finds a key by its token's prefix (bound as ``prefix``), with its
-    owner, scope and role; extend it with outer joins to read more in the same trip."""
-    return _KEY_LOOKUP
+_KEY_BY_PREFIX = HotRead(KEY_LOOKUP)
 
 
 def verify_api_key(token: str) -> VerifiedKey | None:
@@ -277,7 +272,7 @@ def verify_api_key(token: str) -> VerifiedKey | None:
 
 def verify_api_key_with(token: str, read: HotRead, params: Mapping[str, Any]
                         ) -> tuple[VerifiedKey, dict[str, Any]] | None:
-    """:func:`verify_api_key` with ``read``, a hot read built on :func:`key_lookup`, and
+    """:func:`verify_api_key` with ``read``, a hot read built on ``KEY_LOOKUP``, and
     ``params`` for its own binds: the live key and the whole row read with it, else None
     (and then nothing of the row may be used)."""
     prefix = parse_token(token)

@@ -23,6 +23,7 @@ from typing import Any
 from sqlalchemy import Select
 from sqlalchemy.engine import Connection, Dialect
 
+from webapp.database import set_autocommit
 from webapp.extensions import db
 
 Processor = Callable[[Any], Any] | None
@@ -105,7 +106,5 @@ def _connection_for_read() -> tuple[Connection, bool]:
     if registry.has() and registry().in_transaction():
         return db.session.connection(), False
     connection = db.engine.connect()
-    driver = connection.connection.driver_connection
-    if connection.dialect.name == "postgresql" and not driver.autocommit:  # type: ignore[union-attr]
-        driver.autocommit = True  # type: ignore[union-attr]
+    set_autocommit(connection, True)
     return connection, True

@@ -13,15 +13,16 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 from uuid import UUID
 
-from sqlalchemy import and_, bindparam, literal_column, select, union_all
+from sqlalchemy import Select, and_, bindparam, literal_column, select, union_all
 from sqlalchemy.orm import aliased
 
 from webapp.extensions import db
 from webapp.models import ApiKey, Tag, TagGroup, User
 from webapp.services.actor import Actor, Permission, authorize
-from webapp.services.api_keys import VerifiedKey, key_lookup, verify_api_key_with
+from webapp.services.api_keys import KEY_LOOKUP, VerifiedKey, verify_api_key_with
 from webapp.services.errors import NotFound
 from webapp.services.hot_reads import HotRead
 from webapp.services.sql import integer_key
@@ -59,38 +60,39 @@ _OWN_COLUMNS = ("id", "public_id", "uuid", "name", "label", "path", "color", "de
                 "source", "system_created", "protected", "created_at", "updated_at",
                 "deleted_at")
 
+_VIEW_FIELDS = (*_OWN_COLUMNS, "category", "parent_public_id", "owner_public_id")
+_Parent, _Owner = aliased(Tag), aliased(User)
+
+
+def _with_view(statement: Select[Any], prefix: str = "") -> Select[Any]:
+    """``statement``, whose FROM already holds ``tags``, with a view's columns (keyed
+    ``prefix`` + field) and the outer joins of the tag's group, parent and creator."""
+    return (
+        statement
+        .add_columns(*(getattr(Tag, name).label(prefix + name) for name in _OWN_COLUMNS),
+                     TagGroup.identifier.label(prefix + "category"),
+                     _Parent.public_id.label(prefix + "parent_public_id"),
+                     _Owner.public_id.label(prefix + "owner_public_id"))
+        .outerjoin(TagGroup, TagGroup.id == Tag.group_id)
+        .outerjoin(_Parent, _Parent.id == Tag.parent_id)
+        .outerjoin(_Owner, _Owner.id == Tag.created_by_id)
+    )
+
+
 # Hot reads (see webapp.services.hot_reads): built once, compiled once per dialect.
-_Parent = aliased(Tag)
-_VIEW_BY_ID = (
-    select(*(getattr(Tag, name) for name in _OWN_COLUMNS),
-           TagGroup.identifier.label("category"),
-           _Parent.public_id.label("parent_public_id"),
-           User.public_id.label("owner_public_id"))
-    .outerjoin(TagGroup, TagGroup.id == Tag.group_id)
-    .outerjoin(_Parent, _Parent.id == Tag.parent_id)
-    .outerjoin(User, User.id == Tag.created_by_id)
-    .where(Tag.scope_id == bindparam("scope_id"), Tag.id == bindparam("row_id"))
-)
+_VIEW_BY_ID = _with_view(select().select_from(Tag)).where(
+    Tag.scope_id == bindparam("scope_id"), Tag.id == bindparam("row_id"))
 _ANY_VIEW = HotRead(_VIEW_BY_ID)
 _LIVE_VIEW = HotRead(_VIEW_BY_ID.where(Tag.deleted_at.is_(None)))
 
 # The key look-up with the key's scope's live tag ``row_id`` outer-joined in; the view's
 # columns are prefixed, since the key's own columns have the same names.
-_VIEW_FIELDS = (*_OWN_COLUMNS, "category", "parent_public_id", "owner_public_id")
 _COLUMN_PREFIX = "tag_"
-_Owner = aliased(User)
-_KEY_AND_LIVE_VIEW = HotRead(
-    key_lookup()
-    .add_columns(*(getattr(Tag, name).label(_COLUMN_PREFIX + name) for name in _OWN_COLUMNS),
-                 TagGroup.identifier.label(_COLUMN_PREFIX + "category"),
-                 _Parent.public_id.label(_COLUMN_PREFIX + "parent_public_id"),
-                 _Owner.public_id.label(_COLUMN_PREFIX + "owner_public_id"))
-    .outerjoin(Tag, and_(Tag.scope_id == ApiKey.scope_id, Tag.id == bindparam("row_id"),
-                         Tag.deleted_at.is_(None)))
-    .outerjoin(TagGroup, TagGroup.id == Tag.group_id)
-    .outerjoin(_Parent, _Parent.id == Tag.parent_id)
-    .outerjoin(_Owner, _Owner.id == Tag.created_by_id)
-)
+_KEY_AND_LIVE_VIEW = HotRead(_with_view(
+    KEY_LOOKUP.outerjoin(Tag, and_(Tag.scope_id == ApiKey.scope_id,
+                                   Tag.id == bindparam("row_id"), Tag.deleted_at.is_(None))),
+    _COLUMN_PREFIX,
+))
 
 
 @dataclass(frozen=True, slots=True)
