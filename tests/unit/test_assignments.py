@@ -4,7 +4,6 @@ limits, permissions, audit, and a constant number of statements per call."""
 
 from __future__ import annotations
 
-import time
 from typing import Any
 
 import pytest
@@ -299,12 +298,9 @@ def test_limits(world: World) -> None:
 def test_the_largest_allowed_attach(world: World) -> None:
     tags.create_tags(SYSTEM, world.sid, [TagSpec(f"bulk{i}") for i in range(10)])
     ids = external_ids(10_000)
-    started = time.perf_counter()
     outcome = attach(world.editor, world.sid, [f"bulk{i}" for i in range(10)], {"table": ids})
-    elapsed = time.perf_counter() - started
     assert (outcome.changed, outcome.resources) == (MAX_LINKS, 10_000)
     assert count(Assignment) == MAX_LINKS and count(Resource) == 10_000
-    assert elapsed < 30, f"a 100,000-link attach took {elapsed:.1f} s"
     # And it is all gone again in one detach.
     assert detach(world.editor, world.sid, ["bulk0", "bulk9"], {"table": ids}).changed == 20_000
     assert count(Assignment) == 80_000

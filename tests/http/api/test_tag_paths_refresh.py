@@ -4,7 +4,6 @@ restores, deletes, per-source failures (timeout, bad JSON, HTTP errors), permiss
 from __future__ import annotations
 
 import json
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -114,9 +113,7 @@ def test_one_failing_source_keeps_the_others(api: ApiWorld, feeds: FeedServer,
     add_source(SYSTEM, sid, "f-http-500", feeds.serve("/boom", ["X"], status=500))
     add_source(SYSTEM, sid, "g-missing-file", (tmp_path / "missing.json").as_uri())
     add_source(SYSTEM, sid, "h-file", write_feed(tmp_path, ["File.one"]))
-    started = time.monotonic()
     result = outcomes(refresh(api))
-    assert time.monotonic() - started < 5
     assert list(result) == ["a-good", "b-slow", "c-bad-json", "d-object", "e-bad-path",
                             "f-http-500", "g-missing-file", "h-file"]
     assert counts(result["a-good"]) == (2, 2, 0, 0, 0) and result["a-good"]["error"] is None
@@ -172,7 +169,5 @@ def test_refresh_costs_constant_statements(api: ApiWorld, tmp_path: Path,
 def test_a_big_list(api: ApiWorld, tmp_path: Path) -> None:
     paths = [f"Big.g{n // 100}.t{n}" for n in range(20_000)]
     add_source(SYSTEM, api.world.sid, "big", write_feed(tmp_path, paths))
-    started = time.monotonic()
     assert counts(outcomes(refresh(api))["big"]) == (20_201, 20_201, 0, 0, 0)
     assert counts(outcomes(refresh(api))["big"]) == (20_201, 0, 0, 20_201, 0)
-    assert time.monotonic() - started < 60
