@@ -76,3 +76,9 @@ def test_healthz_is_unavailable_when_the_database_is_unreachable(
     assert body["status"] == "unavailable"
     assert body["database"]["reachable"] is False
     assert body["schema_revision"] is None
+
+
+def test_the_readme_example_shows_the_current_schema_revision() -> None:
+    readme = (REPO_ROOT / "README.md").read_text(encoding="utf-8")
+    example = readme.split("## Health check", 1)[1].split("```", 2)[1]
+    assert f'"schema_revision": "{migration_head()}"' in example
