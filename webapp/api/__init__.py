@@ -6,9 +6,11 @@ models that validate them and generate the OpenAPI document.
 
 from __future__ import annotations
 
-from flask import Blueprint, Flask, Response, g, render_template, request, url_for
+from flask import Blueprint, Flask, Response, current_app, g, render_template, request, url_for
+from werkzeug.exceptions import RequestEntityTooLarge
 
 from webapp.api.auth import authenticate
+from webapp.api.body_guard import max_body_bytes, refuse_control_parameters
 from webapp.api.errors import register_error_handlers
 from webapp.api.openapi import spec
 from webapp.services.sql import integer_key
@@ -22,8 +24,16 @@ PUBLIC_ENDPOINTS = frozenset({"api.docs"})
 # statement: the view argument that names the tag, by endpoint.
 TAG_READ_WITH_KEY = {"api.get_one_tag": "tag_id"}
 
-# 100,000 links of UUIDs fit in ~4 MB of JSON; refuse bodies far beyond any legal request.
-MAX_BODY_BYTES = 16 * 1024 * 1024
+@api.before_request
+def _bounded_input() -> None:
+    """Before anything else reads the request: a declared body over the limit is a 413
+    unread (a chunked one stops with 413 when reading passes the limit), and a control
+    character in the query string or the URL is a 400 naming the parameter."""
+    limit = current_app.config.get("MAX_CONTENT_LENGTH")
+    if limit is not None and request.content_length is not None \
+            and request.content_length > limit:
+        raise RequestEntityTooLarge()
+    refuse_control_parameters(request.args, request.view_args)
 
 
 @api.before_request
@@ -55,7 +65,9 @@ def docs() -> str:
 def register_api(app: Flask) -> None:
     from webapp.api import routes  # noqa: F401  (attach every route to the blueprint)
 
-    app.config.setdefault("MAX_CONTENT_LENGTH", MAX_BODY_BYTES)
+    # Flask's defaults hold the key (as None), so setdefault would never set it.
+    if app.config.get("MAX_CONTENT_LENGTH") is None:
+        app.config["MAX_CONTENT_LENGTH"] = max_body_bytes()
     app.register_blueprint(api)
     register_error_handlers(app)
     spec.register(app)

@@ -8,7 +8,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from flask import Flask, Response, jsonify, request
+from flask import Flask, Response, current_app, jsonify, request
 from pydantic import ValidationError
 from werkzeug.exceptions import HTTPException
 
@@ -127,7 +127,10 @@ def json_http_error(error: HTTPException) -> Response:
     elif status == 405:
         message = f"{request.method} is not allowed on this route"
     elif status == 413:
-        message = "the request body is too large"
+        limit = current_app.config.get("MAX_CONTENT_LENGTH")
+        return error_response(413, "PAYLOAD_TOO_LARGE",
+                              f"the request body is larger than {limit} bytes",
+                              [FieldError("body", f"at most {limit} bytes")])
     headers = {k: v for k, v in error.get_headers() if k == "Allow"} if status == 405 else {}
     return error_response(status, HTTP_CODES.get(status, "HTTP_ERROR"), message,
                           headers=headers)

@@ -11,7 +11,6 @@ things differ from spectree's defaults, both for clients' sake:
 
 from __future__ import annotations
 
-import json as jsonlib
 from collections.abc import Iterator
 from typing import Any
 
@@ -24,6 +23,7 @@ from spectree.plugins.flask_plugin import FlaskPlugin
 from werkzeug.datastructures import MultiDict
 from werkzeug.routing import Rule
 
+from webapp.api.body_guard import parse_json_body
 from webapp.api.errors import ApiError, validation_error
 from webapp.services.errors import FieldError
 
@@ -52,11 +52,7 @@ def read_json_body(request: Request) -> Any:
     raw = request.get_data(cache=True)
     if not raw.strip():
         return None
-    try:
-        return jsonlib.loads(raw)
-    except (ValueError, UnicodeDecodeError) as error:
-        raise ApiError(400, "MALFORMED_JSON", f"the request body is not valid JSON: {error}",
-                       [FieldError("body", "not valid JSON")]) from error
+    return parse_json_body(raw)
 
 
 class TagwrightFlaskPlugin(FlaskPlugin):

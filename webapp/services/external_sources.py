@@ -77,7 +77,7 @@ RESERVED_NAMES = frozenset({"curated"})  # the source of tags made in Tagwright 
 def clean_source_name(raw: object, field: str = "name") -> str:
     if not isinstance(raw, str) or not raw.strip():
         raise ValidationFailed.field(field, "must be a non-empty string")
-    name = raw.strip()
+    name = names.trimmed(raw, field)
     if len(name) > NAME_MAX:
         raise ValidationFailed.field(field, f"must be at most {NAME_MAX} characters")
     if any(not ch.isprintable() for ch in name):
@@ -244,7 +244,7 @@ def parse_paths(body: bytes) -> list[names.QualifiedName]:
     """The distinct paths of a JSON list of strings, in order; FetchError otherwise."""
     try:
         items = json.loads(body)
-    except (ValueError, UnicodeDecodeError) as error:
+    except (ValueError, UnicodeDecodeError, RecursionError) as error:  # nested too deep
         raise FetchError(f"the answer is not valid JSON: {error}") from error
     if not isinstance(items, list):
         raise FetchError("the answer must be a JSON list of tag paths")

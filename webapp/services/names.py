@@ -2,7 +2,13 @@
 
 A segment is 1–100 characters after trimming, with no ``.``, no ``::`` and no control
 characters.  A path joins segments with ``.`` and is at most 255 characters.  A qualified
-name is ``group::path``.  Keys (for uniqueness and look-ups) are casefolded.
+name is ``group::path``.  Keys (for uniqueness and look-ups) are the NFKC casefold of the
+text (:func:`key`), so full-width, compatibility and combining-accent look-alikes of a name
+are the same name; the rules hold for that normalised form too (a full-width full stop is
+a "."), and display text is kept as typed.
+
+Stored text never holds control characters: every ``clean_*`` function refuses them (in
+the text as sent, before trimming) with the field named.
 """
 
 from __future__ import annotations
@@ -23,23 +29,55 @@ _PUBLIC_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.:-]{0,99}")
 
 
 def key(text: str) -> str:
-    """The case-insensitive key of a name, path or identifier."""
-    return text.casefold()
+    """The key of a name, path or identifier for uniqueness and look-ups: NFKC, casefold,
+    NFKC again (Unicode's NFKC_Casefold recipe).  ``Ｕｎｉｑｕｅｘ``, ``ᵁniquex`` and
+    ``UniqueX`` share a key, and so do a composed ``Ü`` and ``U`` + U+0308.
+
+    It maps ``a.b`` to ``key(a) + "." + key(b)`` (and likewise around ``::``), so a
+    prefix of a key is the key of the prefix."""
+    return unicodedata.normalize("NFKC", unicodedata.normalize("NFKC", text).casefold())
 
 
-def _has_control(text: str) -> bool:
-    return any(unicodedata.category(ch) in ("Cc", "Cf", "Cs", "Co") for ch in text)
+# Control (Cc), format (Cf), surrogate (Cs) and private-use (Co) characters: never in a
+# name, label or identifier.
+_NAME_CONTROLS = frozenset({"Cc", "Cf", "Cs", "Co"})
+# Free text (descriptions) may hold line breaks and tabs, and format characters (emoji
+# joiners, direction marks), but no other control character: no NUL, which PostgreSQL
+# cannot store, and no lone surrogate, which no database can.
+_TEXT_CONTROLS = frozenset({"Cc", "Cs"})
+_LINE_BREAKS = frozenset("\t\n\r")
 
 
-def clean_segment(raw: object, field: str = "name") -> str:
-    """Return the trimmed segment or raise ValidationFailed naming ``field``."""
-    if not isinstance(raw, str):
-        raise ValidationFailed.field(field, "must be a string")
-    text = raw.strip()
-    if not text:
-        raise ValidationFailed.field(field, "must not be empty")
-    if len(text) > SEGMENT_MAX:
-        raise ValidationFailed.field(field, f"must be at most {SEGMENT_MAX} characters")
+def has_control(text: str, *, multiline: bool = False) -> bool:
+    """Whether ``text`` holds a character no stored text may hold (``multiline``: free
+    text, where tabs, line breaks and format characters are allowed)."""
+    if multiline:
+        return any(unicodedata.category(ch) in _TEXT_CONTROLS and ch not in _LINE_BREAKS
+                   for ch in text)
+    return any(unicodedata.category(ch) in _NAME_CONTROLS for ch in text)
+
+
+def refuse_control(text: str, field: str, *, multiline: bool = False) -> str:
+    """``text`` itself, or ValidationFailed naming ``field`` when it holds a control
+    character (checked before any trimming: a control character is refused, not
+    stripped)."""
+    if has_control(text, multiline=multiline):
+        raise ValidationFailed.field(field, "must not contain control characters")
+    return text
+
+
+def trimmed(raw: str, field: str) -> str:
+    """``raw`` without leading and trailing white space, holding no control character.
+
+    Tabs and line breaks at the ends are white space and go; any other control character
+    (NUL, or the separators U+001C–U+001F that ``str.strip`` would also remove) is refused
+    wherever it is, so a text is never stored other than as it was sent, less white
+    space."""
+    refuse_control(raw, field, multiline=True)
+    return refuse_control(raw.strip(), field)
+
+
+def _separator_rules(text: str, field: str) -> None:
     if PATH_SEPARATOR in text:
         raise ValidationFailed.field(field, "must not contain '.' (it separates levels)")
     if GROUP_SEPARATOR in text:
@@ -49,8 +87,32 @@ def clean_segment(raw: object, field: str = "name") -> str:
         raise ValidationFailed.field(
             field, "must not start or end with ':' (next to '::' it is ambiguous)"
         )
-    if _has_control(text):
-        raise ValidationFailed.field(field, "must not contain control characters")
+
+
+def clean_segment(raw: object, field: str = "name") -> str:
+    """Return the trimmed segment or raise ValidationFailed naming ``field``.
+
+    The rules hold for the segment as typed and for its normalised form (NFKC and the
+    key), so ``a．b`` (a full-width full stop) is refused like ``a.b``."""
+    if not isinstance(raw, str):
+        raise ValidationFailed.field(field, "must be a string")
+    text = trimmed(raw, field)
+    if not text:
+        raise ValidationFailed.field(field, "must not be empty")
+    if len(text) > SEGMENT_MAX:
+        raise ValidationFailed.field(field, f"must be at most {SEGMENT_MAX} characters")
+    _separator_rules(text, field)
+    normalized = unicodedata.normalize("NFKC", text)
+    if len(normalized) > SEGMENT_MAX:
+        raise ValidationFailed.field(
+            field, f"must be at most {SEGMENT_MAX} characters once normalised (NFKC)")
+    for form in (normalized, key(text)):
+        try:
+            _separator_rules(form, field)
+        except ValidationFailed as error:
+            raise ValidationFailed.field(
+                field, f"{error.details[0].message}, also as a look-alike character"
+            ) from None
     return text
 
 
@@ -62,13 +124,11 @@ def clean_identifier(raw: object, field: str = "identifier") -> str:
 def clean_label(raw: object, field: str = "label") -> str:
     if not isinstance(raw, str):
         raise ValidationFailed.field(field, "must be a string")
-    text = raw.strip()
+    text = trimmed(raw, field)
     if not text:
         raise ValidationFailed.field(field, "must not be empty")
     if len(text) > SEGMENT_MAX:
         raise ValidationFailed.field(field, f"must be at most {SEGMENT_MAX} characters")
-    if _has_control(text):
-        raise ValidationFailed.field(field, "must not contain control characters")
     return text
 
 
@@ -86,7 +146,7 @@ def clean_description(raw: object, field: str = "description") -> str | None:
         return None
     if not isinstance(raw, str):
         raise ValidationFailed.field(field, "must be a string")
-    text = raw.strip()
+    text = refuse_control(raw, field, multiline=True).strip()
     if len(text) > 2000:
         raise ValidationFailed.field(field, "must be at most 2000 characters")
     return text or None
@@ -140,7 +200,7 @@ def parse_name(raw: object, field: str = "name") -> QualifiedName:
     """Parse a path or qualified name, raising ValidationFailed naming ``field``."""
     if not isinstance(raw, str):
         raise ValidationFailed.field(field, "must be a string")
-    text = raw.strip()
+    text = trimmed(raw, field)
     group: str | None = None
     if GROUP_SEPARATOR in text:
         group_text, _, text = text.partition(GROUP_SEPARATOR)
@@ -153,6 +213,9 @@ def parse_name(raw: object, field: str = "name") -> QualifiedName:
     path = PATH_SEPARATOR.join(segments)
     if len(path) > PATH_MAX:
         raise ValidationFailed.field(field, f"path must be at most {PATH_MAX} characters")
+    if len(unicodedata.normalize("NFKC", path)) > PATH_MAX:
+        raise ValidationFailed.field(
+            field, f"path must be at most {PATH_MAX} characters once normalised (NFKC)")
     return QualifiedName(group, segments)
 
 

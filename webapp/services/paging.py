@@ -1,4 +1,6 @@
-"""Pages of results: ``page`` from 1, ``per_page`` from 1 to 200 (design.md section 3)."""
+"""Pages of results: ``page`` from 1 to :data:`MAX_PAGE`, ``per_page`` from 1 to 200
+(design.md section 3).  A page past the last is empty; a page number past ``MAX_PAGE`` is
+refused (its row offset would not fit the databases' 64-bit integers)."""
 
 from __future__ import annotations
 
@@ -10,6 +12,8 @@ from webapp.services.errors import ValidationFailed
 
 MAX_PER_PAGE = 200
 DEFAULT_PER_PAGE = 50
+# The largest page number (a 32-bit integer): its offset, times MAX_PER_PAGE, fits 64 bits.
+MAX_PAGE = 2**31 - 1
 
 T = TypeVar("T")
 
@@ -20,8 +24,8 @@ class PageRequest:
     per_page: int = DEFAULT_PER_PAGE
 
     def __post_init__(self) -> None:
-        if not isinstance(self.page, int) or self.page < 1:
-            raise ValidationFailed.field("page", "must be a whole number from 1")
+        if not isinstance(self.page, int) or not 1 <= self.page <= MAX_PAGE:
+            raise ValidationFailed.field("page", f"must be a whole number from 1 to {MAX_PAGE}")
         if not isinstance(self.per_page, int) or not 1 <= self.per_page <= MAX_PER_PAGE:
             raise ValidationFailed.field("per_page", f"must be from 1 to {MAX_PER_PAGE}")
 

@@ -12,6 +12,7 @@ from sqlalchemy import Select, func, or_, select
 from webapp.extensions import db
 from webapp.models import RESOURCE_TYPES, Assignment, Resource, Tag
 from webapp.models.types import utcnow
+from webapp.services import names
 from webapp.services.actor import Actor, Permission, authorize
 from webapp.services.errors import NotFound, ValidationFailed
 from webapp.services.paging import Page, PageRequest
@@ -49,10 +50,17 @@ def clean_external_id(raw: object, field: str = "id") -> str:
         raw = str(raw)
     if not isinstance(raw, str) or not raw.strip():
         raise ValidationFailed.field(field, "must be a non-empty string")
-    value = raw.strip()
+    value = names.trimmed(raw, field)
     if len(value) > EXTERNAL_ID_MAX:
         raise ValidationFailed.field(field, f"must be at most {EXTERNAL_ID_MAX} characters")
     return value
+
+
+def _optional_text(raw: str | None, field: str) -> str | None:
+    """A resource's name or slug: trimmed, at most 255 characters, None when blank."""
+    if not raw or not names.trimmed(raw, field):
+        return None
+    return raw.strip()[:255]
 
 
 def register_resources(actor: Actor, scope_id: int, items: Sequence[ResourceInput]) -> int:
@@ -70,8 +78,8 @@ def _clean_inputs(items: Sequence[ResourceInput]) -> list[ResourceInput]:
     for index, item in enumerate(items):
         rtype = clean_type(item.type, f"[{index}].type")
         external_id = clean_external_id(item.external_id, f"[{index}].id")
-        name = item.name.strip()[:255] if item.name and item.name.strip() else None
-        slug = item.slug.strip()[:255] if item.slug and item.slug.strip() else None
+        name = _optional_text(item.name, f"[{index}].name")
+        slug = _optional_text(item.slug, f"[{index}].slug")
         unique[(rtype, external_id)] = ResourceInput(rtype, external_id, name, slug)
     return list(unique.values())
 

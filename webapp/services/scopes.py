@@ -45,7 +45,7 @@ def slugify(text: str) -> str:
 def _clean_slug(raw: object) -> str:
     if not isinstance(raw, str):
         raise ValidationFailed.field("slug", "must be a string")
-    slug = raw.strip().lower()
+    slug = names.trimmed(raw, "slug").lower()
     if not slug:
         raise ValidationFailed.field("slug", "must not be empty")
     if len(slug) > SLUG_MAX:

@@ -77,10 +77,12 @@ def tag_query(scope_id: int, filters: TagFilter) -> Select[tuple[Tag]]:
     elif not filters.include_deleted:
         query = query.where(Tag.deleted_at.is_(None))
     if filters.search and filters.search.strip():
-        query = search_path_keys(query, names.key(filters.search.strip()))
+        term = names.refuse_control(filters.search, "search").strip()
+        query = search_path_keys(query, names.key(term))
     for excluded in filters.excluded_hierarchies:
         if excluded.strip():
-            pattern = like_pattern(names.key(excluded.strip()))
+            term = names.refuse_control(excluded, "excluded_hierarchies").strip()
+            pattern = like_pattern(names.key(term))
             query = query.where(Tag.path_key.not_like(pattern, escape="\\"))
     if filters.group is not None:
         group = find_group(scope_id, filters.group)
@@ -129,8 +131,9 @@ _COMMON = 10_000
 
 
 def search_path_keys(query: Select[tuple[Tag]], key: str) -> Select[tuple[Tag]]:
-    """``query`` narrowed to the tags whose ``path_key`` contains ``key`` (a casefolded
-    term), through the substring index; the rows are always those of the LIKE scan.
+    """``query`` narrowed to the tags whose ``path_key`` contains ``key`` (the
+    :func:`names.key` of a term without control characters: a NUL would end the FTS5
+    phrase), through the substring index; the rows are always those of the LIKE scan.
 
     PostgreSQL's trigram index serves ``LIKE '%key%'`` by itself.  On SQLite a key of 3+
     characters is a quoted phrase for the FTS5 trigram table (a substring match; quotes

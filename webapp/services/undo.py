@@ -24,6 +24,7 @@ from webapp.models import (
     User,
 )
 from webapp.models.types import utcnow
+from webapp.services import names
 from webapp.services.actor import Actor, Permission, authorize
 from webapp.services.assignments import remove_links
 from webapp.services.errors import Conflict, FieldError, NotFound
@@ -270,7 +271,7 @@ def _revert_group(scope_id: int, recorder: ChangeRecorder, event: AuditEvent) ->
             ("public_id", "identifier", "label", "description", "color", "exclusive",
              "allowed_types")
         })
-        revived.identifier_key = snapshot["identifier"].casefold()
+        revived.identifier_key = names.key(snapshot["identifier"])
         db.session.add(revived)
         db.session.flush()
         recorder.record("tag_group", revived.id, "undo delete", None, revived.snapshot())

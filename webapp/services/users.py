@@ -16,6 +16,7 @@ from werkzeug.security import check_password_hash, generate_password_hash
 
 from webapp.extensions import db
 from webapp.models import User
+from webapp.services import names
 from webapp.services.actor import Actor, require_admin
 from webapp.services.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
 from webapp.services.uow import writing
@@ -61,7 +62,7 @@ def _clean_display_name(raw: object) -> str:
         return ""
     if not isinstance(raw, str):
         raise ValidationFailed.field("display_name", "must be a string")
-    text = raw.strip()
+    text = names.trimmed(raw, "display_name")
     if len(text) > DISPLAY_NAME_MAX:
         raise ValidationFailed.field(
             "display_name", f"must be at most {DISPLAY_NAME_MAX} characters"

@@ -26,7 +26,7 @@ from webapp.models import Scope
 from webapp.services.actor import Actor, Permission, authorize
 from webapp.services.errors import ServiceError, ValidationFailed
 from webapp.services.groups import list_groups
-from webapp.services.paging import Page, PageRequest
+from webapp.services.paging import MAX_PAGE, Page, PageRequest
 from webapp.services.tag_bulk import merge_into, move_tags, tag_at_path
 from webapp.services.tag_queries import (
     SORTS,
@@ -70,11 +70,13 @@ CHANGED = "tags-changed"  # the event that makes the list refresh itself
 
 
 def _int(raw: str | None, default: int = 1) -> int:
+    """A page number: ``default`` unless a whole number from 1; at most MAX_PAGE (a page
+    past the last shows the last)."""
     try:
         value = int(raw or "")
     except ValueError:
         return default
-    return value if value >= 1 else default
+    return min(value, MAX_PAGE) if value >= 1 else default
 
 
 @dataclass(frozen=True)

@@ -6,7 +6,7 @@ from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from webapp.services.paging import DEFAULT_PER_PAGE, MAX_PER_PAGE
+from webapp.services.paging import DEFAULT_PER_PAGE, MAX_PAGE, MAX_PER_PAGE
 
 
 class ErrorDetail(BaseModel):
@@ -32,7 +32,7 @@ class PageQuery(BaseModel):
 
     model_config = ConfigDict(extra="ignore")
 
-    page: Annotated[int, Field(ge=1)] = 1
+    page: Annotated[int, Field(ge=1, le=MAX_PAGE)] = 1
     per_page: Annotated[int, Field(ge=1, le=MAX_PER_PAGE)] = DEFAULT_PER_PAGE
 
 

@@ -94,7 +94,7 @@ def _split_lists(values: Any) -> Any:
         if isinstance(value, str) and value.lstrip().startswith("["):
             try:
                 parsed = json.loads(value)
-            except ValueError:
+            except (ValueError, RecursionError):
                 parsed = None
             if isinstance(parsed, list) and all(isinstance(item, str) for item in parsed):
                 expanded.extend(parsed)
