@@ -69,7 +69,8 @@ def _delete(world: World) -> None:
 
 
 def _bulk_delete(world: World) -> None:
-    tags.bulk_delete_tags(world.editor, world.sid, ["Root.Child1", "Root.Child2"])
+    tags.bulk_delete_tags(world.editor, world.sid, ["Root.Child1", "Root.Child2"],
+                          hierarchy=True)
 
 
 def _restore(world: World) -> None:

@@ -1,8 +1,11 @@
-"""Merging one tag into another: links move, children move, the source is soft-deleted."""
+"""Merging tags into another: links move, children move, the sources are soft-deleted."""
 
 from __future__ import annotations
 
-from sqlalchemy import Integer, select
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy import Integer, Select, func, select
 
 from webapp.extensions import db
 from webapp.models import Assignment, Resource, Tag
@@ -14,18 +17,22 @@ from webapp.services.assignments import (
     replace_in_exclusive_groups,
     typed_literal,
 )
-from webapp.services.errors import ValidationFailed
-from webapp.services.tags import live_tag, refuse_protected, relocate, soft_delete
-from webapp.services.uow import writing
+from webapp.services.errors import ServiceError, ValidationFailed
+from webapp.services.sql import integer_list, json_rows
+from webapp.services.tags import (
+    Blame,
+    TagFacts,
+    live_tag,
+    mark_deleted,
+    refuse_protected,
+    relocate_all,
+    tag_facts,
+)
+from webapp.services.uow import ChangeRecorder, writing
 
 
 def merge_tags(actor: Actor, scope_id: int, source: int | str, target: int | str) -> Tag:
-    """Merge ``source`` into ``target`` in one change set.
-
-    Every resource carrying the source ends up carrying the target (the target's group
-    rules apply: exclusive groups replace rivals, disallowed resource types refuse the
-    merge); the source's children move under the target; the source is soft-deleted.
-    """
+    """Merge ``source`` into ``target`` in one change set (see :func:`merge_all`)."""
     with writing(actor, scope_id, f"Merge {source} into {target}") as recorder:
         authorize(actor, scope_id, Permission.TAGS_WRITE)
         authorize(actor, scope_id, Permission.TAGS_DELETE)
@@ -33,36 +40,92 @@ def merge_tags(actor: Actor, scope_id: int, source: int | str, target: int | str
         kept = live_tag(scope_id, target, "target")
         if gone.id == kept.id:
             raise ValidationFailed.field("target", "a tag cannot be merged into itself")
-        if kept.id_path.startswith(gone.id_path):
-            raise ValidationFailed.field(
-                "target", f"{kept.path!r} lies under {gone.path!r}; move it out first"
-            )
-        refuse_protected(actor, [gone])
-        carriers = select(Assignment.resource_id).where(Assignment.tag_id == gone.id)
-        types = set(db.session.scalars(
-            select(Resource.type).where(Resource.id.in_(carriers)).distinct()
-        ))
-        check_group_rules([kept], types)
-        for child in db.session.scalars(
-            select(Tag).where(Tag.parent_id == gone.id, Tag.deleted_at.is_(None))
-        ).all():
-            before = child.snapshot()
-            relocate(scope_id, child, name=child.name, parent=kept, group=kept.group)
-            recorder.record("tag", child.id, "update", before, child.snapshot())
-        change_set_id = recorder.change_set_id()
-        moved = insert_links(
-            change_set_id, actor, "manual",
-            select(
-                typed_literal(kept.id, Integer()).label("tag_id"),
-                Assignment.resource_id.label("resource_id"),
-            ).where(Assignment.tag_id == gone.id),
-        )
-        replace_in_exclusive_groups(
-            change_set_id, [kept],
-            select(Assignment.resource_id).where(Assignment.tag_id == kept.id),
-        )
-        remove_links(change_set_id, Assignment.tag_id == gone.id)
-        soft_delete(actor, recorder, gone, hierarchy=False)
-        recorder.record("assignments", kept.id, "merge", None,
-                        {"from": gone.qualified_name, "links_added": moved})
+        merge_all(actor, scope_id, recorder, [TagFacts.of(gone)], kept, _as_is)
         return kept
+
+
+def _as_is(_tag_id: int, error: ServiceError) -> ServiceError:
+    return error
+
+
+def merge_all(actor: Actor, scope_id: int, recorder: ChangeRecorder,
+              sources: Sequence[TagFacts], kept: Tag, blame: Blame) -> None:
+    """Merge every source into ``kept`` inside the running write.
+
+    Every resource carrying a source ends up carrying ``kept`` (its group rules apply:
+    exclusive groups replace rivals, disallowed resource types refuse the merge); the
+    sources' live children that are not sources themselves move under ``kept`` (a clash
+    with a child of ``kept`` is a Conflict, unless that child is a source too, which goes);
+    the sources are soft-deleted.  A source may not be protected nor hold ``kept``.
+
+    Set-based: a fixed number of statements whatever the number of sources.  Events: a
+    delete per source, an update per moved child, and per source an ``assignments``
+    merge event with the links it added (a resource carrying several sources counts for
+    the first of them, as merging them one at a time would)."""
+    for gone in sources:
+        try:
+            if kept.id_path.startswith(gone.id_path):
+                raise ValidationFailed.field(
+                    "target", f"{kept.path!r} lies under {gone.path!r}; move it out first")
+            refuse_protected(actor, [gone])
+        except ServiceError as error:
+            raise blame(gone.id, error) from error
+    if not sources:
+        return
+    gone_ids = [gone.id for gone in sources]
+
+    def source_ids() -> Select[Any]:
+        return select(integer_list(gone_ids, "sources").c.id)
+
+    carriers = select(Assignment.resource_id).where(Assignment.tag_id.in_(source_ids()))
+    types = set(db.session.scalars(
+        select(Resource.type).where(Resource.id.in_(carriers)).distinct()))
+    try:
+        check_group_rules([kept], types)
+    except ServiceError as error:
+        raise blame(sources[0].id, error) from error
+    position = {tag_id: index for index, tag_id in enumerate(gone_ids)}
+    heirs = sorted(  # each source's children in turn, as one merge at a time would
+        tag_facts(Tag.parent_id.in_(source_ids()) & Tag.id.not_in(source_ids())),
+        key=lambda tag: (position[tag.parent_id or 0], tag.id_path))
+    added = _links_added(gone_ids, kept.id)
+    change_set_id = recorder.change_set_id()
+    insert_links(
+        change_set_id, actor, "manual",
+        select(typed_literal(kept.id, Integer()).label("tag_id"),
+               Assignment.resource_id.label("resource_id"))
+        .where(Assignment.tag_id.in_(source_ids())).distinct(),
+    )
+    replace_in_exclusive_groups(
+        change_set_id, [kept], select(Assignment.resource_id).where(Assignment.tag_id == kept.id)
+    )
+    remove_links(change_set_id, Assignment.tag_id.in_(source_ids()))
+    mark_deleted(recorder, gone_ids)
+    parent_of = {heir.id: heir.parent_id for heir in heirs}
+    relocate_all(actor, scope_id, recorder, heirs, kept,
+                 lambda tag_id, error: blame(parent_of[tag_id] or tag_id, error),
+                 check_protected=False)
+    recorder.record_many([
+        {"object_type": "assignments", "object_id": kept.id, "action": "merge",
+         "before": None, "after": {"from": gone.qualified_name,
+                                   "links_added": added.get(gone.id, 0)}}
+        for gone in sources
+    ])
+
+
+def _links_added(gone_ids: Sequence[int], kept_id: int) -> dict[int, int]:
+    """Per source, the resources it carries and ``kept`` does not, each counted for the
+    first source (in the given order) that carries it: the links a merge adds."""
+    order = json_rows([(tag_id, position) for position, tag_id in enumerate(gone_ids)],
+                      [("tag_id", "integer"), ("position", "integer")], "merge_order")
+    first = (
+        select(Assignment.resource_id, func.min(order.c.position).label("position"))
+        .join(order, order.c.tag_id == Assignment.tag_id)
+        .where(Assignment.resource_id.not_in(
+            select(Assignment.resource_id).where(Assignment.tag_id == kept_id)))
+        .group_by(Assignment.resource_id)
+        .subquery("first_carrier")
+    )
+    return {gone_ids[position]: count for position, count in db.session.execute(
+        select(first.c.position, func.count()).group_by(first.c.position)
+    ).tuples()}

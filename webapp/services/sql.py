@@ -88,3 +88,23 @@ def like_pattern(term: str) -> str:
     """``%term%`` with LIKE wildcards in ``term`` escaped by ``\\``."""
     escaped = term.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
     return f"%{escaped}%"
+
+
+def json_rows(rows: Sequence[Sequence[Any]], columns: Sequence[tuple[str, str]], name: str
+              ) -> Subquery:
+    """A derived table read from one JSON parameter: ``rows`` of values in the order of
+    ``columns``, each ``(name, "text" | "integer")``.  Any number of rows is one statement
+    and one bound parameter."""
+    payload = json.dumps([list(row) for row in rows])
+    if dialect_name() == "postgresql":
+        selected = ", ".join(f"CAST(elem->>{i} AS {kind}) AS {column}"
+                             for i, (column, kind) in enumerate(columns))
+        clause: TextClause = text(
+            f"SELECT {selected} FROM jsonb_array_elements(CAST(:{name}_json AS jsonb)) AS elem"
+        )
+    else:
+        selected = ", ".join(f"json_extract(value, '$[{i}]') AS {column}"
+                             for i, (column, _) in enumerate(columns))
+        clause = text(f"SELECT {selected} FROM json_each(:{name}_json)")
+    types = {column: Integer() if kind == "integer" else String() for column, kind in columns}
+    return clause.bindparams(**{f"{name}_json": payload}).columns(**types).subquery(name)

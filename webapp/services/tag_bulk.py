@@ -14,13 +14,14 @@ from webapp.services.actor import Actor, Permission, authorize
 from webapp.services.errors import (
     FieldError,
     LimitExceeded,
+    NotFound,
     RateLimited,
     ServiceError,
     ValidationFailed,
 )
-from webapp.services.merge import merge_tags
+from webapp.services.merge import merge_all
 from webapp.services.tag_queries import tag_by_path
-from webapp.services.tags import find_tag, update_tag
+from webapp.services.tags import MovedTag, TagFacts, find_live_tags, find_tag, relocate_all
 from webapp.services.uow import writing
 
 MAX_SELECTION = 1000
@@ -54,12 +55,25 @@ def tag_at_path(actor: Actor, scope_id: int, text: str, field: str) -> Tag:
     return found
 
 
+def _live(scope_id: int, handles: Sequence[int | str], field: str) -> list[TagFacts]:
+    """The live tag of every handle (one statement), else NotFound naming the first
+    missing one on ``field``."""
+    found = find_live_tags(scope_id, handles)
+    for handle, tag in zip(handles, found, strict=True):
+        if tag is None:
+            raise _about(scope_id, handle, NotFound(f"tag {handle!r} not found",
+                                                    [FieldError(field, "no such tag")]), field)
+    return [tag for tag in found if tag is not None]
+
+
 def move_tags(actor: Actor, scope_id: int, handles: Sequence[int | str],
-              parent: str | None) -> list[Tag]:
+              parent: str | None) -> list[MovedTag]:
     """Move every tag under ``parent`` (``None``: to the top level) in one change set.
 
     Each move follows :func:`webapp.services.tags.update_tag` (a child takes its parent's
-    group; no cycles; no clash with a sibling).  Errors are reported on ``parent``.
+    group; no cycles; no clash with a sibling nor with another moved tag); see
+    :func:`webapp.services.tags.relocate_all`, which moves them all in a fixed number of
+    statements.  Errors name the tag and are reported on ``parent``.
     """
     _check_selection(handles)
     with writing(actor, scope_id, f"Move {len(handles)} tag(s)") as recorder:
@@ -67,21 +81,18 @@ def move_tags(actor: Actor, scope_id: int, handles: Sequence[int | str],
         new_parent = tag_at_path(actor, scope_id, parent, "parent") if parent else None
         where = new_parent.qualified_name if new_parent else "the top level"
         recorder.summary = f"Move {len(handles)} tag(s) to {where}"
-        moved: list[Tag] = []
-        for handle in handles:
-            try:
-                moved.append(update_tag(actor, scope_id, handle,
-                                        parent=new_parent.id if new_parent else None))
-            except ServiceError as error:
-                raise _about(scope_id, handle, error, "parent") from error
-        return moved
+        movers = _live(scope_id, handles, "parent")
+        return relocate_all(
+            actor, scope_id, recorder, movers, new_parent,
+            lambda tag_id, error: _about(scope_id, tag_id, error, "parent"))
 
 
 def merge_into(actor: Actor, scope_id: int, sources: Sequence[int | str], target: str
                ) -> Tag:
-    """Merge each source into ``target`` (see :func:`webapp.services.merge.merge_tags`)
-    in one change set; a source that is the target itself is skipped.  Errors are
-    reported on ``target``."""
+    """Merge the sources into ``target`` in one change set (see
+    :func:`webapp.services.merge.merge_all`, a fixed number of statements); a source that
+    is the target itself, or is given twice, is merged once or skipped.  Errors name the
+    tag and are reported on ``target``."""
     _check_selection(sources)
     with writing(actor, scope_id, f"Merge {len(sources)} tag(s) into {target}") as recorder:
         authorize(actor, scope_id, Permission.TAGS_WRITE)
@@ -90,13 +101,8 @@ def merge_into(actor: Actor, scope_id: int, sources: Sequence[int | str], target
             raise ValidationFailed.field("target", "choose the tag to merge into")
         kept = tag_at_path(actor, scope_id, target, "target")
         recorder.summary = f"Merge {len(sources)} tag(s) into {kept.qualified_name}"
-        for source in sources:
-            # "Merge these into that one" may tick the target too: it stays as it is.
-            gone = find_tag(scope_id, source)
-            if gone is not None and gone.id == kept.id:
-                continue
-            try:
-                kept = merge_tags(actor, scope_id, source, kept.id)
-            except ServiceError as error:
-                raise _about(scope_id, source, error, "target") from error
+        # "Merge these into that one" may tick the target too: it stays as it is.
+        gone = {tag.id: tag for tag in _live(scope_id, sources, "target") if tag.id != kept.id}
+        merge_all(actor, scope_id, recorder, list(gone.values()), kept,
+                  lambda tag_id, error: _about(scope_id, tag_id, error, "target"))
         return kept

@@ -7,11 +7,25 @@ rename or move rewrites are derived state and are not recorded one by one.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from bisect import bisect_left
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple, Protocol
 
-from sqlalchemy import ColumnElement, and_, bindparam, func, literal, select, update
+from sqlalchemy import (
+    ColumnElement,
+    and_,
+    bindparam,
+    case,
+    false,
+    func,
+    inspect,
+    literal,
+    null,
+    or_,
+    select,
+    update,
+)
 
 from webapp.extensions import db
 from webapp.ids import parse_uuid, public_id, uuid7
@@ -24,6 +38,7 @@ from webapp.services.errors import (
     FieldError,
     NotFound,
     PermissionDenied,
+    ServiceError,
     ValidationFailed,
 )
 from webapp.services.groups import (
@@ -32,7 +47,7 @@ from webapp.services.groups import (
     ensure_group,
     expire_loaded_tags,
 )
-from webapp.services.sql import integer_key
+from webapp.services.sql import integer_key, integer_list, json_rows
 from webapp.services.unset import UNSET
 from webapp.services.uow import ChangeRecorder, writing
 
@@ -112,6 +127,129 @@ def get_tag(actor: Actor, scope_id: int, handle: int | str, *, include_deleted: 
     if tag is None:
         raise NotFound(f"tag {handle!r} not found")
     return tag
+
+
+class TagFacts(NamedTuple):
+    """A live tag read as a row, not an object: what bulk operations check and record
+    (loading a thousand objects costs more than the statements that change them)."""
+
+    id: int
+    name: str
+    path: str
+    path_key: str
+    id_path: str
+    depth: int
+    parent_id: int | None
+    group_id: int | None
+    group: str | None  # the group's identifier
+    label: str
+    color: str | None
+    description: str | None
+    protected: bool
+
+    @property
+    def qualified_name(self) -> str:
+        return f"{self.group}{names.GROUP_SEPARATOR}{self.path}" if self.group else self.path
+
+    def snapshot(self) -> dict[str, Any]:
+        """The same editable state as :meth:`webapp.models.Tag.snapshot` (a live tag)."""
+        return {"name": self.name, "label": self.label, "color": self.color,
+                "description": self.description, "parent_id": self.parent_id,
+                "group_id": self.group_id, "path": self.path, "deleted": False}
+
+    @classmethod
+    def of(cls, tag: Tag) -> TagFacts:
+        return cls(tag.id, tag.name, tag.path, tag.path_key, tag.id_path, tag.depth,
+                   tag.parent_id, tag.group_id, tag.group.identifier if tag.group else None,
+                   tag.label, tag.color, tag.description, tag.protected)
+
+
+_FACT_COLUMNS = (Tag.id, Tag.name, Tag.path, Tag.path_key, Tag.id_path, Tag.depth,
+                 Tag.parent_id, Tag.group_id, TagGroup.identifier, Tag.label, Tag.color,
+                 Tag.description, Tag.protected)
+
+
+def tag_facts(condition: ColumnElement[bool]) -> list[TagFacts]:
+    """The live tags matching ``condition`` as :class:`TagFacts`, in one statement."""
+    rows = db.session.execute(
+        select(*_FACT_COLUMNS, Tag.uuid, Tag.public_id)
+        .outerjoin(TagGroup, TagGroup.id == Tag.group_id)
+        .where(Tag.deleted_at.is_(None), condition)
+    ).all()
+    return [TagFacts(*row[:len(_FACT_COLUMNS)]) for row in rows]
+
+
+def _path_key(text: str) -> str:
+    try:  # " Priority :: High " names the tag that attach would find
+        return names.parse_name(text).key
+    except ValidationFailed:
+        return names.key(text)
+
+
+def find_live_tags(scope_id: int, handles: Sequence[int | str]) -> list[TagFacts | None]:
+    """The live tag each handle names (None when none), in one statement whatever the
+    number of handles: the same rules as :func:`find_tag` (an integer key first, then a
+    UUID, a public id, a (qualified) path)."""
+    ids: set[int] = set()
+    uuids: set[Any] = set()
+    texts: set[str] = set()
+    for handle in handles:
+        row_id = integer_key(handle)
+        if row_id is not None:
+            ids.add(row_id)
+        if isinstance(handle, int):
+            continue
+        text = str(handle).strip()
+        as_uuid = parse_uuid(text)
+        if as_uuid is not None:
+            uuids.add(as_uuid)
+        texts.update((text, _path_key(text)))
+    if not (ids or texts):
+        return [None] * len(handles)
+    id_table = integer_list(sorted(ids), "handle_ids")
+    text_table = json_rows([[text] for text in sorted(texts)], [("value", "text")],
+                           "handle_texts")
+    words = select(text_table.c.value)
+    rows = db.session.execute(
+        select(*_FACT_COLUMNS, Tag.uuid, Tag.public_id)
+        .outerjoin(TagGroup, TagGroup.id == Tag.group_id)
+        .where(Tag.scope_id == scope_id, Tag.deleted_at.is_(None), or_(
+            Tag.id.in_(select(id_table.c.id)),
+            Tag.uuid.in_(list(uuids)) if uuids else false(),
+            Tag.public_id.in_(words),
+            Tag.path_key.in_(words),
+        ))
+    ).all()
+    by_id: dict[int, TagFacts] = {}
+    by_uuid: dict[Any, TagFacts] = {}
+    by_public_id: dict[str, TagFacts] = {}
+    by_key: dict[str, TagFacts] = {}
+    for row in rows:
+        facts = TagFacts(*row[:len(_FACT_COLUMNS)])
+        by_id[facts.id] = by_uuid[row.uuid] = by_public_id[row.public_id] = facts
+        by_key[facts.path_key] = facts
+    found: list[TagFacts | None] = []
+    for handle in handles:
+        row_id = integer_key(handle)
+        hit = by_id.get(row_id) if row_id is not None else None
+        if hit is None and not isinstance(handle, int):
+            text = str(handle).strip()
+            hit = (by_uuid.get(parse_uuid(text)) or by_public_id.get(text)
+                   or by_key.get(_path_key(text)))
+        found.append(hit)
+    return found
+
+
+def expire_tags(ids: set[int] | None = None) -> None:
+    """Expire the loaded Tag objects a bulk statement rewrote (``None``: every one), in one
+    pass over the session that emits no SQL and skips objects already expired."""
+    for obj in list(db.session.identity_map.values()):
+        if not isinstance(obj, Tag):
+            continue
+        state = inspect(obj)
+        if state.expired or (ids is not None and state.identity[0] not in ids):
+            continue
+        db.session.expire(obj)
 
 
 class _Lockable(Protocol):
@@ -500,6 +638,169 @@ def relocate(scope_id: int, tag: Tag, *, name: str, parent: Tag | None,
     tag.group_id = _id(group)  # the snapshot reads the column, not the relationship
 
 
+class MovedTag(NamedTuple):
+    """Where a tag of a bulk move ended up."""
+
+    id: int
+    path: str
+    parent_id: int | None
+
+
+Blame = Callable[[int, ServiceError], ServiceError]
+"""Turns an error about the tag with this id into the error the caller reports."""
+
+
+@dataclass
+class _Move:
+    tag: TagFacts
+    path: str
+    key: str
+    id_path: str
+    depth: int
+
+
+def relocate_all(actor: Actor, scope_id: int, recorder: ChangeRecorder,
+                 movers: Sequence[TagFacts], parent: Tag | None, blame: Blame, *,
+                 check_protected: bool = True) -> list[MovedTag]:
+    """Move every tag of ``movers`` under ``parent`` (``None``: to the top level) with its
+    subtree, by the rules of :func:`update_tag` (a child takes its parent's group; no
+    cycle; no clash with a sibling, nor between two movers; paths within the limit; the
+    group's rules hold for the moved links), and record an update event for each mover.
+
+    Set-based: the checks read every subtree in one statement, and one UPDATE … FROM a
+    JSON table of ``id_path`` ranges rewrites every subtree; a mover inside another
+    mover's subtree is cut out of the outer range and moved on its own.  A tag already
+    in place is left as it is.  ``check_protected=False`` moves protected tags too (a
+    merge moves the children of the tags it takes away)."""
+    group = parent.group if parent is not None else None
+    moves: dict[int, _Move] = {}
+    for tag in movers:
+        try:
+            if check_protected:
+                refuse_protected(actor, [tag])
+            if parent is not None and parent.id_path.startswith(tag.id_path):
+                raise ValidationFailed.field(
+                    "parent", f"{parent.path!r} is {tag.path!r} or one of its descendants; "
+                    "the move would make a cycle")
+        except ServiceError as error:
+            raise blame(tag.id, error) from error
+        if tag.parent_id == _id(parent) and (parent is None or tag.group_id == parent.group_id):
+            continue
+        path = f"{parent.path}{names.PATH_SEPARATOR}{tag.name}" if parent else tag.name
+        group_name = (group.identifier if group else None) if parent else tag.group
+        moves.setdefault(tag.id, _Move(
+            tag, path, names.qualified_key(group_name, path),
+            f"{parent.id_path if parent else '/'}{tag.id}/",
+            parent.depth + 1 if parent else 0))
+    if moves:
+        _check_moves(actor, scope_id, list(moves.values()), group, blame,
+                     check_protected=check_protected)
+        _rewrite_subtrees(list(moves.values()), parent)
+        recorder.record_many([
+            {"object_type": "tag", "object_id": move.tag.id, "action": "update",
+             "before": move.tag.snapshot(),
+             "after": {**move.tag.snapshot(), "parent_id": _id(parent), "path": move.path,
+                       "group_id": parent.group_id if parent else move.tag.group_id}}
+            for move in moves.values()
+        ])
+        expire_tags()
+    return [MovedTag(tag.id, moves[tag.id].path, _id(parent)) if tag.id in moves
+            else MovedTag(tag.id, tag.path, tag.parent_id) for tag in movers]
+
+
+def _check_moves(actor: Actor, scope_id: int, moves: Sequence[_Move],
+                 group: TagGroup | None, blame: Blame, *, check_protected: bool) -> None:
+    """Refuse protected descendants, clashes and over-long paths (one statement each),
+    then the destination group's rules over every moved subtree."""
+    ranges = subtree_ranges([move.tag for move in moves], "moving")
+    locked = case((and_(Tag.protected.is_(True), Tag.deleted_at.is_(None),
+                        Tag.id != ranges.c.top), 1), else_=0)
+    facts = {top: (longest, protected) for top, longest, protected in db.session.execute(
+        select(ranges.c.top, func.max(func.length(Tag.path)), func.sum(locked))
+        .select_from(ranges).join(Tag, in_range(ranges)).group_by(ranges.c.top)
+    ).tuples()}
+    keys = json_rows([[move.key] for move in moves], [("key", "text")], "new_keys")
+    taken = dict(db.session.execute(
+        select(Tag.path_key, Tag.path).where(
+            Tag.scope_id == scope_id, Tag.deleted_at.is_(None),
+            Tag.path_key.in_(select(keys.c.key)))
+    ).tuples().all())
+    seen: set[str] = set()
+    for move in moves:
+        tag = move.tag
+        longest, protected = facts.get(tag.id, (len(tag.path), 0))
+        try:
+            if check_protected and protected and not actor.is_system:
+                raise PermissionDenied(f"moving {tag.path!r} would change {protected} "
+                                       "protected tag(s) under it")
+            if move.key in taken or move.key in seen:
+                raise Conflict(f"a tag named {taken.get(move.key, move.path)!r} already "
+                               "exists there", [FieldError("name", "already exists")])
+            if len(move.path) > len(tag.path) and (
+                    (longest or 0) - len(tag.path) + len(move.path) > names.PATH_MAX):
+                raise ValidationFailed.field(
+                    "name", f"a descendant's path would exceed {names.PATH_MAX} characters")
+        except ServiceError as error:
+            raise blame(tag.id, error) from error
+        seen.add(move.key)
+    regrouped = [move.tag for move in moves if group is not None
+                 and move.tag.group_id != group.id]
+    if group is not None and regrouped:
+        moved = subtree_ranges(regrouped, "regrouped")
+        subtree_ids = select(Tag.id).select_from(moved).join(Tag, in_range(moved))
+        try:
+            check_allowed_types(group, subtree_ids)
+            if group.exclusive:
+                check_exclusive(group, subtree_ids)
+        except ServiceError as error:
+            raise blame(regrouped[0].id, error) from error
+
+
+def _rewrite_subtrees(moves: Sequence[_Move], parent: Tag | None) -> None:
+    """One UPDATE … FROM a JSON table of disjoint ``id_path`` intervals, each carrying
+    its mover's new path, key and ``id_path`` prefixes and depth shift."""
+    ordered = sorted(moves, key=lambda move: move.tag.id_path)
+    inner: dict[int, list[_Move]] = {move.tag.id: [] for move in ordered}
+    stack: list[_Move] = []
+    for move in ordered:
+        while stack and not move.tag.id_path.startswith(stack[-1].tag.id_path):
+            stack.pop()
+        if stack:
+            inner[stack[-1].tag.id].append(move)
+        stack.append(move)
+    intervals: list[tuple[Any, ...]] = []
+    for move in ordered:
+        tag = move.tag
+        rewrite = (tag.id, move.path, len(tag.path) + 1, move.key, len(tag.path_key) + 1,
+                   move.id_path, len(tag.id_path) + 1, move.depth - tag.depth)
+        start = tag.id_path
+        for nested in inner[tag.id]:
+            intervals.append((start, nested.tag.id_path, *rewrite))
+            start = nested.tag.id_path[:-1] + "0"
+        intervals.append((start, tag.id_path[:-1] + "0", *rewrite))
+    table = json_rows(intervals, [
+        ("lo", "text"), ("hi", "text"), ("top", "integer"), ("path", "text"),
+        ("path_cut", "integer"), ("key", "text"), ("key_cut", "integer"),
+        ("id_path", "text"), ("id_path_cut", "integer"), ("shift", "integer"),
+    ], "intervals")
+    values: dict[str, Any] = {
+        "path": table.c.path + func.substr(Tag.path, table.c.path_cut),
+        "path_key": table.c.key + func.substr(Tag.path_key, table.c.key_cut),
+        "id_path": table.c.id_path + func.substr(Tag.id_path, table.c.id_path_cut),
+        "depth": Tag.depth + table.c.shift,
+        "parent_id": case((Tag.id == table.c.top,
+                           literal(parent.id) if parent is not None else null()),
+                          else_=Tag.parent_id),
+        "updated_at": utcnow(),
+    }
+    if parent is not None:
+        values["group_id"] = parent.group_id
+    db.session.execute(
+        update(Tag).where(in_range(table)).values(**values),
+        execution_options={"synchronize_session": False},
+    )
+
+
 # --- delete and restore -----------------------------------------------------------------
 
 
@@ -532,28 +833,114 @@ def bulk_delete_tags(
     """Delete many tags in one change set. Unknown handles are reported, not fatal; a tag
     that cannot go (live children without ``hierarchy``, protected) is reported as refused.
     A handle naming a tag this call already deleted (given twice, or a descendant of a
-    hierarchy deleted before it) is neither."""
+    hierarchy deleted before it) is neither.
+
+    Set-based: the handles are looked up, the subtrees (or, without ``hierarchy``, the live
+    children) read as rows and the chosen tags marked in one statement each, so the number
+    of statements does not grow with the number of tags.  The handles are then judged in
+    order, as one at a time would: a parent given after its last live child has gone too
+    may go."""
     outcome = BulkDeleteOutcome([], [], [])
     with writing(actor, scope_id, f"Delete {len(handles)} tag(s)") as recorder:
         authorize(actor, scope_id, Permission.TAGS_DELETE)
-        for handle in handles:
-            tag = find_tag(scope_id, handle)
+        found = find_live_tags(scope_id, handles)
+        named = {tag.id: tag for tag in found if tag is not None}
+        if hierarchy:
+            below = _live_subtrees(list(named.values()))
+            starts = [row.id_path for row in below]
+        else:
+            children: dict[int, set[int]] = {}
+            for child_id, parent_id in _live_children(list(named)):
+                children.setdefault(parent_id, set()).add(child_id)
+        gone: set[int] = set()
+        for handle, tag in zip(handles, found, strict=True):
             if tag is None:
-                if not _deleted_by(outcome, scope_id, handle):
-                    outcome.not_found.append(str(handle))
+                outcome.not_found.append(str(handle))
                 continue
-            try:
-                outcome.deleted.extend(soft_delete(actor, recorder, tag, hierarchy))
-            except (Conflict, PermissionDenied):
+            if tag.id in gone:
+                continue
+            if hierarchy:
+                first = bisect_left(starts, tag.id_path)
+                last = bisect_left(starts, tag.id_path[:-1] + "0")
+                doomed = [row for row in below[first:last] if row.id not in gone]
+            else:
+                doomed = [tag] if not children.get(tag.id, set()) - gone else []
+            if not doomed or (not actor.is_system and any(row.protected for row in doomed)):
                 outcome.refused.append(str(handle))
+                continue
+            gone.update(row.id for row in doomed)
+            outcome.deleted.extend(DeletedTag(row.id, row.path) for row in doomed)
+        if outcome.deleted:
+            mark_deleted(recorder, [item.id for item in outcome.deleted])
     return outcome
 
 
-def _deleted_by(outcome: BulkDeleteOutcome, scope_id: int, handle: int | str) -> bool:
-    if not outcome.deleted:
-        return False
-    gone = find_tag(scope_id, handle, include_deleted=True)
-    return gone is not None and any(item.id == gone.id for item in outcome.deleted)
+class _SubtreeRow(NamedTuple):
+    id: int
+    path: str
+    id_path: str
+    protected: bool
+
+
+def _outermost(tags: Iterable[TagFacts]) -> list[TagFacts]:
+    """The tags that lie under no other of them, in ``id_path`` order."""
+    kept: list[TagFacts] = []
+    for tag in sorted(tags, key=lambda item: item.id_path):
+        if not kept or not tag.id_path.startswith(kept[-1].id_path):
+            kept.append(tag)
+    return kept
+
+
+def subtree_ranges(tags: Iterable[TagFacts], name: str = "subtrees") -> Any:
+    """A derived table ``(top, lo, hi)``: each tag's ``id_path`` range (one JSON
+    parameter; join it with :func:`in_range`)."""
+    return json_rows([(tag.id, tag.id_path, tag.id_path[:-1] + "0") for tag in tags],
+                     [("top", "integer"), ("lo", "text"), ("hi", "text")], name)
+
+
+def in_range(ranges: Any) -> ColumnElement[bool]:
+    return and_(Tag.id_path >= ranges.c.lo, Tag.id_path < ranges.c.hi)
+
+
+def _live_subtrees(tops: Sequence[TagFacts]) -> list[_SubtreeRow]:
+    """Every live tag in the subtrees of ``tops``, in ``id_path`` order, in one statement."""
+    if not tops:
+        return []
+    ranges = subtree_ranges(_outermost(tops))
+    rows = db.session.execute(
+        select(Tag.id, Tag.path, Tag.id_path, Tag.protected)
+        .select_from(ranges).join(Tag, in_range(ranges))
+        .where(Tag.deleted_at.is_(None))
+    ).all()
+    return sorted((_SubtreeRow(*row) for row in rows), key=lambda row: row.id_path)
+
+
+def _live_children(parent_ids: Sequence[int]) -> list[tuple[int, int]]:
+    """(child id, parent id) of the live children of the given tags, in one statement."""
+    if not parent_ids:
+        return []
+    parents = integer_list(parent_ids, "parents")
+    return [(child, parent) for child, parent in db.session.execute(
+        select(Tag.id, Tag.parent_id)
+        .where(Tag.parent_id.in_(select(parents.c.id)), Tag.deleted_at.is_(None))
+    ).tuples()]
+
+
+def mark_deleted(recorder: ChangeRecorder, tag_ids: Sequence[int]) -> None:
+    """Soft-delete the given live tags in one UPDATE and record a delete event for each
+    (no checks: the caller decided they go)."""
+    now = utcnow()
+    chosen = integer_list(tag_ids, "doomed")
+    db.session.execute(
+        update(Tag).where(Tag.id.in_(select(chosen.c.id)), Tag.deleted_at.is_(None))
+        .values(deleted_at=now, updated_at=now),
+        execution_options={"synchronize_session": False},
+    )
+    expire_tags(set(tag_ids))
+    recorder.record_many([
+        {"object_type": "tag", "object_id": tag_id, "action": "delete",
+         "before": {"deleted": False}, "after": {"deleted": True}} for tag_id in tag_ids
+    ])
 
 
 def soft_delete(actor: Actor, recorder: ChangeRecorder, tag: Tag, hierarchy: bool
@@ -580,8 +967,7 @@ def soft_delete(actor: Actor, recorder: ChangeRecorder, tag: Tag, hierarchy: boo
         execution_options={"synchronize_session": False},
     )
     ids = [row.id for row in subtree]
-    deleted = set(ids)
-    expire_loaded_tags(lambda loaded: loaded.id in deleted)
+    expire_tags(set(ids))
     recorder.record_many([
         {"object_type": "tag", "object_id": item_id, "action": "delete",
          "before": {"deleted": False}, "after": {"deleted": True}} for item_id in ids
