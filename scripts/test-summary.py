@@ -14,14 +14,17 @@ import xml.etree.ElementTree as ET
 from pathlib import Path
 
 
-def counts(report: Path) -> dict[str, int]:
+def counts(report: Path) -> tuple[dict[str, int], float]:
+    """The leg's test counts and pytest's wall time in seconds."""
     root = ET.parse(report).getroot()
     suites = [root] if root.tag == "testsuite" else list(root.iter("testsuite"))
     total = {"tests": 0, "failures": 0, "errors": 0, "skipped": 0}
+    seconds = 0.0
     for suite in suites:
         for key in total:
             total[key] += int(suite.get(key, 0))
-    return total
+        seconds += float(suite.get("time", 0))
+    return total, seconds
 
 
 def main(argv: list[str]) -> int:
@@ -43,13 +46,14 @@ def main(argv: list[str]) -> int:
             lines.append(f"{leg}: NO REPORT (pytest exit code {exit_code})")
             ok = False
             continue
-        c = counts(report)
+        c, seconds = counts(report)
         failed = c["failures"] + c["errors"]
         passed = c["tests"] - failed - c["skipped"]
         line = f"{leg}: {passed} passed, {failed} failed"
         if c["skipped"]:
             line += f", {c['skipped']} skipped"
         lines.append(line)
+        lines.append(f"{leg}: wall time {seconds / 60:.1f} min ({seconds:.0f} s)")
         grand["passed"] += passed
         grand["failed"] += failed
         grand["skipped"] += c["skipped"]
