@@ -1,0 +1,275 @@
+"""Bulk delete, bulk move and merge are set-based: the statements they send do not grow
+with the number of tags, and the rules are those of one tag at a time (protected tags,
+``deleteHierarchy``, clashes, cycles, group rules, one change set, undo)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+
+from tests.unit.factories import (
+    SYSTEM,
+    World,
+    change_sets,
+    events,
+    links,
+    make_world,
+    tag_state,
+)
+from webapp.extensions import db
+from webapp.services import assignments, groups, tag_bulk, tags, undo
+from webapp.services.actor import Actor
+from webapp.services.errors import Conflict, PermissionDenied, ValidationFailed
+from webapp.services.tags import Provenance, TagSpec
+
+
+@pytest.fixture
+def world(app) -> World:  # type: ignore[no-untyped-def]
+    return make_world()
+
+
+def cost(count_queries: Any, call: Callable[[], object]) -> int:
+    """Statements ``call`` sends, from a cold session."""
+    db.session.expire_all()
+    with count_queries() as counter:
+        call()
+    return counter.count
+
+
+def undo_last(world: World) -> None:
+    undo.undo_change_set(world.editor, world.sid, change_sets()[-1].id)
+
+
+# --- statement counts -----------------------------------------------------------------
+
+
+def test_bulk_delete_costs_the_same_statements_for_10_and_200_tags(
+        world: World, count_queries: Any) -> None:
+    sid, editor_id = world.sid, world.editor.user_id
+
+    def delete(prefix: str, number: int, hierarchy: bool) -> int:
+        tags.create_tags(SYSTEM, sid, [TagSpec(f"{prefix}{n}.child") for n in range(number)])
+        handles: list[int | str] = [f"{prefix}{n}" if hierarchy else f"{prefix}{n}.child"
+                                    for n in range(number)]
+        actor = Actor(user_id=editor_id)
+        spent = cost(count_queries, lambda: tags.bulk_delete_tags(
+            actor, sid, [*handles, f"{prefix}-missing"], hierarchy=hierarchy))
+        gone = (2 if hierarchy else 1) * number
+        assert len(events("tag", "delete")) >= gone
+        return spent
+
+    assert delete("leaf_s", 10, False) == delete("leaf_l", 200, False)
+    assert delete("tree_s", 10, True) == delete("tree_l", 200, True)
+    assert delete("leaf_s", 10, False) <= 10
+
+
+def test_bulk_move_costs_the_same_statements_for_10_and_200_tags(
+        world: World, count_queries: Any) -> None:
+    sid, editor_id = world.sid, world.editor.user_id
+    groups.create_group(world.manager, sid, "kind", exclusive=True,
+                        allowed_types=["node", "file"])
+
+    def move(prefix: str, number: int) -> int:
+        tags.create_tags(SYSTEM, sid, [TagSpec(f"{prefix}{n}.child.leaf")
+                                       for n in range(number)]
+                         + [TagSpec(f"kind::{prefix}dest")])
+        for n in range(number):
+            assignments.attach(SYSTEM, sid, [f"{prefix}{n}.child"], {"node": [f"{prefix}{n}"]})
+        movers = [tag.id for tag in tags.find_live_tags(sid, [f"{prefix}{n}"
+                                                               for n in range(number)]) if tag]
+        actor = Actor(user_id=editor_id)
+        spent = cost(count_queries, lambda: tag_bulk.move_tags(
+            actor, sid, movers, f"kind::{prefix}dest"))
+        assert tags.find_tag(sid, f"kind::{prefix}dest.{prefix}{number - 1}.child.leaf")
+        return spent
+
+    assert move("s", 10) == move("l", 200)
+
+
+def test_merge_costs_the_same_statements_for_10_and_200_tags(
+        world: World, count_queries: Any) -> None:
+    sid, editor_id = world.sid, world.editor.user_id
+    groups.create_group(world.manager, sid, "level", exclusive=True)
+
+    def merge(prefix: str, number: int) -> int:
+        names = [f"{prefix}{n}" for n in range(number)]
+        tags.create_tags(SYSTEM, sid, [TagSpec(f"{name}.child{name}") for name in names]
+                         + [TagSpec(f"level::{prefix}keep"), TagSpec(f"level::{prefix}low")])
+        for n, name in enumerate(names):
+            assignments.attach(SYSTEM, sid, [name], {"node": [f"{prefix}{n}", f"{prefix}x"]})
+        assignments.attach(SYSTEM, sid, [f"level::{prefix}low"], {"node": [f"{prefix}0"]})
+        actor = Actor(user_id=editor_id)
+        handles = [tag.id for tag in tags.find_live_tags(sid, names) if tag is not None]
+        spent = cost(count_queries, lambda: tag_bulk.merge_into(
+            actor, sid, handles, f"level::{prefix}keep"))
+        carried = {(key, ext) for key, _, ext in links(sid)
+                   if key.startswith(f"level::{prefix}")}
+        assert carried == {(f"level::{prefix}keep", f"{prefix}{n}") for n in range(number)} | {
+            (f"level::{prefix}keep", f"{prefix}x")}
+        return spent
+
+    assert merge("s", 10) == merge("l", 200)
+
+
+# --- bulk delete ------------------------------------------------------------------------
+
+
+def test_bulk_delete_judges_the_handles_in_the_order_given(world: World) -> None:
+    sid = world.sid
+    tags.create_tags(world.editor, sid, [TagSpec("p.c"), TagSpec("q.c")])
+    # A parent after its last live child may go; before it, it is refused.
+    first = tags.bulk_delete_tags(world.editor, sid, ["p.c", "p", "q", "q.c"])
+    assert [t.path for t in first.deleted] == ["p.c", "p", "q.c"]
+    assert (first.refused, first.not_found) == (["q"], [])
+    assert [row[1] for row in tag_state(sid)] == ["q"]
+
+
+def test_bulk_delete_refuses_hierarchies_holding_a_protected_tag(world: World) -> None:
+    sid = world.sid
+    tags.create_tags(world.editor, sid, [TagSpec("open.a"), TagSpec("locked.a")])
+    tags.create_tag(SYSTEM, sid, TagSpec("locked.a.pii"), Provenance(protected=True))
+    outcome = tags.bulk_delete_tags(world.editor, sid, ["locked", "open", "open.a"],
+                                    hierarchy=True)
+    assert [t.path for t in outcome.deleted] == ["open", "open.a"]
+    assert outcome.refused == ["locked"] and outcome.not_found == []
+    # Without the hierarchy a tag with live children is refused, protected or not.
+    assert tags.bulk_delete_tags(world.editor, sid, ["locked.a"]).refused == ["locked.a"]
+    by_system = tags.bulk_delete_tags(SYSTEM, sid, ["locked.a", "locked"], hierarchy=True)
+    assert [t.path for t in by_system.deleted] == ["locked.a", "locked.a.pii", "locked"]
+    assert tag_state(sid) == []
+
+
+def test_a_bulk_delete_is_one_change_set_and_undone_in_one_step(world: World) -> None:
+    sid = world.sid
+    tags.create_tags(world.editor, sid, [TagSpec(f"t{n}.c{m}") for n in range(20)
+                                         for m in range(3)])
+    assignments.attach(world.editor, sid, ["t1.c1"], {"node": ["n1"]})
+    before, linked = tag_state(sid), links(sid)
+    outcome = tags.bulk_delete_tags(world.editor, sid, [f"t{n}" for n in range(20)],
+                                    hierarchy=True)
+    assert len(outcome.deleted) == 80 and tag_state(sid) == []
+    assert {e.change_set_id for e in events("tag", "delete")} == {change_sets()[-1].id}
+    undo_last(world)
+    assert tag_state(sid) == before and links(sid) == linked
+
+
+# --- bulk move --------------------------------------------------------------------------
+
+
+def test_bulk_move_of_nested_tags_and_its_undo(world: World) -> None:
+    sid = world.sid
+    tags.create_tags(world.editor, sid, [TagSpec("a.b.c"), TagSpec("a.d"),
+                                         TagSpec("zone::dest")])
+    before = tag_state(sid)
+    a, b = (tags.find_tag(sid, path) for path in ("a", "a.b"))
+    assert a is not None and b is not None
+    moved = tag_bulk.move_tags(world.editor, sid, [b.id, a.id, b.id], "zone::dest")
+    assert [(m.path, m.parent_id) for m in moved] == [("dest.b", moved[1].parent_id),
+                                                      ("dest.a", moved[1].parent_id),
+                                                      ("dest.b", moved[1].parent_id)]
+    assert [row[:3] for row in tag_state(sid)] == [
+        ("zone::dest", "dest", 0), ("zone::dest.a", "dest.a", 1),
+        ("zone::dest.a.d", "dest.a.d", 2), ("zone::dest.b", "dest.b", 1),
+        ("zone::dest.b.c", "dest.b.c", 2)]
+    updates = events("tag", "update")
+    assert [(e.before["path"], e.after["path"]) for e in updates] == [
+        ("a.b", "dest.b"), ("a", "dest.a")]
+    assert {e.change_set_id for e in updates} == {change_sets()[-1].id}
+    undo_last(world)
+    assert tag_state(sid) == before
+    # To the top level, the group stays.
+    moved = tag_bulk.move_tags(world.editor, sid, ["a.b", "zone::dest"], None)
+    assert [m.path for m in moved] == ["b", "dest"]
+    assert tags.find_tag(sid, "b.c") is not None
+
+
+def test_bulk_move_refusals_change_nothing(world: World) -> None:
+    sid = world.sid
+    tags.create_tags(world.editor, sid, [TagSpec("x.same"), TagSpec("y.same"),
+                                         TagSpec("dest.taken"), TagSpec("other.taken"),
+                                         TagSpec("deep.er")])
+    tags.create_tag(SYSTEM, sid, TagSpec("guarded.pii"), Provenance(protected=True))
+    tags.create_tag(SYSTEM, sid, TagSpec("locked"), Provenance(protected=True))
+    groups.create_group(world.manager, sid, "files", allowed_types=["file"])
+    tags.create_tag(world.editor, sid, TagSpec("files::box"))
+    assignments.attach(world.editor, sid, ["y.same"], {"node": ["n1"]})
+    state = tag_state(sid)
+    cases: list[tuple[list[int | str], str, type[Exception], str]] = [
+        (["x.same", "y.same"], "dest", Conflict, "y.same: "),  # two movers, one name
+        (["other.taken"], "dest", Conflict, "other.taken: "),  # a sibling has it
+        (["deep"], "deep.er", ValidationFailed, "deep: "),  # a cycle
+        (["guarded"], "dest", PermissionDenied, "guarded: "),  # a protected descendant
+        (["x", "locked"], "dest", PermissionDenied, "locked: "),
+        (["y.same"], "files::box", Conflict, "y.same: "),  # the group allows files only
+        (["x", "nowhere"], "dest", Exception, "nowhere: "),
+    ]
+    for handles, parent, kind, named in cases:
+        with pytest.raises(kind) as caught:
+            tag_bulk.move_tags(world.editor, sid, handles, parent)
+        assert caught.value.message.startswith(named), caught.value.message
+        assert caught.value.details[0].field == "parent"
+        assert tag_state(sid) == state
+
+
+# --- merge ------------------------------------------------------------------------------
+
+
+def test_merge_of_many_sources_and_its_undo(world: World) -> None:
+    sid = world.sid
+    tags.create_tags(world.editor, sid, [TagSpec("a.x"), TagSpec("a.z.w"), TagSpec("b.y"),
+                                         TagSpec("keep.k")])
+    assignments.attach(world.editor, sid, ["a"], {"node": ["n1", "n2"]})
+    assignments.attach(world.editor, sid, ["b"], {"node": ["n2", "n3"]})
+    assignments.attach(world.editor, sid, ["keep"], {"node": ["n3"]})
+    assignments.attach(world.editor, sid, ["a.z"], {"file": ["f1"]})
+    before, linked = tag_state(sid), links(sid)
+    kept = tag_bulk.merge_into(world.editor, sid, ["a", "b", "keep", "a.z", "a"], "keep")
+    assert kept.path == "keep"
+    assert [row[1] for row in tag_state(sid)] == ["keep", "keep.k", "keep.w", "keep.x",
+                                                  "keep.y"]
+    assert {(key, ext) for key, _, ext in links(sid)} == {
+        ("keep", "n1"), ("keep", "n2"), ("keep", "n3"), ("keep", "f1")}
+    merged = events("assignments", "merge")
+    assert [(e.after["from"], e.after["links_added"]) for e in merged] == [
+        ("a", 2), ("b", 0), ("a.z", 1)]
+    assert {e.change_set_id for e in merged} == {change_sets()[-1].id}
+    undo_last(world)
+    assert tag_state(sid) == before and links(sid) == linked
+
+
+def test_merge_refusals_change_nothing(world: World) -> None:
+    sid = world.sid
+    tags.create_tags(world.editor, sid, [TagSpec("src.dup"), TagSpec("keep.dup"),
+                                         TagSpec("up.keep2")])
+    tags.create_tag(SYSTEM, sid, TagSpec("guarded"), Provenance(protected=True))
+    state = tag_state(sid)
+    cases: list[tuple[list[int | str], str, type[Exception], str]] = [
+        (["src"], "keep", Conflict, "src: "),  # its child clashes with keep.dup
+        (["guarded"], "keep", PermissionDenied, "guarded: "),
+        (["up"], "up.keep2", ValidationFailed, "up: "),  # the target lies under it
+    ]
+    for handles, target, kind, named in cases:
+        with pytest.raises(kind) as caught:
+            tag_bulk.merge_into(world.editor, sid, handles, target)
+        assert caught.value.message.startswith(named), caught.value.message
+        assert caught.value.details[0].field == "target"
+        assert tag_state(sid) == state
+    # A child of the target that is merged too makes way.
+    tag_bulk.merge_into(world.editor, sid, ["src", "keep.dup"], "keep")
+    assert [row[1] for row in tag_state(sid)] == ["guarded", "keep", "keep.dup", "up",
+                                                  "up.keep2"]
+
+
+def test_merge_into_an_exclusive_group_replaces_rivals(world: World) -> None:
+    sid = world.sid
+    groups.create_group(world.manager, sid, "level", exclusive=True)
+    tags.create_tags(world.editor, sid, [TagSpec("level::high"), TagSpec("level::low"),
+                                         TagSpec("hot"), TagSpec("warm")])
+    assignments.attach(world.editor, sid, ["level::low"], {"node": ["n1", "n2"]})
+    assignments.attach(world.editor, sid, ["hot"], {"node": ["n1"]})
+    assignments.attach(world.editor, sid, ["warm"], {"node": ["n1", "n3"]})
+    tag_bulk.merge_into(world.editor, sid, ["hot", "warm"], "level::high")
+    assert {(key, ext) for key, _, ext in links(sid)} == {
+        ("level::high", "n1"), ("level::high", "n3"), ("level::low", "n2")}
