@@ -16,7 +16,7 @@ from sqlalchemy import event
 
 from tests.unit.factories import World, make_world
 from webapp.extensions import db
-from webapp.services import tags
+from webapp.services import tag_bulk, tags
 from webapp.services.tag_queries import protected_in_subtree, subtree_summary
 from webapp.services.tags import TagSpec
 
@@ -73,12 +73,23 @@ def _bulk_delete(world: World) -> None:
                           hierarchy=True)
 
 
+def _bulk_move(world: World) -> None:
+    tags.create_tag(world.editor, world.sid, TagSpec("Dest"))
+    tag_bulk.move_tags(world.editor, world.sid, ["Root", "Root.Child1"], "Dest")
+
+
+def _merge(world: World) -> None:
+    tags.create_tags(world.editor, world.sid, [TagSpec("Other.Leaf"), TagSpec("Kept")])
+    tag_bulk.merge_into(world.editor, world.sid, ["Root", "Other"], "Kept")
+
+
 def _restore(world: World) -> None:
     _delete(world)
     tags.restore_tag(world.editor, world.sid, "Root", hierarchy=True)
 
 
-@pytest.mark.parametrize("action", [_rename, _summaries, _delete, _bulk_delete, _restore])
+@pytest.mark.parametrize("action", [_rename, _summaries, _delete, _bulk_delete, _bulk_move,
+                                    _merge, _restore])
 def test_subtree_statements_range_over_the_id_path_index(
         world: World, action: Callable[[World], None]) -> None:
     with subtree_statements() as seen:
