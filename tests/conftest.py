@@ -97,6 +97,9 @@ def _app(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterato
         "TESTING": True,
         "SQLALCHEMY_DATABASE_URI": database_url,
         "SECRET_KEY": "test-secret-key",
+        # The suite calls from one client far faster than any person; the rate limits
+        # have their own apps in tests/http/test_rate_limits.py.
+        "TAGWRIGHT_RATELIMIT_ENABLED": False,
     })
     upgrade_schema(app)
     yield app

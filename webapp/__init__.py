@@ -31,6 +31,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
         SECRET_KEY=settings.get("SECRET_KEY") or config.secret_key(instance),
         JSON_SORT_KEYS=False,
     )
+    app.config.update(config.security_settings())
     app.config.update(settings)
 
     db.init_app(app)
@@ -43,11 +44,13 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     from webapp.cli import register_cli
     from webapp.health import health
     from webapp.http_errors import register_http_error_handler
+    from webapp.rate_limits import init_app as register_rate_limits
     from webapp.ui import register_ui
 
     app.register_blueprint(health)
     register_api(app)
     register_ui(app)
+    register_rate_limits(app)
     register_http_error_handler(app)
     register_cli(app)
     return app

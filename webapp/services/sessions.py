@@ -1,12 +1,11 @@
-"""Sign-in sessions of the web admin, and throttling of failed sign-ins.
+"""Sign-in sessions of the web admin.
 
 The browser's (signed) cookie carries a random session token; only its HMAC is stored, in
 ``login_sessions``.  Every request looks the token up, so signing out (which ends the row)
 makes a copied cookie worthless.  Each sign-in makes a new token.
 
-Failed sign-ins are counted per e-mail and per client address over a sliding window;
-past the limit, further attempts are refused with :class:`RateLimited` before the password
-is even checked.  A successful sign-in clears the e-mail's failures.
+Failed sign-ins are limited per client (and per client and e-mail) at the HTTP layer:
+see webapp.rate_limits.
 """
 
 from __future__ import annotations
@@ -14,62 +13,33 @@ from __future__ import annotations
 import secrets
 from datetime import timedelta
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import select, update
 
 from webapp.extensions import db
-from webapp.models import LoginFailure, LoginSession, User
+from webapp.models import LoginSession, User
 from webapp.models.types import utcnow
 from webapp.services.api_keys import hash_token
-from webapp.services.errors import RateLimited, ValidationFailed
+from webapp.services.errors import ValidationFailed
 from webapp.services.uow import bookkeeping
 from webapp.services.users import authenticate
 
-FAILURE_WINDOW = timedelta(minutes=15)
-MAX_FAILURES_PER_EMAIL = 5
-MAX_FAILURES_PER_ADDRESS = 20
 SESSION_IDLE_LIMIT = timedelta(hours=12)
 LAST_SEEN_RESOLUTION = timedelta(minutes=1)
 USER_AGENT_MAX = 300
-
-
-def _failures_since(column: object, value: str) -> int:
-    since = utcnow() - FAILURE_WINDOW
-    return db.session.scalar(
-        select(func.count()).select_from(LoginFailure)
-        .where(column == value, LoginFailure.failed_at > since)  # type: ignore[operator]
-    ) or 0
-
-
-def _refuse_when_throttled(email_key: str, remote_addr: str | None) -> None:
-    retry = int(FAILURE_WINDOW.total_seconds())
-    if _failures_since(LoginFailure.email_key, email_key) >= MAX_FAILURES_PER_EMAIL:
-        raise RateLimited("too many failed sign-ins for this e-mail; try again in "
-                          f"{retry // 60} minutes", retry)
-    if remote_addr and (_failures_since(LoginFailure.remote_addr, remote_addr)
-                        >= MAX_FAILURES_PER_ADDRESS):
-        raise RateLimited("too many failed sign-ins from this address; try again in "
-                          f"{retry // 60} minutes", retry)
 
 
 def sign_in(email: str, password: str, *, remote_addr: str | None = None,
             user_agent: str | None = None) -> tuple[User, str]:
     """Check the credentials and open a session; return the user and the session token.
 
-    Wrong credentials raise ValidationFailed (without saying which part was wrong) and
-    count as a failure; too many recent failures raise RateLimited.
+    Wrong credentials raise ValidationFailed (without saying which part was wrong).
     """
-    email_key = (email or "").strip().lower()[:254]
-    _refuse_when_throttled(email_key, remote_addr)
     user = authenticate(email, password)
     if user is None:
-        with bookkeeping():
-            db.session.add(LoginFailure(email_key=email_key, remote_addr=remote_addr,
-                                        failed_at=utcnow()))
         raise ValidationFailed("the e-mail or the password is wrong")
     token = secrets.token_urlsafe(32)
     now = utcnow()
     with bookkeeping():
-        db.session.execute(delete(LoginFailure).where(LoginFailure.email_key == email_key))
         db.session.add(LoginSession(
             user_id=user.id, token_hash=hash_token(token), created_at=now, last_seen_at=now,
             remote_addr=remote_addr, user_agent=(user_agent or "")[:USER_AGENT_MAX] or None,

@@ -18,8 +18,13 @@ def register_ui(app: Flask) -> None:
     from webapp.ui.blueprints import BLUEPRINTS
 
     app.config.setdefault("WTF_CSRF_TIME_LIMIT", None)  # the token lives as long as the session
-    app.config.setdefault("SESSION_COOKIE_SAMESITE", "Lax")
-    app.config.setdefault("SESSION_COOKIE_HTTPONLY", True)
+    # Flask's defaults already hold these keys (SameSite None), so setdefault would not
+    # apply; a value given to create_app stays.
+    if app.config["SESSION_COOKIE_SAMESITE"] is None:
+        app.config["SESSION_COOKIE_SAMESITE"] = "Lax"
+    app.config["SESSION_COOKIE_HTTPONLY"] = True
+    if security.serves_https(app):
+        app.config["SESSION_COOKIE_SECURE"] = True
     login_manager.init_app(app)
     csrf.init_app(app)
     csrf.exempt(api)  # the API authenticates with keys only, never the session cookie

@@ -54,9 +54,6 @@ def login() -> Any:
             user, token = sign_in(form.email.data or "", form.password.data or "",
                                   remote_addr=request.remote_addr,
                                   user_agent=request.headers.get("User-Agent"))
-        except RateLimited as error:
-            form.form_errors.append(error.message)
-            status = 429
         except ValidationFailed as error:
             form.password.errors = [error.message]
             status = 400
@@ -67,6 +64,15 @@ def login() -> Any:
     elif form.is_submitted():
         status = 400
     return render_page("auth/login.html", "auth/_login_form.html", status, form=form)
+
+
+def refuse_sign_in(refusal: RateLimited) -> Any:
+    """The sign-in form again, what was typed kept, with the rate limiter's refusal as its
+    error (429, ``Retry-After``); see webapp.rate_limits."""
+    form = LoginForm()
+    form.form_errors.append(refusal.message)
+    body, status = render_page("auth/login.html", "auth/_login_form.html", 429, form=form)
+    return body, status, {"Retry-After": str(refusal.retry_after)}
 
 
 @auth.post("/logout")

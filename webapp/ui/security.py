@@ -4,6 +4,9 @@ The Content-Security-Policy allows scripts from this origin only (no inline scri
 eval: htmx is configured with ``allowEval: false``).  Style attributes are allowed because
 tag colour swatches are data-driven colours; style elements must come from this origin.
 The API docs page (Swagger UI) needs inline styles in elements too.
+
+When the app is served over HTTPS (``TAGWRIGHT_HTTPS`` or ``PREFERRED_URL_SCHEME=https``)
+every response also carries HSTS.
 """
 
 from __future__ import annotations
@@ -24,6 +27,7 @@ BASE_POLICY = {
     "frame-ancestors": "'none'",
 }
 DOCS_POLICY = {**BASE_POLICY, "style-src": "'self' 'unsafe-inline'"}
+HSTS = "max-age=31536000"  # one year; not includeSubDomains: other hosts are not ours
 
 
 def _policy(directives: dict[str, str]) -> str:
@@ -58,5 +62,18 @@ def _headers(response: Response) -> Response:
     return response
 
 
+def serves_https(app: Flask) -> bool:
+    """True when the app is configured to be reached over HTTPS only."""
+    return bool(app.config.get("TAGWRIGHT_HTTPS")) or (
+        app.config.get("PREFERRED_URL_SCHEME") == "https")
+
+
+def _strict_transport(response: Response) -> Response:
+    response.headers.setdefault("Strict-Transport-Security", HSTS)
+    return response
+
+
 def init_app(app: Flask) -> None:
     app.after_request(_headers)
+    if serves_https(app):
+        app.after_request(_strict_transport)
