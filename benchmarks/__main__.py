@@ -31,6 +31,7 @@ CASES = {
     "4": ("case4_subtree", "subtree operations"),
     "5": ("case5_throughput", "API throughput"),
     "6": ("case6_writers", "concurrent writers"),
+    "7": ("case7_bulk_tags", "bulk delete / move / merge"),
 }
 RESULTS = Path(__file__).resolve().parent / "results.json"
 

@@ -45,7 +45,6 @@ from webapp.services.groups import (
     check_allowed_types,
     check_exclusive,
     ensure_group,
-    expire_loaded_tags,
 )
 from webapp.services.sql import integer_key, integer_list, json_rows
 from webapp.services.unset import UNSET
@@ -240,14 +239,21 @@ def find_live_tags(scope_id: int, handles: Sequence[int | str]) -> list[TagFacts
     return found
 
 
-def expire_tags(ids: set[int] | None = None) -> None:
-    """Expire the loaded Tag objects a bulk statement rewrote (``None``: every one), in one
-    pass over the session that emits no SQL and skips objects already expired."""
+def expire_tags(ids: set[int] | None = None,
+                where: Callable[[Tag], bool] | None = None) -> None:
+    """Expire the loaded Tag objects a bulk statement rewrote: those with the given ids, or
+    for which ``where`` holds (neither: every one), in one pass over the session.
+
+    Emits no SQL: an object with unloaded attributes is expired without asking ``where``
+    (which would load it), and an object already expired is skipped, so a thousand bulk
+    statements in one session do not expire the same objects a thousand times."""
     for obj in list(db.session.identity_map.values()):
         if not isinstance(obj, Tag):
             continue
         state = inspect(obj)
         if state.expired or (ids is not None and state.identity[0] not in ids):
+            continue
+        if where is not None and not state.unloaded and not where(obj):
             continue
         db.session.expire(obj)
 
@@ -340,7 +346,8 @@ def _plan(scope_id: int, spec: TagSpec, index: int | None) -> _Planned:
         if spec.parent is not None:
             parent = find_tag(scope_id, spec.parent)
             if parent is None:
-                raise ValidationFailed.field("parent", f"no live tag {spec.parent!r}")
+                raise NotFound(f"parent: no live tag {spec.parent!r}",
+                               [FieldError("parent", "no such tag")])
             parent_group = parent.group.identifier if parent.group else None
             if qname.group and names.key(qname.group) != names.key(parent_group or ""):
                 raise ValidationFailed.field("name", "a child tag takes its parent's group")
@@ -556,7 +563,7 @@ def _parent_of(tag: Tag) -> Tag | None:
 def _new_parent(scope_id: int, tag: Tag, handle: int | str) -> Tag:
     parent = find_tag(scope_id, handle)
     if parent is None:
-        raise ValidationFailed.field("parent", f"no live tag {handle!r}")
+        raise NotFound(f"parent: no live tag {handle!r}", [FieldError("parent", "no such tag")])
     if parent.id_path.startswith(tag.id_path):
         raise ValidationFailed.field(
             "parent", f"{parent.path!r} is {tag.path!r} or one of its descendants; "
@@ -630,9 +637,7 @@ def relocate(scope_id: int, tag: Tag, *, name: str, parent: Tag | None,
         ),
         execution_options={"synchronize_session": False},
     )
-    expire_loaded_tags(
-        lambda other: other is not tag and other.id_path.startswith(old_id_path)
-    )
+    expire_tags(where=lambda other: other is not tag and other.id_path.startswith(old_id_path))
     tag.name, tag.path, tag.path_key, tag.id_path = name, new_path, new_key, new_id_path
     tag.parent_id, tag.depth, tag.group = _id(parent), new_depth, group
     tag.group_id = _id(group)  # the snapshot reads the column, not the relationship

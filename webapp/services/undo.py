@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, func, or_, select, union
+from sqlalchemy import ColumnElement, and_, func, or_, select, union, update
 
 from webapp.extensions import db
 from webapp.models import (
@@ -30,8 +30,8 @@ from webapp.services.assignments import remove_links
 from webapp.services.errors import Conflict, FieldError, NotFound
 from webapp.services.groups import apply_group_snapshot, remove_group
 from webapp.services.paging import Page, PageRequest
-from webapp.services.sql import upsert_insert
-from webapp.services.tags import relocate
+from webapp.services.sql import integer_list, upsert_insert
+from webapp.services.tags import expire_tags, relocate
 from webapp.services.uow import ChangeRecorder, writing
 
 UNDOABLE = {"tag", "tag_group", "assignments", "resources"}
@@ -93,8 +93,15 @@ def undo_change_set(actor: Actor, scope_id: int, change_set_id: int) -> ChangeSe
         undo_id = recorder.change_set_id()
         remove_links(undo_id, Assignment.change_set_id == target.id)
         _restore_removed_links(target.id)
+        deletes: list[AuditEvent] = []  # a run of tag deletes is undone in one go
         for event in reversed(events):
+            if event.object_type == "tag" and event.action == "delete":
+                deletes.append(event)
+                continue
+            _undelete_tags(scope_id, recorder, deletes)
+            deletes = []
             _revert(scope_id, recorder, event)
+        _undelete_tags(scope_id, recorder, deletes)
         target.reverted_by_id = undo_id
         change_set = recorder.change_set
         assert change_set is not None
@@ -235,6 +242,39 @@ def _revert_tag(scope_id: int, recorder: ChangeRecorder, event: AuditEvent) -> N
     else:
         return
     recorder.record("tag", tag.id, "undo " + event.action, before, tag.snapshot())
+
+
+def _undelete_tags(scope_id: int, recorder: ChangeRecorder, deletes: Sequence[AuditEvent]
+                   ) -> None:
+    """Undo tag delete events, a fixed number of statements however many: the tags are
+    read in one statement, a live tag holding one of their names refuses the undo, and
+    one UPDATE brings them back."""
+    if not deletes:
+        return
+    chosen = integer_list([event.object_id for event in deletes], "undeleted")
+    revived = list(db.session.scalars(select(Tag).where(Tag.id.in_(select(chosen.c.id)))))
+    keys = [tag.path_key for tag in revived]
+    clash = db.session.scalar(select(Tag.path).where(
+        Tag.scope_id == scope_id, Tag.deleted_at.is_(None), Tag.path_key.in_(keys),
+        Tag.id.not_in(select(chosen.c.id)),
+    ).limit(1))
+    if clash is None and len(set(keys)) < len(keys):
+        clash = next(tag.path for tag in revived if keys.count(tag.path_key) > 1)
+    if clash is not None:
+        raise Conflict(f"a live tag named {clash!r} exists; rename it before undoing")
+    befores = {tag.id: tag.snapshot() for tag in revived}
+    now = utcnow()
+    db.session.execute(
+        update(Tag).where(Tag.id.in_(select(chosen.c.id))).values(deleted_at=None,
+                                                                 updated_at=now),
+        execution_options={"synchronize_session": False},
+    )
+    expire_tags(set(befores))
+    recorder.record_many([
+        {"object_type": "tag", "object_id": tag_id, "action": "undo delete",
+         "before": before, "after": {**before, "deleted": False}}
+        for tag_id, before in befores.items()
+    ])
 
 
 def _set_deleted(tag: Tag, *, deleted: bool) -> None:
