@@ -15,6 +15,7 @@ set -euo pipefail
 PACKAGES=(
     postgresql
     chromium
+    redis-server
 )
 
 # PostgreSQL: the server binaries that tests/pg_cluster.py runs (initdb, pg_ctl).
@@ -27,6 +28,12 @@ check_postgresql() {
 }
 
 check_chromium() { command -v chromium >/dev/null 2>&1; }
+
+# Redis: the server that tests/redis_server.py starts for the shared rate-limit counters.
+check_redis_server() {
+    if [[ -n "${REDIS_SERVER:-}" && -x "${REDIS_SERVER}" ]]; then return 0; fi
+    command -v redis-server >/dev/null 2>&1
+}
 
 is_usable() {
     local check="check_${1//-/_}"
