@@ -14,7 +14,16 @@ import random
 from dataclasses import dataclass
 from typing import Any
 
-from benchmarks.common import BENCH_SECRET, Bench, Metric, case_main, log, median, metric
+from benchmarks.common import (
+    BENCH_RATE_LIMITS,
+    BENCH_SECRET,
+    Bench,
+    Metric,
+    case_main,
+    log,
+    median,
+    metric,
+)
 from benchmarks.datasets import Loader, build_forest
 from benchmarks.loadgen import Gunicorn, LoadResult, Request, spread_load
 
@@ -41,7 +50,7 @@ def _ok(status: int, _body: bytes) -> bool:
 
 def server_env(bench: Bench) -> dict[str, str]:
     return {"DATABASE_URL": bench.url, "SECRET_KEY": BENCH_SECRET,
-            "TAGWRIGHT_INSTANCE": str(bench.workdir / "instance")}
+            "TAGWRIGHT_INSTANCE": str(bench.workdir / "instance"), **BENCH_RATE_LIMITS}
 
 
 def run(bench: Bench, options: dict[str, Any]) -> dict[str, Metric]:

@@ -18,6 +18,9 @@ from typing import Any
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 BENCH_SECRET = "tagwright-benchmark-secret-key"
+# The rate limits stay on (their cost is part of every figure) but far above any load here.
+BENCH_RATE_LIMITS = {"TAGWRIGHT_RATELIMIT_API": "1000000000 per minute",
+                     "TAGWRIGHT_RATELIMIT_API_ANON": "1000000000 per minute"}
 EMAIL = "bench@example.com"
 PASSWORD = "bench-password-123"
 KEY_PERMISSIONS = ("tags.read", "tags.create", "tags.write", "tags.delete")
@@ -155,6 +158,7 @@ def open_bench(workdir: Path, url: str) -> Bench:
         "SQLALCHEMY_DATABASE_URI": url,
         "SECRET_KEY": BENCH_SECRET,
         "WTF_CSRF_ENABLED": False,
+        **BENCH_RATE_LIMITS,
     })
     with app.app_context():
         from flask_migrate import upgrade
