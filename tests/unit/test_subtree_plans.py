@@ -98,3 +98,25 @@ def test_subtree_statements_range_over_the_id_path_index(
     for statement, parameters in seen:
         plan = plan_of(statement, parameters)
         assert "ix_tags_id_path (id_path>? AND id_path<?)" in plan, (statement, plan)
+
+
+def test_bulk_handles_are_looked_up_by_index(world: World) -> None:
+    """Beside the scope condition, an OR of the handle kinds scanned the scope's live tags;
+    each kind is its own indexed look-up."""
+    seen: list[tuple[str, Any]] = []
+
+    def on_execute(_conn: Any, _cursor: Any, statement: str, parameters: Any, *_: Any
+                   ) -> None:
+        if "handle_texts" in statement:
+            seen.append((statement, parameters))
+
+    event.listen(db.engine, "before_cursor_execute", on_execute)
+    try:
+        found = tags.find_live_tags(world.sid, ["Root", 1, "tag_x",
+                                                "0190c1c2-8b7e-7cc0-8000-000000000000"])
+    finally:
+        event.remove(db.engine, "before_cursor_execute", on_execute)
+    assert found[0] is not None and found[0].path == "Root"
+    [(statement, parameters)] = seen
+    plan = plan_of(statement, parameters)
+    assert "SCAN tags" not in plan and "(scope_id=? AND deleted_at=?)" not in plan, plan
