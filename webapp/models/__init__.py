@@ -5,7 +5,7 @@ from webapp.models.audit import AssignmentRemoval, AuditEvent, ChangeSet
 from webapp.models.external_sources import ExternalTagSource
 from webapp.models.resources import RESOURCE_TYPES, Assignment, AssignmentContext, Resource
 from webapp.models.scopes import Membership, Role, Scope
-from webapp.models.sessions import LoginFailure, LoginSession
+from webapp.models.sessions import LoginSession
 from webapp.models.tags import Tag, TagGroup
 from webapp.models.users import User
 
@@ -18,7 +18,6 @@ __all__ = [
     "AuditEvent",
     "ChangeSet",
     "ExternalTagSource",
-    "LoginFailure",
     "LoginSession",
     "Membership",
     "Resource",

@@ -25,13 +25,3 @@ class LoginSession(db.Model):
     remote_addr: Mapped[str | None] = mapped_column(String(64))
     user_agent: Mapped[str | None] = mapped_column(String(300))
 
-
-class LoginFailure(db.Model):
-    """One failed sign-in, kept for throttling (by e-mail and by address) and audit."""
-
-    __tablename__ = "login_failures"
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    email_key: Mapped[str] = mapped_column(String(254), index=True)
-    remote_addr: Mapped[str | None] = mapped_column(String(64), index=True)
-    failed_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, index=True)
