@@ -237,7 +237,7 @@ def init_app(app: Flask) -> None:
     limiter = Limiter(
         client_address,
         storage_uri=storage_uri,
-        storage_options=REDIS_TIMEOUTS if storage_uri.startswith(("redis", "rediss")) else {},
+        storage_options=REDIS_TIMEOUTS if storage_uri.startswith("redis") else {},
         strategy="fixed-window",
         key_prefix=KEY_PREFIX,
         swallow_errors=True,
