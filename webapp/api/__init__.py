@@ -12,7 +12,7 @@ from werkzeug.exceptions import RequestEntityTooLarge
 from webapp.api.auth import authenticate
 from webapp.api.body_guard import max_body_bytes, refuse_control_parameters
 from webapp.api.errors import register_error_handlers
-from webapp.api.openapi import spec
+from webapp.api.openapi import BODY_METHODS, spec
 from webapp.services.sql import integer_key
 
 api = Blueprint("api", __name__, url_prefix="/api/v1")
@@ -32,6 +32,11 @@ def _bounded_input() -> None:
     limit = current_app.config.get("MAX_CONTENT_LENGTH")
     if limit is not None and request.content_length is not None \
             and request.content_length > limit:
+        raise RequestEntityTooLarge()
+    if limit is not None and request.content_length is None and request.method in BODY_METHODS \
+            and len(request.get_data(cache=True)) >= limit:
+        # Werkzeug stops reading a chunked body at the limit without an error: a body that
+        # reaches it is (or may be) cut short.
         raise RequestEntityTooLarge()
     refuse_control_parameters(request.args, request.view_args)
 

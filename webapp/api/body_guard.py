@@ -35,6 +35,7 @@ _BRACKETS = re.compile(rb"[\[\]{}]")
 _JSON_STRING = re.compile(rb'"[^"\\]*(?:\\.[^"\\]*)*"', re.DOTALL)
 _DEPTH_STEP = {ord("["): 1, ord("{"): 1, ord("]"): -1, ord("}"): -1}
 CONTROL_MESSAGE = "must not contain control characters"
+_BODY_CONTROLS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
 
 
 def max_body_bytes(environ: Mapping[str, str] | None = None) -> int:
@@ -80,9 +81,11 @@ def _strings(value: Any, location: tuple[int | str, ...] = ()
 
 
 def unstorable(text: str) -> bool:
-    """Whether ``text`` holds NUL or a lone surrogate, which no database stores and
-    PostgreSQL refuses even as a query parameter."""
-    if "\x00" in text:
+    """Whether ``text`` holds a control character other than a tab or a line break (C0,
+    DEL, C1: no field of the API takes one, and PostgreSQL refuses NUL even as a query
+    parameter) or a lone surrogate (which no database stores).  Tabs and line breaks are
+    left to the fields' own rules: a description may hold them, a name may not."""
+    if _BODY_CONTROLS.search(text):
         return True
     try:
         text.encode("utf-8")  # fails on a lone surrogate, at C speed
@@ -92,8 +95,8 @@ def unstorable(text: str) -> bool:
 
 
 def parse_json_body(raw: bytes) -> Any:
-    """``raw`` parsed as JSON, after the depth cap; strings holding NUL or a lone
-    surrogate are refused, naming their field."""
+    """``raw`` parsed as JSON, after the depth cap; strings holding a control character
+    (but tabs and line breaks) or a lone surrogate are refused, naming their field."""
     if json_depth(raw) > MAX_JSON_DEPTH:
         raise ApiError(400, "MALFORMED_JSON",
                        f"the request body nests deeper than {MAX_JSON_DEPTH} levels",

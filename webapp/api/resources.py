@@ -117,7 +117,8 @@ def register_collection(collection: str, json: ResourceBody) -> tuple[ResourcesO
         for index, item in enumerate(items)
     ]
     register_resources(who.actor, who.scope_id, inputs)
-    ids = list(dict.fromkeys(item.external_id for item in inputs))
+    # As the service stores them: trimmed (never look up what the client sent, raw).
+    ids = list(dict.fromkeys(item.external_id.strip() for item in inputs))
     found = resources_by_external_id(who.scope_id, rtype, ids)
     registered = [resource_out(found[external_id], None) for external_id in ids]
     return ResourcesOut(registered[0] if single else registered), 201
