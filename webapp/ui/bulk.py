@@ -58,7 +58,10 @@ def _form() -> BulkForm:
 
 def _page_number() -> int:
     raw = request.values.get("page", "")
-    return min(int(raw), MAX_PAGE) if raw.isdigit() and int(raw) > 0 else 1
+    if not raw.isascii() or not raw.isdigit():
+        return 1
+    value = int(raw) if len(raw) <= 9 else MAX_PAGE  # never parse thousands of digits
+    return min(value, MAX_PAGE) if value > 0 else 1
 
 
 def _selection(form: BulkForm, page: int = 1, *, auto_use: bool = False) -> dict[str, Any]:

@@ -47,10 +47,10 @@ class GroupForm(FlaskForm):
     def values(self) -> dict[str, Any]:
         """The fields as ``create_group`` / ``update_group`` take them (a blank label
         becomes the identifier)."""
-        identifier = (self.identifier.data or "").strip()
+        identifier = self.identifier.data or ""  # as typed: the service trims it
         return {
             "identifier": identifier,
-            "label": (self.label.data or "").strip() or identifier,
+            "label": self.label.data if (self.label.data or "").strip() else identifier,
             "description": self.description.data or None,
             "color": (self.color.data or "").strip() or None,
             "exclusive": bool(self.exclusive.data),

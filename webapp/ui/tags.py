@@ -233,9 +233,10 @@ def create() -> Any:
             tag = create_tag(actor, scope.id, TagSpec(
                 name=form.name.data or "",
                 parent=parent.id if parent else None,
-                label=(form.label.data or "").strip() or None,
+                # As typed: the service trims, and refuses control characters.
+                label=form.label.data if (form.label.data or "").strip() else None,
                 color=form.chosen_color(),
-                description=(form.description.data or "").strip() or None,
+                description=form.description.data or None,
             ))
         except ServiceError as error:
             apply_service_error(form, error)

@@ -1,0 +1,147 @@
+"""Hostile input to the web admin's pages answers a 4xx page or a form error beside the
+field, never a 5xx, and writes nothing: NUL and control characters in forms, searches and
+URLs, page numbers past 64 bits, bodies over the size limit, and look-alike names."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+from flask import Flask
+from sqlalchemy import func, select
+
+from tests.http.ui.conftest import UiWorld
+from tests.unit.factories import SYSTEM
+from webapp.extensions import db
+from webapp.models import AuditEvent, Resource, Tag, TagGroup
+from webapp.services.groups import create_group
+from webapp.services.tags import TagSpec, create_tags
+
+
+def counts() -> tuple[int, ...]:
+    return tuple(db.session.scalar(select(func.count()).select_from(model)) or 0
+                 for model in (Tag, TagGroup, Resource, AuditEvent))
+
+
+def html(response) -> str:  # type: ignore[no-untyped-def]
+    return response.get_data(True)
+
+
+@pytest.fixture
+def seeded(ui: UiWorld) -> UiWorld:
+    create_tags(SYSTEM, ui.world.sid, [TagSpec(f"tag-{n:02d}") for n in range(60)])
+    create_group(SYSTEM, ui.world.sid, "team")
+    return ui
+
+
+BIG_PAGES = [str(2**63), str(2**64 + 5), str(10**30), "9" * 5000, "-1", "x", "٣"]
+
+
+@pytest.mark.parametrize("page", BIG_PAGES)
+def test_huge_page_numbers_on_pages_are_never_a_5xx(seeded: UiWorld, page: str) -> None:
+    client = seeded.client("editor")
+    response = seeded.get(client, seeded.url(f"tags?page={page}"))
+    assert response.status_code == 200
+    tag = db.session.scalar(select(Tag).where(Tag.path == "tag-00"))
+    assert tag is not None
+    for path in (f"tags?page={page}&q=tag", f"tags/{tag.public_id}?rpage={page}&hpage={page}",
+                 f"hierarchy/roots?page={page}&skip={page}", f"audit?page={page}",
+                 f"bulk?page={page}", f"resources?page={page}", f"groups?page={page}"):
+        response = seeded.get(client, seeded.url(path))
+        assert response.status_code < 500, (path, response.status_code)
+        assert response.status_code in (200, 400, 404), path
+
+
+def test_a_page_past_the_last_shows_the_last(seeded: UiWorld) -> None:
+    client = seeded.client("editor")
+    last = html(seeded.get(client, seeded.url("tags?page=1000")))
+    huge = html(seeded.get(client, seeded.url(f"tags?page={2**70}")))
+    assert "tag-59" in last and "tag-59" in huge
+
+
+@pytest.mark.parametrize("term", ["a%00b", "%00"])
+def test_a_nul_in_a_search_is_a_400_page_naming_the_field(seeded: UiWorld, term: str) -> None:
+    client = seeded.client("editor")
+    for path, field in ((f"tags?q={term}", "q"), (f"tags/options?q={term}", "q"),
+                        (f"resources?q={term}", "q"), (f"hierarchy/find?open={term}", "open"),
+                        (f"bulk/tag-options?q={term}", "q"), (f"audit?actor={term}", "actor")):
+        response = seeded.get(client, seeded.url(path))
+        assert response.status_code == 400, (path, response.status_code)
+        assert f"“{field}” holds a NUL character" in html(response), path
+
+
+def test_a_control_character_in_the_tag_search_is_a_clear_400(seeded: UiWorld) -> None:
+    client = seeded.client("editor")
+    response = seeded.get(client, seeded.url("tags?q=tag%07"))
+    assert response.status_code == 400
+    assert "must not contain control characters" in html(response)
+
+
+def test_a_nul_in_the_url_is_a_400_page(seeded: UiWorld) -> None:
+    client = seeded.client("editor")
+    for path in ("tags/a%00b", "hierarchy/a%00b/children", "groups/a%00b/edit"):
+        response = seeded.get(client, seeded.url(path))
+        assert response.status_code == 400 and "holds a NUL character" in html(response)
+
+
+@pytest.mark.parametrize("bad", ["\x00x", "\x1fleading", "in\x07side", "c1\x85"], ids=repr)
+def test_control_characters_in_forms_are_refused_before_anything_is_written(
+        seeded: UiWorld, bad: str) -> None:
+    client = seeded.client("manager")
+    before = counts()
+    nul = "\x00" in bad
+    cases = [
+        ("tags", {"name": bad}, "name"),
+        ("tags", {"name": "fine", "description": bad}, "description"),
+        ("tags", {"name": "fine", "label": bad}, "label"),
+        ("groups", {"identifier": bad, "label": "", "description": "", "color": ""},
+         "identifier"),
+        ("groups", {"identifier": "fine", "label": bad, "description": "", "color": ""},
+         "label"),
+        ("groups", {"identifier": "fine", "label": "", "description": bad, "color": ""},
+         "description"),
+        ("resources/register", {"resource_type": "node", "external_id": bad}, "external_id"),
+        ("resources/register", {"resource_type": "node", "external_id": "n1", "name": bad},
+         "name"),
+    ]
+    for path, data, field in cases:
+        response = seeded.post(client, seeded.url(path), data, htmx=True)
+        body = html(response)
+        if nul:
+            assert response.status_code == 400, (path, field)
+            assert f"“{field}” holds a NUL character" in body
+        else:
+            assert 400 <= response.status_code < 500, (path, field, response.status_code)
+            assert "must not contain control characters" in body, (path, field)
+    assert counts() == before
+
+
+def test_look_alike_names_clash_beside_the_field(seeded: UiWorld) -> None:
+    client = seeded.client("manager")
+    before = counts()
+    response = seeded.post(client, seeded.url("tags"), {"name": "ｔａｇ-００"}, htmx=True)
+    assert response.status_code == 409 and 'id="name-errors"' in html(response)
+    response = seeded.post(client, seeded.url("groups"), {
+        "identifier": "ＴＥＡＭ", "label": "", "description": "", "color": ""}, htmx=True)
+    assert response.status_code == 409 and 'id="identifier-errors"' in html(response)
+    response = seeded.post(client, seeded.url("tags"), {"name": "a．b"}, htmx=True)
+    assert response.status_code == 422 and 'id="name-errors"' in html(response)
+    assert counts() == before
+
+
+@pytest.fixture
+def small_limit(app: Flask) -> Iterator[int]:
+    saved = app.config["MAX_CONTENT_LENGTH"]
+    app.config["MAX_CONTENT_LENGTH"] = 10_000
+    yield 10_000
+    app.config["MAX_CONTENT_LENGTH"] = saved
+
+
+def test_a_form_over_the_body_limit_is_a_413_page(seeded: UiWorld, small_limit: int) -> None:
+    client = seeded.client("manager")
+    before = counts()
+    response = seeded.post(client, seeded.url("tags"),
+                           {"name": "big", "description": "d" * (small_limit + 1)})
+    assert response.status_code == 413
+    assert "<html" in html(response) and "Too large" in html(response)
+    assert counts() == before
