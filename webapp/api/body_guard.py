@@ -13,7 +13,6 @@ import os
 import re
 import unicodedata
 from collections.abc import Iterator, Mapping
-from itertools import accumulate
 from typing import Any
 
 from werkzeug.datastructures import MultiDict
@@ -30,12 +29,16 @@ BODY_LIMIT_VARIABLES = ("TAGWRIGHT_MAX_BODY_BYTES", "MAX_CONTENT_LENGTH")
 MAX_JSON_DEPTH = 32
 
 _OPENERS = frozenset(b"[{")
-_BRACKETS = re.compile(rb"[\[\]{}]")
-# A JSON string (escapes included), as bytes: brackets inside one do not nest.
-_JSON_STRING = re.compile(rb'"[^"\\]*(?:\\.[^"\\]*)*"', re.DOTALL)
-_DEPTH_STEP = {ord("["): 1, ord("{"): 1, ord("]"): -1, ord("}"): -1}
+_PAIRS = bytes.maketrans(b"[{]}", b"(())")
+_NOT_BRACKETS = bytes(set(range(256)) - set(b"[]{}"))
 CONTROL_MESSAGE = "must not contain control characters"
 _BODY_CONTROLS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+# What such a character looks like in JSON text: an escape of a C0, DEL or C1 character
+# or of a surrogate (a valid pair too), DEL itself, or a C1 character in UTF-8 (raw C0
+# characters are not valid JSON).  Only a body holding one of these is walked.
+_MAYBE_UNSTORABLE = re.compile(
+    rb"\\u00[0-1][0-9a-fA-F]|\\u007[fF]|\\u00[89][0-9a-fA-F]|\\u[dD][89a-fA-F]"
+    rb"|\x7f|\xc2[\x80-\x9f]")
 
 
 def max_body_bytes(environ: Mapping[str, str] | None = None) -> int:
@@ -53,16 +56,27 @@ def max_body_bytes(environ: Mapping[str, str] | None = None) -> int:
     return DEFAULT_MAX_BODY_BYTES
 
 
-def json_depth(raw: bytes) -> int:
-    """How deep the arrays and objects of the JSON text ``raw`` nest (brackets inside
-    strings do not count).  Linear in the size of ``raw``, without recursion."""
-    openers = raw.count(b"[") + raw.count(b"{")
-    if openers <= MAX_JSON_DEPTH:  # the common case: too few brackets to nest too deep
-        return openers
-    brackets = b"".join(_BRACKETS.findall(_JSON_STRING.sub(b"", raw)))
-    if not brackets:
-        return 0
-    return max(0, max(accumulate(_DEPTH_STEP[byte] for byte in brackets)))
+def nests_too_deep(raw: bytes) -> bool:
+    """Whether the arrays and objects of the JSON text ``raw`` nest deeper than
+    MAX_JSON_DEPTH, or their brackets do not pair up (brackets inside strings do not
+    count).  No recursion and no Python loop over the bytes: each of at most MAX_JSON_DEPTH
+    passes removes the innermost bracket pairs, at C speed."""
+    if raw.count(b"[") + raw.count(b"{") <= MAX_JSON_DEPTH:  # too few brackets to matter
+        return False
+    # Outside strings: drop escaped backslashes and quotes (only strings hold them), then
+    # keep every other piece between quotes.
+    unescaped = raw.replace(b"\\\\", b"").replace(b'\\"', b"")
+    outside = b"".join(unescaped.split(b'"')[::2])
+    brackets = outside.translate(_PAIRS, _NOT_BRACKETS)
+    too_deep = b"(" * (MAX_JSON_DEPTH + 1)
+    for _ in range(MAX_JSON_DEPTH):
+        if too_deep in brackets:  # a run of openers deeper than the cap: no need to peel
+            return True
+        shorter = brackets.replace(b"()", b"")
+        if not shorter or shorter == brackets:
+            return bool(shorter)
+        brackets = shorter
+    return bool(brackets)
 
 
 def _strings(value: Any, location: tuple[int | str, ...] = ()
@@ -97,15 +111,18 @@ def unstorable(text: str) -> bool:
 def parse_json_body(raw: bytes) -> Any:
     """``raw`` parsed as JSON, after the depth cap; strings holding a control character
     (but tabs and line breaks) or a lone surrogate are refused, naming their field."""
-    if json_depth(raw) > MAX_JSON_DEPTH:
+    if nests_too_deep(raw):
         raise ApiError(400, "MALFORMED_JSON",
-                       f"the request body nests deeper than {MAX_JSON_DEPTH} levels",
+                       f"the request body nests deeper than {MAX_JSON_DEPTH} levels (or its "
+                       "brackets do not pair up)",
                        [FieldError("body", f"nested deeper than {MAX_JSON_DEPTH} levels")])
     try:
         body = json.loads(raw)
     except (ValueError, UnicodeDecodeError, RecursionError) as error:
         raise ApiError(400, "MALFORMED_JSON", f"the request body is not valid JSON: {error}",
                        [FieldError("body", "not valid JSON")]) from error
+    if not _MAYBE_UNSTORABLE.search(raw):  # the common case: no string to look at
+        return body
     bad = [FieldError(field_path(where), CONTROL_MESSAGE)
            for where, text in _strings(body) if unstorable(text)]
     if bad:

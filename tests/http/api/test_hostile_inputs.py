@@ -18,8 +18,8 @@ from tests.http.api.conftest import ApiWorld, error_of
 from webapp.api.body_guard import (
     DEFAULT_MAX_BODY_BYTES,
     MAX_JSON_DEPTH,
-    json_depth,
     max_body_bytes,
+    nests_too_deep,
 )
 from webapp.extensions import db
 from webapp.models import AuditEvent, Resource, Tag, TagGroup
@@ -214,8 +214,12 @@ def test_deeply_nested_json_is_400_on_every_json_route(
 
 
 def test_brackets_inside_strings_do_not_count_as_nesting(api: ApiWorld) -> None:
-    assert json_depth(json.dumps({"name": "[" * 1000, "x": ["{" * 50]}).encode()) == 2
-    assert json_depth(b'["\\"[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[["]') == 1
+    assert not nests_too_deep(json.dumps({"name": "[" * 1000, "x": ["{" * 50]}).encode())
+    assert not nests_too_deep(json.dumps(['\\"[' * 100, '\\' * 7 + "[[" * 40]).encode())
+    wide = json.dumps([[{"a": [n]} for n in range(5000)]]).encode()  # many, not deep
+    assert not nests_too_deep(wide)
+    assert nests_too_deep(b"[" * 33 + b"]" * 33) and not nests_too_deep(b"[" * 32 + b"]" * 32)
+    assert nests_too_deep(b"[" * 40 + b"}" * 39)  # unpaired: refused as well
     response = api.post("/api/v1/tags", json={"name": "x", "description": "[{" * 500})
     assert response.status_code == 201
 
