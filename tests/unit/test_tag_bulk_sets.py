@@ -8,6 +8,7 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
+from sqlalchemy import select
 
 from tests.unit.factories import (
     SYSTEM,
@@ -19,6 +20,7 @@ from tests.unit.factories import (
     tag_state,
 )
 from webapp.extensions import db
+from webapp.models import Tag
 from webapp.services import assignments, groups, tag_bulk, tags, undo
 from webapp.services.actor import Actor
 from webapp.services.errors import Conflict, PermissionDenied, ValidationFailed
@@ -273,3 +275,141 @@ def test_merge_into_an_exclusive_group_replaces_rivals(world: World) -> None:
     tag_bulk.merge_into(world.editor, sid, ["hot", "warm"], "level::high")
     assert {(key, ext) for key, _, ext in links(sid)} == {
         ("level::high", "n1"), ("level::high", "n3"), ("level::low", "n2")}
+
+
+# --- undoing a bulk move or a merge ---------------------------------------------------------
+
+
+def tree(sid: int) -> list[tuple[str, str, int, str | None, str | None]]:
+    """Every live tag as (path, id_path spelt with paths, depth, parent path, group)."""
+    db.session.expire_all()
+    rows = db.session.execute(select(Tag).where(Tag.scope_id == sid, Tag.deleted_at.is_(None))
+                              ).scalars().all()
+    by_id = {tag.id: tag for tag in db.session.scalars(select(Tag).where(Tag.scope_id == sid))}
+    return sorted(
+        (tag.path, "/".join(by_id[int(part)].name for part in tag.id_path.strip("/").split("/")),
+         tag.depth, by_id[tag.parent_id].path if tag.parent_id else None,
+         tag.group.identifier if tag.group else None)
+        for tag in rows)
+
+
+def test_undoing_a_bulk_move_costs_the_same_statements_for_10_and_200_tags(
+        world: World, count_queries: Any) -> None:
+    sid = world.sid
+    groups.create_group(world.manager, sid, "kind", exclusive=True,
+                        allowed_types=["node", "file"])
+
+    def move_and_undo(prefix: str, number: int) -> int:
+        # Movers from the top level, from under a parent and from a group, nested ones too.
+        tags.create_tags(SYSTEM, sid, [TagSpec(f"{prefix}{n}.child{n}.leaf")
+                                       for n in range(number)]
+                         + [TagSpec(f"kind::{prefix}g{n}.sub") for n in range(number)]
+                         + [TagSpec(f"{prefix}dest")])
+        for n in range(number):
+            assignments.attach(SYSTEM, sid, [f"kind::{prefix}g{n}"], {"node": [f"{prefix}{n}"]})
+        before = tree(sid)
+        movers = [f"{prefix}{n}" for n in range(number)] + [
+            f"{prefix}{n}.child{n}" for n in range(number)] + [
+            f"kind::{prefix}g{n}" for n in range(number)]
+        tag_bulk.move_tags(world.editor, sid, movers, f"{prefix}dest")
+        assert tree(sid) != before
+        spent = cost(count_queries, lambda: undo_last(world))
+        assert tree(sid) == before
+        return spent
+
+    assert move_and_undo("s", 10) == move_and_undo("l", 200)
+
+
+def test_undoing_a_merge_costs_the_same_statements_for_10_and_200_tags(
+        world: World, count_queries: Any) -> None:
+    sid = world.sid
+
+    def merge_and_undo(prefix: str, number: int) -> int:
+        names = [f"{prefix}{n}" for n in range(number)]
+        tags.create_tags(SYSTEM, sid, [TagSpec(f"{name}.child{name}.leaf") for name in names]
+                         + [TagSpec(f"{prefix}keep")])
+        for n, name in enumerate(names):
+            assignments.attach(SYSTEM, sid, [name], {"node": [f"{prefix}{n}", f"{prefix}x"]})
+        before, linked = tree(sid), links(sid)
+        tag_bulk.merge_into(world.editor, sid, names, f"{prefix}keep")
+        spent = cost(count_queries, lambda: undo_last(world))
+        assert tree(sid) == before and links(sid) == linked
+        return spent
+
+    assert merge_and_undo("s", 10) == merge_and_undo("l", 200)
+
+
+def test_undoing_a_bulk_move_puts_back_whole_subtrees_and_records_each_tag(
+        world: World) -> None:
+    sid = world.sid
+    groups.create_group(world.manager, sid, "zone")
+    groups.create_group(world.manager, sid, "kind")
+    tags.create_tags(world.editor, sid, [
+        TagSpec("a.b.c.d"), TagSpec("a.e"), TagSpec("kind::k.m.n"), TagSpec("zone::dest.x")])
+    before = tree(sid)
+    movers: list[int | str] = ["a.b.c", "kind::k", "a", "a.b.c"]
+    tag_bulk.move_tags(world.editor, sid, movers, "zone::dest.x")
+    assert tree(sid) == sorted([
+        ("dest", "dest", 0, None, "zone"), ("dest.x", "dest/x", 1, "dest", "zone"),
+        ("dest.x.a", "dest/x/a", 2, "dest.x", "zone"),
+        ("dest.x.a.b", "dest/x/a/b", 3, "dest.x.a", "zone"),
+        ("dest.x.a.e", "dest/x/a/e", 3, "dest.x.a", "zone"),
+        ("dest.x.c", "dest/x/c", 2, "dest.x", "zone"),
+        ("dest.x.c.d", "dest/x/c/d", 3, "dest.x.c", "zone"),
+        ("dest.x.k", "dest/x/k", 2, "dest.x", "zone"),
+        ("dest.x.k.m", "dest/x/k/m", 3, "dest.x.k", "zone"),
+        ("dest.x.k.m.n", "dest/x/k/m/n", 4, "dest.x.k.m", "zone")])
+    undo_last(world)
+    assert tree(sid) == before
+    undone = events("tag", "undo update")
+    assert [(e.before["path"], e.after["path"]) for e in undone] == [
+        ("dest.x.a", "a"), ("dest.x.k", "k"), ("dest.x.c", "a.b.c")]
+    assert [e.after["group_id"] is None for e in undone] == [True, False, True]
+    assert {e.change_set_id for e in undone} == {change_sets()[-1].id}
+    assert change_sets()[-1].reverts_id == change_sets()[-2].id
+
+
+def test_undoing_a_bulk_move_is_refused_when_it_would_clash_or_make_a_cycle(
+        world: World) -> None:
+    sid = world.sid
+    tags.create_tags(world.editor, sid, [TagSpec("a.x.y"), TagSpec("p.q"), TagSpec("dest")])
+    tag_bulk.move_tags(world.editor, sid, ["a.x"], "dest")
+    tags.create_tag(world.editor, sid, TagSpec("a.x"))  # takes the name back
+    state = tree(sid)
+    with pytest.raises(Conflict, match=r"a tag named 'a\.x' already exists"):
+        undo.undo_change_set(world.editor, world.sid, change_sets()[-2].id)
+    assert tree(sid) == state
+    # p.q to the top level, then p under q: q cannot go back under p.
+    tag_bulk.move_tags(world.editor, sid, ["p.q"], None)
+    moved_q = change_sets()[-1].id
+    tags.update_tag(world.editor, sid, "p", parent="q")
+    state = tree(sid)
+    with pytest.raises(Conflict, match="now lies under it"):
+        undo.undo_change_set(world.editor, world.sid, moved_q)
+    assert tree(sid) == state
+
+
+def test_undoing_a_bulk_move_keeps_the_group_rules(world: World) -> None:
+    sid = world.sid
+    groups.create_group(world.manager, sid, "level", exclusive=True)
+    groups.create_group(world.manager, sid, "files", allowed_types=["file"])
+    tags.create_tags(world.editor, sid, [TagSpec("level::high"), TagSpec("level::low"),
+                                         TagSpec("files::box"), TagSpec("plain")])
+    assignments.attach(world.editor, sid, ["level::high"], {"node": ["n1"]})
+    tag_bulk.move_tags(world.editor, sid, ["level::low", "files::box"], "plain")
+    moved = change_sets()[-1].id
+    assignments.attach(world.editor, sid, ["plain.low"], {"node": ["n1"]})
+    state = tree(sid)
+    with pytest.raises(Conflict, match="exclusive group 'level'"):
+        undo.undo_change_set(world.editor, sid, moved)
+    assert tree(sid) == state
+    assignments.detach(world.editor, sid, ["plain.low"], {"node": ["n1"]})
+    assignments.attach(world.editor, sid, ["plain.box"], {"node": ["n2"]})
+    state = tree(sid)
+    with pytest.raises(Conflict, match=r"group 'files' .* would not allow \(1 node\)"):
+        undo.undo_change_set(world.editor, sid, moved)
+    assert tree(sid) == state
+    assignments.detach(world.editor, sid, ["plain.box"], {"node": ["n2"]})
+    undo.undo_change_set(world.editor, sid, moved)
+    assert [row[0::4] for row in tree(sid)] == [
+        ("box", "files"), ("high", "level"), ("low", "level"), ("plain", None)]

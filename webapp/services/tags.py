@@ -21,7 +21,6 @@ from sqlalchemy import (
     func,
     inspect,
     literal,
-    null,
     select,
     union_all,
     update,
@@ -29,7 +28,7 @@ from sqlalchemy import (
 
 from webapp.extensions import db
 from webapp.ids import parse_uuid, public_id, uuid7
-from webapp.models import Tag, TagGroup
+from webapp.models import Assignment, Resource, Tag, TagGroup
 from webapp.models.types import utcnow
 from webapp.services import names
 from webapp.services.actor import Actor, Permission, authorize
@@ -660,11 +659,16 @@ Blame = Callable[[int, ServiceError], ServiceError]
 
 @dataclass
 class _Move:
+    """A tag's new place: its new path, key, ``id_path``, depth, parent and group (the
+    whole subtree takes the group)."""
+
     tag: TagFacts
     path: str
     key: str
     id_path: str
     depth: int
+    parent_id: int | None
+    group_id: int | None
 
 
 def relocate_all(actor: Actor, scope_id: int, recorder: ChangeRecorder,
@@ -699,11 +703,12 @@ def relocate_all(actor: Actor, scope_id: int, recorder: ChangeRecorder,
         moves.setdefault(tag.id, _Move(
             tag, path, names.qualified_key(group_name, path),
             f"{parent.id_path if parent else '/'}{tag.id}/",
-            parent.depth + 1 if parent else 0))
+            parent.depth + 1 if parent else 0, _id(parent),
+            parent.group_id if parent else tag.group_id))
     if moves:
         _check_moves(actor, scope_id, list(moves.values()), group, blame,
                      check_protected=check_protected)
-        _rewrite_subtrees(list(moves.values()), parent)
+        _rewrite_subtrees(list(moves.values()))
         recorder.record_many([
             {"object_type": "tag", "object_id": move.tag.id, "action": "update",
              "before": move.tag.snapshot(),
@@ -764,9 +769,231 @@ def _check_moves(actor: Actor, scope_id: int, moves: Sequence[_Move],
             raise blame(regrouped[0].id, error) from error
 
 
-def _rewrite_subtrees(moves: Sequence[_Move], parent: Tag | None) -> None:
-    """One UPDATE … FROM a JSON table of disjoint ``id_path`` intervals, each carrying
-    its mover's new path, key and ``id_path`` prefixes and depth shift."""
+class Place(NamedTuple):
+    """Where :func:`relocate_each` puts a tag: under ``parent_id`` (``None``: at the top
+    level, in the group ``group_id``; a child takes its parent's group)."""
+
+    parent_id: int | None
+    group_id: int | None
+
+
+class Relocated(NamedTuple):
+    """A tag :func:`relocate_each` moved: its snapshot before and after."""
+
+    id: int
+    before: dict[str, Any]
+    after: dict[str, Any]
+
+
+def relocate_each(scope_id: int, places: Mapping[int, Place]) -> list[Relocated]:
+    """Put every live tag of ``places`` (by id) in its own place, with its subtree: what
+    undoing a bulk move or a merge does.  Returns each tag's snapshots, those already in
+    place included; ids of no live tag are left out.
+
+    The parents may be deleted (a merge's sources, revived after) or be moved too: each
+    tag goes under its parent as that parent will be once every tag is in place, the
+    outcome of undoing the moves one at a time in reverse order.  Refused as
+    :func:`relocate` refuses: a live tag holding a new name (or two of them the same), a
+    path over the limit, a group's rules broken (allowed resource types, exclusive); and a
+    parent that no longer exists or now lies under the tag (a cycle).
+
+    Set-based: a fixed number of statements whatever the number of tags (the tags and
+    parents in one read, their groups in another, one statement per check, one UPDATE …
+    FROM for every subtree, as :func:`relocate_all`)."""
+    wanted = set(places) | {place.parent_id for place in places.values()
+                            if place.parent_id is not None}
+    rows, live = _facts_by_id(wanted)
+    tops = {tag_id: place for tag_id, place in places.items() if tag_id in live}
+    group_ids = {place.group_id for place in tops.values() if place.group_id is not None}
+    group_ids |= {row.group_id for row in rows.values() if row.group_id is not None}
+    groups = {group.id: group for group in db.session.scalars(
+        select(TagGroup).where(TagGroup.id.in_(group_ids)))} if group_ids else {}
+    homes = _Homes(rows, tops, groups)
+    moves = [homes.move(tag_id) for tag_id in tops]
+    moving = [move for move in moves if (move.id_path, move.key, move.group_id) != (
+        move.tag.id_path, move.tag.path_key, move.tag.group_id)]
+    if moving:
+        _check_homes(scope_id, moving)
+        _rewrite_subtrees(moving)
+        _check_group_rules([move for move in moving if move.group_id != move.tag.group_id],
+                           groups)
+        expire_tags()
+    return [Relocated(move.tag.id, move.tag.snapshot(), {
+        **move.tag.snapshot(), "parent_id": move.parent_id, "group_id": move.group_id,
+        "path": move.path}) for move in moves]
+
+
+def _facts_by_id(ids: set[int]) -> tuple[dict[int, TagFacts], set[int]]:
+    """The tags with these ids, deleted ones too, in one statement; and the live ones."""
+    chosen = integer_list(sorted(ids), "tag_ids")
+    rows: dict[int, TagFacts] = {}
+    live: set[int] = set()
+    for row in db.session.execute(
+        select(*_FACT_COLUMNS, Tag.deleted_at)
+        .outerjoin(TagGroup, TagGroup.id == Tag.group_id)
+        .where(Tag.id.in_(select(chosen.c.id)))
+    ):
+        rows[row.id] = TagFacts(*row[:len(_FACT_COLUMNS)])
+        if row.deleted_at is None:
+            live.add(row.id)
+    return rows, live
+
+
+class _Home(NamedTuple):
+    path: str
+    key: str
+    id_path: str
+    depth: int
+    group_id: int | None
+    group: str | None  # the group's identifier
+
+
+class _Homes:
+    """Where each tag will be once every tag of ``tops`` is in its place (worked out
+    once per tag, parents first)."""
+
+    def __init__(self, rows: Mapping[int, TagFacts], tops: Mapping[int, Place],
+                 groups: Mapping[int, TagGroup]) -> None:
+        self.rows, self.tops, self.groups = rows, tops, groups
+        self.known: dict[int, _Home] = {}
+        self.pending: set[int] = set()
+
+    def move(self, tag_id: int) -> _Move:
+        home = self.of(tag_id)
+        return _Move(self.rows[tag_id], home.path, home.key, home.id_path, home.depth,
+                     self.tops[tag_id].parent_id, home.group_id)
+
+    def of(self, tag_id: int) -> _Home:
+        known = self.known.get(tag_id)
+        if known is not None:
+            return known
+        tag = self.rows[tag_id]
+        if tag_id in self.pending:
+            raise Conflict(f"{tag.path!r} cannot go back under its parent, which now lies "
+                           "under it; move the parent out first")
+        self.pending.add(tag_id)
+        place = self.tops.get(tag_id)
+        if place is not None:
+            home = self._placed(tag, place)
+        else:  # not moved itself: it goes with the nearest moved tag above it, if any
+            above = [int(part) for part in tag.id_path.strip("/").split("/")[:-1]]
+            carrier = next((top for top in reversed(above) if top in self.tops), None)
+            home = (_Home(tag.path, tag.path_key, tag.id_path, tag.depth, tag.group_id,
+                          tag.group) if carrier is None else self._carried(tag, carrier))
+        self.pending.discard(tag_id)
+        self.known[tag_id] = home
+        return home
+
+    def _placed(self, tag: TagFacts, place: Place) -> _Home:
+        if place.parent_id is None:
+            group = self.groups.get(place.group_id) if place.group_id is not None else None
+            identifier = group.identifier if group is not None else None
+            return _Home(tag.name, names.qualified_key(identifier, tag.name),
+                         f"/{tag.id}/", 0, _id(group), identifier)
+        if place.parent_id not in self.rows:
+            raise Conflict(f"the parent of {tag.path!r} no longer exists")
+        parent = self.of(place.parent_id)
+        path = f"{parent.path}{names.PATH_SEPARATOR}{tag.name}"
+        return _Home(path, names.qualified_key(parent.group, path),
+                     f"{parent.id_path}{tag.id}/", parent.depth + 1, parent.group_id,
+                     parent.group)
+
+    def _carried(self, tag: TagFacts, carrier: int) -> _Home:
+        top, home = self.rows[carrier], self.of(carrier)
+        return _Home(home.path + tag.path[len(top.path):],
+                     home.key + tag.path_key[len(top.path_key):],
+                     home.id_path + tag.id_path[len(top.id_path):],
+                     tag.depth + home.depth - top.depth, home.group_id, home.group)
+
+
+def _check_homes(scope_id: int, moves: Sequence[_Move]) -> None:
+    """Refuse a new name a live tag holds or two movers share, and over-long paths (one
+    statement each)."""
+    keys = json_rows([[move.key] for move in moves], [("key", "text")], "new_keys")
+    holders = {key: (tag_id, path) for key, tag_id, path in db.session.execute(
+        select(Tag.path_key, Tag.id, Tag.path).where(
+            Tag.scope_id == scope_id, Tag.deleted_at.is_(None),
+            Tag.path_key.in_(select(keys.c.key)))
+    ).tuples()}
+    seen: set[str] = set()
+    for move in moves:
+        holder = holders.get(move.key)
+        if (holder is not None and holder[0] != move.tag.id) or move.key in seen:
+            taken = holder[1] if holder is not None else move.path
+            raise Conflict(f"{move.tag.path!r} cannot go back: a tag named {taken!r} "
+                           "already exists there", [FieldError("name", "already exists")])
+        seen.add(move.key)
+    if all(len(move.path) <= len(move.tag.path) for move in moves):
+        return
+    moved = {move.tag.id: move for move in moves}
+    table = json_rows([(move.tag.id, lo, hi) for lo, hi, move in _intervals(moves)],
+                      [("top", "integer"), ("lo", "text"), ("hi", "text")], "moving")
+    for top, longest in db.session.execute(
+        select(table.c.top, func.max(func.length(Tag.path)))
+        .select_from(table).join(Tag, in_range(table)).group_by(table.c.top)
+    ).tuples():
+        move = moved[top]
+        if (longest or 0) - len(move.tag.path) + len(move.path) > names.PATH_MAX:
+            raise ValidationFailed.field(
+                "name", f"a descendant's path would exceed {names.PATH_MAX} characters")
+
+
+def _check_group_rules(moves: Sequence[_Move], groups: Mapping[int, TagGroup]) -> None:
+    """After the moves: refuse links to resource types a new group does not allow, and
+    resources carrying two tags of a new exclusive group (the rules of
+    :func:`~webapp.services.groups.check_allowed_types` and
+    :func:`~webapp.services.groups.check_exclusive`), one statement each for every group."""
+    ruled = sorted((move for move in moves if move.group_id in groups
+                    and groups[move.group_id].allowed_types), key=lambda move: move.id_path)
+    outermost: list[_Move] = []
+    for move in ruled:
+        if not outermost or not move.id_path.startswith(outermost[-1].id_path):
+            outermost.append(move)
+    if outermost:
+        ranges = json_rows([(move.id_path, move.id_path[:-1] + "0") for move in outermost],
+                           [("lo", "text"), ("hi", "text")], "regrouped")
+        wrong: dict[int, list[str]] = {}
+        for group_id, rtype, count in db.session.execute(
+            select(Tag.group_id, Resource.type, func.count())
+            .select_from(ranges).join(Tag, in_range(ranges))
+            .join(Assignment, Assignment.tag_id == Tag.id)
+            .join(Resource, Resource.id == Assignment.resource_id)
+            .group_by(Tag.group_id, Resource.type).order_by(Tag.group_id, Resource.type)
+        ).tuples():
+            if rtype not in groups[group_id].allowed_types:
+                wrong.setdefault(group_id, []).append(f"{count} {rtype}")
+        for group_id, found in wrong.items():
+            listing = ", ".join(found)
+            raise Conflict(
+                f"tags of group {groups[group_id].identifier!r} are attached to resources "
+                f"it would not allow ({listing})",
+                [FieldError("allowed_types", f"existing links to {listing}")])
+    exclusive = {move.group_id for move in moves
+                 if move.group_id in groups and groups[move.group_id].exclusive}
+    if exclusive:
+        crowded = (
+            select(Tag.group_id.label("group_id"))
+            .join(Assignment, Assignment.tag_id == Tag.id)
+            .where(Tag.group_id.in_(exclusive))
+            .group_by(Tag.group_id, Assignment.resource_id)
+            .having(func.count() > 1)
+            .subquery("crowded")
+        )
+        for group_id, count in db.session.execute(
+            select(crowded.c.group_id, func.count()).group_by(crowded.c.group_id)
+            .order_by(crowded.c.group_id).limit(1)
+        ).tuples():
+            identifier = groups[group_id].identifier
+            raise Conflict(
+                f"{count} resource(s) carry more than one tag of the exclusive group "
+                f"{identifier!r}; detach the extras first",
+                [FieldError("exclusive", f"{count} resource(s) carry several tags of the "
+                            "group")])
+
+
+def _intervals(moves: Sequence[_Move]) -> list[tuple[str, str, _Move]]:
+    """Disjoint ``id_path`` intervals ``(lo, hi, move)``: each mover's subtree with the
+    subtrees of the movers inside it cut out (they go to their own places)."""
     ordered = sorted(moves, key=lambda move: move.tag.id_path)
     inner: dict[int, list[_Move]] = {move.tag.id: [] for move in ordered}
     stack: list[_Move] = []
@@ -776,35 +1003,41 @@ def _rewrite_subtrees(moves: Sequence[_Move], parent: Tag | None) -> None:
         if stack:
             inner[stack[-1].tag.id].append(move)
         stack.append(move)
-    intervals: list[tuple[Any, ...]] = []
+    intervals: list[tuple[str, str, _Move]] = []
     for move in ordered:
-        tag = move.tag
-        rewrite = (tag.id, move.path, len(tag.path) + 1, move.key, len(tag.path_key) + 1,
-                   move.id_path, len(tag.id_path) + 1, move.depth - tag.depth)
-        start = tag.id_path
-        for nested in inner[tag.id]:
-            intervals.append((start, nested.tag.id_path, *rewrite))
+        start = move.tag.id_path
+        for nested in inner[move.tag.id]:
+            intervals.append((start, nested.tag.id_path, move))
             start = nested.tag.id_path[:-1] + "0"
-        intervals.append((start, tag.id_path[:-1] + "0", *rewrite))
-    table = json_rows(intervals, [
+        intervals.append((start, move.tag.id_path[:-1] + "0", move))
+    return intervals
+
+
+def _rewrite_subtrees(moves: Sequence[_Move]) -> None:
+    """One UPDATE … FROM a JSON table of disjoint ``id_path`` intervals, each carrying
+    its mover's new path, key and ``id_path`` prefixes, depth shift, parent and group."""
+    rows = []
+    for lo, hi, move in _intervals(moves):
+        tag = move.tag
+        rows.append((lo, hi, tag.id, move.path, len(tag.path) + 1, move.key,
+                     len(tag.path_key) + 1, move.id_path, len(tag.id_path) + 1,
+                     move.depth - tag.depth, move.parent_id, move.group_id))
+    table = json_rows(rows, [
         ("lo", "text"), ("hi", "text"), ("top", "integer"), ("path", "text"),
         ("path_cut", "integer"), ("key", "text"), ("key_cut", "integer"),
         ("id_path", "text"), ("id_path_cut", "integer"), ("shift", "integer"),
+        ("parent_id", "integer"), ("group_id", "integer"),
     ], "intervals")
-    values: dict[str, Any] = {
-        "path": table.c.path + func.substr(Tag.path, table.c.path_cut),
-        "path_key": table.c.key + func.substr(Tag.path_key, table.c.key_cut),
-        "id_path": table.c.id_path + func.substr(Tag.id_path, table.c.id_path_cut),
-        "depth": Tag.depth + table.c.shift,
-        "parent_id": case((Tag.id == table.c.top,
-                           literal(parent.id) if parent is not None else null()),
-                          else_=Tag.parent_id),
-        "updated_at": utcnow(),
-    }
-    if parent is not None:
-        values["group_id"] = parent.group_id
     db.session.execute(
-        update(Tag).where(in_range(table)).values(**values),
+        update(Tag).where(in_range(table)).values(
+            path=table.c.path + func.substr(Tag.path, table.c.path_cut),
+            path_key=table.c.key + func.substr(Tag.path_key, table.c.key_cut),
+            id_path=table.c.id_path + func.substr(Tag.id_path, table.c.id_path_cut),
+            depth=Tag.depth + table.c.shift,
+            parent_id=case((Tag.id == table.c.top, table.c.parent_id), else_=Tag.parent_id),
+            group_id=table.c.group_id,
+            updated_at=utcnow(),
+        ),
         execution_options={"synchronize_session": False},
     )
 

@@ -31,7 +31,7 @@ from webapp.services.errors import Conflict, FieldError, NotFound
 from webapp.services.groups import apply_group_snapshot, remove_group
 from webapp.services.paging import Page, PageRequest
 from webapp.services.sql import integer_list, upsert_insert
-from webapp.services.tags import expire_tags, relocate
+from webapp.services.tags import Place, expire_tags, relocate, relocate_each
 from webapp.services.uow import ChangeRecorder, writing
 
 UNDOABLE = {"tag", "tag_group", "assignments", "resources"}
@@ -93,15 +93,18 @@ def undo_change_set(actor: Actor, scope_id: int, change_set_id: int) -> ChangeSe
         undo_id = recorder.change_set_id()
         remove_links(undo_id, Assignment.change_set_id == target.id)
         _restore_removed_links(target.id)
-        deletes: list[AuditEvent] = []  # a run of tag deletes is undone in one go
+        # A run of tag deletes, or of tag moves, is undone in one go.
+        run: list[AuditEvent] = []
         for event in reversed(events):
-            if event.object_type == "tag" and event.action == "delete":
-                deletes.append(event)
-                continue
-            _undelete_tags(scope_id, recorder, deletes)
-            deletes = []
-            _revert(scope_id, recorder, event)
-        _undelete_tags(scope_id, recorder, deletes)
+            kind = _run_kind(event)
+            if run and kind != _run_kind(run[0]):
+                _undo_run(scope_id, recorder, run)
+                run = []
+            if kind is None:
+                _revert(scope_id, recorder, event)
+            else:
+                run.append(event)
+        _undo_run(scope_id, recorder, run)
         target.reverted_by_id = undo_id
         change_set = recorder.change_set
         assert change_set is not None
@@ -244,13 +247,51 @@ def _revert_tag(scope_id: int, recorder: ChangeRecorder, event: AuditEvent) -> N
     recorder.record("tag", tag.id, "undo " + event.action, before, tag.snapshot())
 
 
+_MOVED = {"parent_id", "group_id", "path"}
+
+
+def _run_kind(event: AuditEvent) -> str | None:
+    """``"delete"`` for a tag delete, ``"move"`` for a tag update that changed only where
+    the tag sits (a bulk move's or a merge's), else None: undone on its own."""
+    if event.object_type != "tag":
+        return None
+    if event.action == "delete":
+        return "delete"
+    if event.action == "update" and event.before and event.after and {
+        key for key in event.before.keys() | event.after.keys()
+        if event.before.get(key) != event.after.get(key)
+    } <= _MOVED:
+        return "move"
+    return None
+
+
+def _undo_run(scope_id: int, recorder: ChangeRecorder, run: Sequence[AuditEvent]) -> None:
+    if run and _run_kind(run[0]) == "delete":
+        _undelete_tags(scope_id, recorder, run)
+    elif run:
+        _move_back(scope_id, recorder, run)
+
+
+def _move_back(scope_id: int, recorder: ChangeRecorder, moves: Sequence[AuditEvent]
+               ) -> None:
+    """Undo tag moves, a fixed number of statements however many: every tag goes back
+    under its parent of before (its group, at the top level) with its subtree, through
+    :func:`webapp.services.tags.relocate_each`, which refuses clashes as a single move
+    would; an ``undo update`` event each, as one at a time would record."""
+    places = {event.object_id: Place(event.before["parent_id"], event.before["group_id"])
+              for event in moves if event.before}
+    recorder.record_many([
+        {"object_type": "tag", "object_id": moved.id, "action": "undo update",
+         "before": moved.before, "after": moved.after}
+        for moved in relocate_each(scope_id, places)
+    ])
+
+
 def _undelete_tags(scope_id: int, recorder: ChangeRecorder, deletes: Sequence[AuditEvent]
                    ) -> None:
     """Undo tag delete events, a fixed number of statements however many: the tags are
     read in one statement, a live tag holding one of their names refuses the undo, and
     one UPDATE brings them back."""
-    if not deletes:
-        return
     chosen = integer_list([event.object_id for event in deletes], "undeleted")
     revived = list(db.session.scalars(select(Tag).where(Tag.id.in_(select(chosen.c.id)))))
     keys = [tag.path_key for tag in revived]
