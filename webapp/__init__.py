@@ -30,6 +30,9 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
         SQLALCHEMY_ENGINE_OPTIONS=engine_options(url),
         SECRET_KEY=settings.get("SECRET_KEY") or config.secret_key(instance),
         JSON_SORT_KEYS=False,
+        # One field per ticked tag (1,000 at most) plus the form's own: werkzeug's default
+        # of 1,000 multipart fields refused a full selection with 413.
+        MAX_FORM_PARTS=2_000,
     )
     app.config.update(config.security_settings())
     app.config.update(settings)
