@@ -11,11 +11,13 @@ from werkzeug.exceptions import RequestEntityTooLarge
 
 from webapp.api.auth import authenticate
 from webapp.api.body_guard import max_body_bytes, refuse_control_parameters
+from webapp.api.converters import install as install_converters
 from webapp.api.errors import register_error_handlers
 from webapp.api.openapi import BODY_METHODS, spec
 from webapp.services.sql import integer_key
 
 api = Blueprint("api", __name__, url_prefix="/api/v1")
+api.record_once(install_converters)  # before any rule: the rules use them
 
 # Routes anyone may read: the API's own description.
 PUBLIC_ENDPOINTS = frozenset({"api.docs"})

@@ -10,7 +10,7 @@ from webapp.api.groups import check_scope
 from webapp.api.links import reloaded
 from webapp.api.openapi import spec
 from webapp.api.schemas.batch import BatchBody, BatchTagOut
-from webapp.api.schemas.common import ErrorBody
+from webapp.api.schemas.common import errors
 from webapp.api.serializers import user_public_ids
 from webapp.services.tag_batch import GroupedTagSpec, create_grouped_tags
 
@@ -19,9 +19,7 @@ SYSTEM_CREATOR = "system"
 
 @api.post("/tags/batch")
 @spec.validate(json=BatchBody,
-               resp=Response(HTTP_201=list[BatchTagOut], HTTP_400=ErrorBody, HTTP_401=ErrorBody,
-                             HTTP_403=ErrorBody, HTTP_404=ErrorBody, HTTP_409=ErrorBody,
-                             HTTP_413=ErrorBody),
+               resp=Response(HTTP_201=list[BatchTagOut], **errors(404, 409)),
                tags=["tags"])
 def create_tag_batch(json: BatchBody) -> tuple[list[BatchTagOut], int]:
     """Create 1–1000 tags in their tag groups, all or nothing (seed 002)."""

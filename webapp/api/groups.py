@@ -15,7 +15,7 @@ from webapp.api import api
 from webapp.api.auth import caller
 from webapp.api.openapi import spec
 from webapp.api.pagination import page_fields
-from webapp.api.schemas.common import ErrorBody, PageQuery
+from webapp.api.schemas.common import PageQuery, errors
 from webapp.api.schemas.groups import GroupCreate, GroupOut, GroupPage, GroupPatch
 from webapp.services.errors import FieldError, NotFound, ServiceError
 from webapp.services.groups import (
@@ -29,7 +29,7 @@ from webapp.services.groups import (
 )
 from webapp.services.paging import PageRequest
 
-ERRORS = {"HTTP_400": ErrorBody, "HTTP_401": ErrorBody, "HTTP_403": ErrorBody}
+ERRORS = errors()
 WIRE_FIELDS = {"allowed_types": "allowedTypes"}
 
 
@@ -73,8 +73,7 @@ def list_tag_groups(query: PageQuery) -> GroupPage:
 
 @api.post("/tag-groups")
 @spec.validate(json=GroupCreate,
-               resp=Response(HTTP_201=GroupOut, HTTP_404=ErrorBody, HTTP_409=ErrorBody,
-                             **ERRORS),
+               resp=Response(HTTP_201=GroupOut, **errors(404, 409)),
                tags=["tag groups"])
 def create_tag_group(json: GroupCreate) -> tuple[GroupOut, int]:
     """Create a tag group (needs groups.write); 409 when the identifier or id is taken."""
@@ -89,8 +88,8 @@ def create_tag_group(json: GroupCreate) -> tuple[GroupOut, int]:
     return group_out(GroupRow(group, 0)), 201
 
 
-@api.get("/tag-groups/<group_id>")
-@spec.validate(resp=Response(HTTP_200=GroupOut, HTTP_404=ErrorBody, **ERRORS),
+@api.get("/tag-groups/<text:group_id>")
+@spec.validate(resp=Response(HTTP_200=GroupOut, **errors(404)),
                tags=["tag groups"])
 def get_tag_group(group_id: str) -> GroupOut:
     """Get one tag group by public id, integer id or identifier."""
@@ -98,10 +97,9 @@ def get_tag_group(group_id: str) -> GroupOut:
     return group_out(get_group_row(who.actor, who.scope_id, group_id))
 
 
-@api.patch("/tag-groups/<group_id>")
+@api.patch("/tag-groups/<text:group_id>")
 @spec.validate(json=GroupPatch,
-               resp=Response(HTTP_200=GroupOut, HTTP_404=ErrorBody, HTTP_409=ErrorBody,
-                             **ERRORS),
+               resp=Response(HTTP_200=GroupOut, **errors(404, 409)),
                tags=["tag groups"])
 def update_tag_group(group_id: str, json: GroupPatch) -> GroupOut:
     """Change a tag group's fields (needs groups.write); a rename renames its tags' qualified
@@ -112,8 +110,8 @@ def update_tag_group(group_id: str, json: GroupPatch) -> GroupOut:
     return group_out(GroupRow(group, live_tag_count(group.id)))
 
 
-@api.delete("/tag-groups/<group_id>")
-@spec.validate(resp=Response("HTTP_204", HTTP_404=ErrorBody, HTTP_409=ErrorBody, **ERRORS),
+@api.delete("/tag-groups/<text:group_id>")
+@spec.validate(resp=Response("HTTP_204", **errors(404, 409)),
                tags=["tag groups"])
 def delete_tag_group(group_id: str) -> tuple[str, int]:
     """Delete a tag group (needs groups.write); 409 while it still holds live tags."""

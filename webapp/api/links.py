@@ -14,14 +14,13 @@ from sqlalchemy import inspect, select
 from webapp.api import api
 from webapp.api.auth import caller
 from webapp.api.openapi import spec
-from webapp.api.schemas.common import ErrorBody
+from webapp.api.schemas.common import errors
 from webapp.api.schemas.links import LinkBody, LinkedTag
 from webapp.extensions import db
 from webapp.models import Tag
 from webapp.services.assignments import attach, detach
 
-RESPONSES = Response(HTTP_200=list[LinkedTag], HTTP_400=ErrorBody, HTTP_401=ErrorBody,
-                     HTTP_403=ErrorBody, HTTP_413=ErrorBody)
+RESPONSES = Response(HTTP_200=list[LinkedTag], **errors())
 
 
 def reloaded(tags: Sequence[Tag]) -> list[Tag]:

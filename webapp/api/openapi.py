@@ -20,6 +20,7 @@ from spectree import SecurityScheme, SpecTree
 from spectree.models import InType, SecureType, SecuritySchemeData
 from spectree.plugins.base import Context
 from spectree.plugins.flask_plugin import FlaskPlugin
+from spectree.plugins.werkzeug_utils import werkzeug_parse_rule
 from werkzeug.datastructures import MultiDict
 from werkzeug.routing import Rule
 
@@ -63,6 +64,20 @@ class TagwrightFlaskPlugin(FlaskPlugin):
             if rule.endpoint.startswith("openapi") or str(rule).startswith("/static"):
                 continue
             yield rule
+
+    def parse_path(self, route: Any, path_parameter_descriptions: Any) -> tuple[str, list]:
+        """spectree's parameters, with the schema and description our converters carry."""
+        path, parameters = super().parse_path(route, path_parameter_descriptions)
+        known = self.get_current_app().url_map.converters
+        converters = {variable: known.get(name) for name, _, variable
+                      in werkzeug_parse_rule(str(route)) if name is not None}
+        for parameter in parameters:
+            converter = converters.get(parameter["name"])
+            schema = getattr(converter, "schema", None)
+            if schema is not None:
+                parameter["schema"] = dict(schema)
+                parameter["description"] = parameter["description"] or converter.description
+        return path, parameters
 
     def request_validation(self, request: Request, query: Any, json: Any, form: Any,
                            headers: Any, cookies: Any) -> None:

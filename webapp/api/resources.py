@@ -17,7 +17,7 @@ from webapp.api.auth import caller
 from webapp.api.links import linked_tags
 from webapp.api.openapi import spec
 from webapp.api.pagination import page_fields
-from webapp.api.schemas.common import ErrorBody
+from webapp.api.schemas.common import errors
 from webapp.api.schemas.links import LINK_LISTS
 from webapp.api.schemas.resources import (
     MAX_REGISTER,
@@ -27,6 +27,7 @@ from webapp.api.schemas.resources import (
     ResourceOut,
     ResourcePage,
     ResourcesOut,
+    UuidResourceBody,
 )
 from webapp.models import RESOURCE_TYPES, Resource, Tag
 from webapp.services.errors import FieldError, LimitExceeded, NotFound, ValidationFailed
@@ -41,8 +42,12 @@ from webapp.services.resources import (
 
 COLLECTIONS = {f"{rtype}s": rtype for rtype in RESOURCE_TYPES}
 UUID_TYPES = frozenset(plural.removesuffix("s") for plural in LINK_LISTS)
-COLLECTION = f"<any({', '.join(COLLECTIONS)}):collection>"
-READ_ERRORS = {"HTTP_400": ErrorBody, "HTTP_401": ErrorBody, "HTTP_403": ErrorBody}
+# The eight seed-000/001 collections take UUIDs; each has paths of its own, so the document
+# can say so (a body's schema cannot depend on a path parameter).  The others share one.
+UUID_COLLECTIONS = tuple(plural for plural, rtype in COLLECTIONS.items() if rtype in UUID_TYPES)
+COLLECTION = f"<any({', '.join(p for p in COLLECTIONS if p not in UUID_COLLECTIONS)}):collection>"
+# An unknown collection is a 404 (no such route).
+READ_ERRORS = errors(404)
 
 
 def resource_out(resource: Resource, tags: Sequence[Tag] | None) -> ResourceOut:
@@ -79,9 +84,9 @@ def list_collection(collection: str, query: ResourceListQuery) -> ResourcePage:
     )
 
 
-@api.get(f"/{COLLECTION}/<resource_id>")
+@api.get(f"/{COLLECTION}/<external_id:resource_id>")
 @spec.validate(query=ExpandQuery,
-               resp=Response(HTTP_200=ResourceOut, HTTP_404=ErrorBody, **READ_ERRORS),
+               resp=Response(HTTP_200=ResourceOut, **READ_ERRORS),
                tags=["resources"])
 def get_one_resource(collection: str, resource_id: str, query: ExpandQuery) -> ResourceOut:
     """Get one resource of the type by its id; `expand[]=tags` adds its tags."""
@@ -95,17 +100,11 @@ def get_one_resource(collection: str, resource_id: str, query: ExpandQuery) -> R
     return resource_out(row.resource, row.tags if query.with_tags else None)
 
 
-@api.post(f"/{COLLECTION}/")
-@api.post(f"/{COLLECTION}")
-@spec.validate(json=ResourceBody,
-               resp=Response(HTTP_201=ResourcesOut, HTTP_413=ErrorBody, **READ_ERRORS),
-               tags=["resources"])
-def register_collection(collection: str, json: ResourceBody) -> tuple[ResourcesOut, int]:
-    """Register resources of the type (one object or a list of up to 1000); known ones get
-    the name and slug given."""
+def _register(collection: str, body: ResourceBody | UuidResourceBody
+              ) -> tuple[ResourcesOut, int]:
     who = caller()
     rtype = COLLECTIONS[collection]
-    single, items = json.single, json.root
+    single, items = body.single, body.root
     if not items:
         raise ValidationFailed.field("body", "give at least one resource")
     if len(items) > MAX_REGISTER:
@@ -122,3 +121,34 @@ def register_collection(collection: str, json: ResourceBody) -> tuple[ResourcesO
     found = resources_by_external_id(who.scope_id, rtype, ids)
     registered = [resource_out(found[external_id], None) for external_id in ids]
     return ResourcesOut(registered[0] if single else registered), 201
+
+
+@api.post(f"/{COLLECTION}/")
+@api.post(f"/{COLLECTION}")
+@spec.validate(json=ResourceBody, resp=Response(HTTP_201=ResourcesOut, **READ_ERRORS),
+               tags=["resources"])
+def register_collection(collection: str, json: ResourceBody) -> tuple[ResourcesOut, int]:
+    """Register resources of the type (one object or a list of up to 1000); known ones get
+    the name and slug given."""
+    return _register(collection, json)
+
+
+@spec.validate(json=UuidResourceBody, resp=Response(HTTP_201=ResourcesOut, **READ_ERRORS),
+               tags=["resources"])
+def register_uuid_collection(collection: str, json: UuidResourceBody
+                             ) -> tuple[ResourcesOut, int]:
+    """Register resources of the type by UUID (one object or a list of up to 1000); known
+    ones get the name and slug given."""
+    return _register(collection, json)
+
+
+# Each UUID collection's own paths: the same views, the collection given as a default.
+for _plural in UUID_COLLECTIONS:
+    for _slash in ("", "/"):
+        _name = f"{_plural}{'_slash' if _slash else ''}"
+        api.add_url_rule(f"/{_plural}{_slash}", f"list_{_name}", list_collection,
+                         defaults={"collection": _plural}, methods=["GET"])
+        api.add_url_rule(f"/{_plural}{_slash}", f"register_{_name}", register_uuid_collection,
+                         defaults={"collection": _plural}, methods=["POST"])
+    api.add_url_rule(f"/{_plural}/<external_id:resource_id>", f"get_one_{_plural}",
+                     get_one_resource, defaults={"collection": _plural}, methods=["GET"])

@@ -2,8 +2,8 @@
 refresh, tags on datasources / columns / projects, and delete by path.
 
 ``DELETE /tag/{tag}`` takes the rest of the URL as the tag's path (a name may contain
-``/``); ``DELETE /tag/{datasource|column|project}/{modelId}/{tag}`` wins for those three
-words.
+``/``), except under the three model words, which name a resource's tags; ``DELETE
+/tag/refresh`` deletes the tag named ``refresh`` (``POST`` there refreshes).
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from spectree import Response
 from webapp.api import api
 from webapp.api.auth import caller
 from webapp.api.openapi import spec
-from webapp.api.schemas.common import ErrorBody
+from webapp.api.schemas.common import errors
 from webapp.api.schemas.tag_paths import (
     DeleteTagQuery,
     PathTagList,
@@ -43,7 +43,13 @@ from webapp.services.tag_paths import (
 from webapp.services.tag_queries import search_tags
 
 TAGS = ["tag (seed 003)"]
-AUTH_ERRORS = {"HTTP_401": ErrorBody, "HTTP_403": ErrorBody}
+AUTH_ERRORS = errors()
+# The model words other than `column`, whose ids have a form of their own.
+OTHER_MODELS = ",".join(model for model in MODEL_TYPES if model != "column")
+REMOVE_ERRORS = errors(404)
+# 405: a path outside the model words is a tag's name, which takes only DELETE.
+ADD_ERRORS = errors(404, 405)
+DELETE_ERRORS = errors(404, 409)
 
 
 def path_tags(tags: Sequence[Tag]) -> PathTagList:
@@ -76,7 +82,7 @@ def resource_tags(rows: Sequence[ResourceTag]) -> ResourceTagList:
 
 @api.get("/tag")
 @spec.validate(query=TagSearchQuery,
-               resp=Response(HTTP_200=PathTagList, HTTP_400=ErrorBody, **AUTH_ERRORS),
+               resp=Response(HTTP_200=PathTagList, **AUTH_ERRORS),
                tags=TAGS)
 def search_tag_paths(query: TagSearchQuery) -> PathTagList:
     """Search the scope's tags by substring, source and system flag; at most `limit`."""
@@ -86,8 +92,7 @@ def search_tag_paths(query: TagSearchQuery) -> PathTagList:
 
 @api.post("/tag")
 @spec.validate(json=SaveTagsBody,
-               resp=Response(HTTP_200=PathTagList, HTTP_400=ErrorBody, HTTP_404=ErrorBody,
-                             HTTP_409=ErrorBody, HTTP_413=ErrorBody, **AUTH_ERRORS),
+               resp=Response(HTTP_200=PathTagList, **DELETE_ERRORS),
                tags=TAGS)
 def save_tag_paths(json: SaveTagsBody) -> PathTagList:
     """Create dotted tags (parents as needed), rename them by `id`, or replace a root's children."""
@@ -115,36 +120,67 @@ def refresh_tags() -> RefreshOut:
     ])
 
 
-@api.post("/tag/<modelType>/<modelId>")
-@spec.validate(json=ResourceTagsBody,
-               resp=Response(HTTP_200=ResourceTagList, HTTP_400=ErrorBody, HTTP_413=ErrorBody,
-                             **AUTH_ERRORS),
-               tags=TAGS)
-def add_resource_tags(modelType: str, modelId: str, json: ResourceTagsBody) -> ResourceTagList:
-    """Add existing tags to a datasource, column (`<ds id>_<column>`) or project; all or none."""
+def _add(model_type: str, model_id: str, body: ResourceTagsBody) -> ResourceTagList:
     who = caller()
-    rows = tag_resource(who.actor, who.scope_id, modelType, modelId,
-                        [item.name for item in json.root])
+    rows = tag_resource(who.actor, who.scope_id, model_type, model_id,
+                        [item.name for item in body.root])
     return resource_tags(rows)
 
 
-@api.delete(f"/tag/<any({','.join(MODEL_TYPES)}):modelType>/<modelId>/<path:tag>")
-@spec.validate(resp=Response(HTTP_200=ResourceTagList, HTTP_400=ErrorBody, HTTP_404=ErrorBody,
-                             **AUTH_ERRORS),
-               tags=TAGS)
-def remove_resource_tag(modelType: str, modelId: str, tag: str) -> ResourceTagList:
-    """Remove one tag from a datasource, column or project; answers the link removed."""
+def _remove(model_type: str, model_id: str, tag: str) -> ResourceTagList:
     who = caller()
-    return resource_tags([untag_resource(who.actor, who.scope_id, modelType, modelId, tag)])
+    return resource_tags([untag_resource(who.actor, who.scope_id, model_type, model_id, tag)])
 
 
-@api.delete("/tag/<path:tag>")
-@spec.validate(query=DeleteTagQuery,
-               resp=Response(HTTP_200=PathTagList, HTTP_400=ErrorBody, HTTP_404=ErrorBody,
-                             HTTP_409=ErrorBody, **AUTH_ERRORS),
+@api.post(f"/tag/<any({OTHER_MODELS}):modelType>/<external_id:modelId>")
+@spec.validate(json=ResourceTagsBody, resp=Response(HTTP_200=ResourceTagList, **ADD_ERRORS),
                tags=TAGS)
-def delete_tag_path(tag: str, query: DeleteTagQuery) -> PathTagList:
-    """Soft-delete a tag by path (`?deleteHierarchy=true` for its subtree); answers the deleted."""
+def add_resource_tags(modelType: str, modelId: str, json: ResourceTagsBody) -> ResourceTagList:
+    """Add existing tags to a datasource or project; all or none (an unknown or deleted
+    tag is a 404 naming it, and nothing is added)."""
+    return _add(modelType, modelId, json)
+
+
+@api.post("/tag/column/<column_id:modelId>")
+@spec.validate(json=ResourceTagsBody, resp=Response(HTTP_200=ResourceTagList, **ADD_ERRORS),
+               tags=TAGS)
+def add_column_tags(modelId: str, json: ResourceTagsBody) -> ResourceTagList:
+    """Add existing tags to a column (`<datasource id>_<column>`); all or none."""
+    return _add("column", modelId, json)
+
+
+@api.delete(f"/tag/<any({OTHER_MODELS}):modelType>/<external_id:modelId>/<resource_tag:tag>")
+@spec.validate(resp=Response(HTTP_200=ResourceTagList, **REMOVE_ERRORS), tags=TAGS)
+def remove_resource_tag(modelType: str, modelId: str, tag: str) -> ResourceTagList:
+    """Remove one tag from a datasource or project; answers the link removed."""
+    return _remove(modelType, modelId, tag)
+
+
+@api.delete("/tag/column/<column_id:modelId>/<resource_tag:tag>")
+@spec.validate(resp=Response(HTTP_200=ResourceTagList, **REMOVE_ERRORS), tags=TAGS)
+def remove_column_tag(modelId: str, tag: str) -> ResourceTagList:
+    """Remove one tag from a column (`<datasource id>_<column>`); answers the link removed."""
+    return _remove("column", modelId, tag)
+
+
+def _delete(tag: str, query: DeleteTagQuery) -> PathTagList:
     who = caller()
     return path_tags(delete_by_name(who.actor, who.scope_id, tag,
                                     hierarchy=query.deleteHierarchy))
+
+
+@api.delete("/tag/<tag_path:tag>")
+@spec.validate(query=DeleteTagQuery, resp=Response(HTTP_200=PathTagList, **DELETE_ERRORS),
+               tags=TAGS)
+def delete_tag_path(tag: str, query: DeleteTagQuery) -> PathTagList:
+    """Soft-delete a tag by path (`?deleteHierarchy=true` for its subtree); answers the deleted."""
+    return _delete(tag, query)
+
+
+@api.delete("/tag/refresh")
+@spec.validate(query=DeleteTagQuery, resp=Response(HTTP_200=PathTagList, **DELETE_ERRORS),
+               tags=TAGS)
+def delete_tag_named_refresh(query: DeleteTagQuery) -> PathTagList:
+    """Soft-delete the tag named `refresh`: `DELETE /tag/{tag}` for that name (`POST` on
+    this path refreshes the external sources)."""
+    return _delete("refresh", query)

@@ -11,7 +11,7 @@ from webapp.api import api
 from webapp.api.auth import caller
 from webapp.api.openapi import spec
 from webapp.api.pagination import page_fields
-from webapp.api.schemas.common import ErrorBody
+from webapp.api.schemas.common import errors
 from webapp.api.schemas.tags import (
     BulkDeleteIn,
     BulkDeleteOut,
@@ -43,9 +43,9 @@ from webapp.services.tags import (
     update_tag,
 )
 
-READ_ERRORS = {"HTTP_400": ErrorBody, "HTTP_401": ErrorBody, "HTTP_403": ErrorBody}
-ERRORS = {**READ_ERRORS, "HTTP_404": ErrorBody}
-WRITE_ERRORS = {**ERRORS, "HTTP_409": ErrorBody}
+READ_ERRORS = errors()
+ERRORS = errors(404)
+WRITE_ERRORS = errors(404, 409)
 
 NODES_PER_TAG = 20
 
@@ -125,7 +125,7 @@ def create_third_party_tag(json: TagCreateIn) -> tuple[TagOut, int]:
     return _create(json), 201
 
 
-@api.get("/tags/<tag_id>")
+@api.get("/tags/<tag_handle:tag_id>")
 @spec.validate(resp=Response(HTTP_200=TagOut, **ERRORS), tags=["tags"])
 def get_one_tag(tag_id: str) -> TagOut:
     """Get one tag by any of its handles: integer, UUID or public id."""
@@ -133,7 +133,7 @@ def get_one_tag(tag_id: str) -> TagOut:
     return tag_out(get_tag_view(who.actor, who.scope_id, tag_id, read_with_key=who.tag_read))
 
 
-@api.route("/tags/<tag_id>", methods=["PUT", "PATCH"])
+@api.route("/tags/<tag_handle:tag_id>", methods=["PUT", "PATCH"])
 @spec.validate(json=TagUpdateIn, resp=Response(HTTP_200=TagOut, **WRITE_ERRORS),
                tags=["tags"])
 def update_one_tag(tag_id: str, json: TagUpdateIn) -> TagOut:
@@ -145,7 +145,7 @@ def update_one_tag(tag_id: str, json: TagUpdateIn) -> TagOut:
     return tags_out([tag])[0]
 
 
-@api.delete("/tags/<tag_id>")
+@api.delete("/tags/<tag_handle:tag_id>")
 @spec.validate(query=DeleteQuery, resp=Response(HTTP_200=TagDeleteOut, **WRITE_ERRORS),
                tags=["tags"])
 def delete_one_tag(tag_id: str, query: DeleteQuery) -> TagDeleteOut:
@@ -183,7 +183,7 @@ def _tagged(tag_id: str, query: TaggedResourcesQuery, rtype: str | None
     return TaggedResourcePage(results=tagged_resources_out(page.items), **page_fields(page))
 
 
-@api.get("/tags/<tag_id>/nodes")
+@api.get("/tags/<tag_handle:tag_id>/nodes")
 @spec.validate(query=TaggedResourcesQuery,
                resp=Response(HTTP_200=TaggedResourcePage, **ERRORS), tags=["tags"])
 def tagged_nodes(tag_id: str, query: TaggedResourcesQuery) -> TaggedResourcePage:
@@ -191,7 +191,7 @@ def tagged_nodes(tag_id: str, query: TaggedResourcesQuery) -> TaggedResourcePage
     return _tagged(tag_id, query, "node")
 
 
-@api.get("/tags/<tag_id>/files")
+@api.get("/tags/<tag_handle:tag_id>/files")
 @spec.validate(query=TaggedResourcesQuery,
                resp=Response(HTTP_200=TaggedResourcePage, **ERRORS), tags=["tags"])
 def tagged_files(tag_id: str, query: TaggedResourcesQuery) -> TaggedResourcePage:
@@ -199,7 +199,7 @@ def tagged_files(tag_id: str, query: TaggedResourcesQuery) -> TaggedResourcePage
     return _tagged(tag_id, query, "file")
 
 
-@api.get("/tags/<tag_id>/resources")
+@api.get("/tags/<tag_handle:tag_id>/resources")
 @spec.validate(query=TypedResourcesQuery,
                resp=Response(HTTP_200=TaggedResourcePage, **ERRORS), tags=["tags"])
 def tagged_resources(tag_id: str, query: TypedResourcesQuery) -> TaggedResourcePage:

@@ -20,6 +20,7 @@ import pytest
 from tests.http.api.conftest import ALL_KEY_PERMISSIONS, ApiWorld, error_of
 from tests.http.api.test_api_auth import api_routes
 from tests.unit.factories import SYSTEM
+from webapp.api.resources import UUID_COLLECTIONS
 from webapp.services.assignments import attach
 from webapp.services.groups import create_group
 from webapp.services.tags import TagSpec, create_tag
@@ -40,14 +41,19 @@ class Seeded:
     leaf_path: str
     group: str  # public id of a group
     source: str  # a registered source id
+    node: str  # a registered node id
 
 
 def seed(api: ApiWorld, scope_id: int, prefix: str) -> Seeded:
     tag = create_tag(SYSTEM, scope_id, TagSpec(name=f"{prefix}Address.email"))
     group = create_group(SYSTEM, scope_id, identifier=f"{prefix}grp", label="Group")
     source = DS if prefix == "" else "0b6a4d2e-6c1e-4b57-9a34-1f0e2d3c4b5a"
-    attach(SYSTEM, scope_id, [tag.path], {"source": [source], "datasource": ["22"]})
-    return Seeded(tag=tag.public_id, leaf_path=tag.path, group=group.public_id, source=source)
+    attach(SYSTEM, scope_id, [tag.path], {"source": [source], "datasource": ["22"],
+                                          "column": ["22_email"], "node": [f"{prefix}n1"]})
+    if not prefix:  # DELETE /tag/refresh deletes the tag named refresh
+        create_tag(SYSTEM, scope_id, TagSpec(name="refresh"))
+    return Seeded(tag=tag.public_id, leaf_path=tag.path, group=group.public_id, source=source,
+                  node=f"{prefix}n1")
 
 
 @dataclass(frozen=True)
@@ -59,25 +65,28 @@ class Case:
     body: Callable[[Seeded], Any] | None = None
 
 
-COLLECTION = "/api/v1/<any(sources, transformations, destinations, visualizations, layers, " \
-             "folders, tables, volumes, datasources, columns, projects, nodes, files):collection>"
+COLLECTION = "/api/v1/<any(datasources, columns, projects, nodes, files):collection>"
+SOURCES = "/api/v1/sources"
 CASES = [
     Case("GET", "/api/v1/tags", lambda s: "/api/v1/tags", (READ,)),
     Case("POST", "/api/v1/tags", lambda s: "/api/v1/tags", (CREATE,),
          lambda s: {"name": "Work", "color": "#3B82F6"}),
     Case("POST", "/api/v1/third-party/tags", lambda s: "/api/v1/third-party/tags", (CREATE,),
          lambda s: {"name": "quarterly-review", "category": "business"}),
-    Case("GET", "/api/v1/tags/<tag_id>", lambda s: f"/api/v1/tags/{s.tag}", (READ,)),
-    Case("PUT", "/api/v1/tags/<tag_id>", lambda s: f"/api/v1/tags/{s.tag}", (WRITE,),
+    Case("GET", "/api/v1/tags/<tag_handle:tag_id>", lambda s: f"/api/v1/tags/{s.tag}", (READ,)),
+    Case("PUT", "/api/v1/tags/<tag_handle:tag_id>", lambda s: f"/api/v1/tags/{s.tag}", (WRITE,),
          lambda s: {"color": "#22C55E"}),
-    Case("PATCH", "/api/v1/tags/<tag_id>", lambda s: f"/api/v1/tags/{s.tag}", (WRITE,),
+    Case("PATCH", "/api/v1/tags/<tag_handle:tag_id>", lambda s: f"/api/v1/tags/{s.tag}", (WRITE,),
          lambda s: {"description": "mail"}),
-    Case("DELETE", "/api/v1/tags/<tag_id>", lambda s: f"/api/v1/tags/{s.tag}", (DELETE,)),
+    Case("DELETE", "/api/v1/tags/<tag_handle:tag_id>", lambda s: f"/api/v1/tags/{s.tag}",
+         (DELETE,)),
     Case("POST", "/api/v1/tags/bulk-delete", lambda s: "/api/v1/tags/bulk-delete", (DELETE,),
          lambda s: {"tag_ids": [s.tag]}),
-    Case("GET", "/api/v1/tags/<tag_id>/nodes", lambda s: f"/api/v1/tags/{s.tag}/nodes", (READ,)),
-    Case("GET", "/api/v1/tags/<tag_id>/files", lambda s: f"/api/v1/tags/{s.tag}/files", (READ,)),
-    Case("GET", "/api/v1/tags/<tag_id>/resources",
+    Case("GET", "/api/v1/tags/<tag_handle:tag_id>/nodes",
+         lambda s: f"/api/v1/tags/{s.tag}/nodes", (READ,)),
+    Case("GET", "/api/v1/tags/<tag_handle:tag_id>/files",
+         lambda s: f"/api/v1/tags/{s.tag}/files", (READ,)),
+    Case("GET", "/api/v1/tags/<tag_handle:tag_id>/resources",
          lambda s: f"/api/v1/tags/{s.tag}/resources?type=source", (READ,)),
     Case("POST", "/api/v1/tags/batch", lambda s: "/api/v1/tags/batch", (CREATE,),
          lambda s: [{"scopeId": "scope_acme", "tagGroupId": s.group, "identifier": "high",
@@ -90,36 +99,54 @@ CASES = [
          lambda s: {"names": [s.leaf_path], "sources": [s.source]}),
     Case("POST", "/api/v1/tags/detach/", lambda s: "/api/v1/tags/detach/", (WRITE,),
          lambda s: {"names": [s.leaf_path], "sources": [s.source]}),
-    Case("GET", COLLECTION, lambda s: "/api/v1/sources", (READ,)),
-    Case("GET", COLLECTION + "/", lambda s: "/api/v1/sources/?expand[]=tags", (READ,)),
-    Case("GET", COLLECTION + "/<resource_id>", lambda s: f"/api/v1/sources/{s.source}",
+    Case("GET", COLLECTION, lambda s: "/api/v1/nodes", (READ,)),
+    Case("GET", COLLECTION + "/", lambda s: "/api/v1/nodes/?expand[]=tags", (READ,)),
+    Case("GET", COLLECTION + "/<external_id:resource_id>", lambda s: f"/api/v1/nodes/{s.node}",
          (READ,)),
-    Case("POST", COLLECTION, lambda s: "/api/v1/sources", (WRITE,),
-         lambda s: {"id": "5f2b8a3c-1d4e-4f6a-8b9c-0d1e2f3a4b5c", "name": "Facebook Ads"}),
-    Case("POST", COLLECTION + "/", lambda s: "/api/v1/sources/", (WRITE,),
-         lambda s: [{"id": "5f2b8a3c-1d4e-4f6a-8b9c-0d1e2f3a4b5c"}]),
+    Case("POST", COLLECTION, lambda s: "/api/v1/nodes", (WRITE,),
+         lambda s: {"id": "n2", "name": "Notes"}),
+    Case("POST", COLLECTION + "/", lambda s: "/api/v1/nodes/", (WRITE,),
+         lambda s: [{"id": "n3"}]),
+    *(case for plural in UUID_COLLECTIONS for case in (
+        Case("GET", f"/api/v1/{plural}", lambda s: "/api/v1/sources", (READ,)),
+        Case("GET", f"/api/v1/{plural}/", lambda s: "/api/v1/sources/?expand[]=tags", (READ,)),
+        Case("GET", f"/api/v1/{plural}/<external_id:resource_id>",
+             lambda s: f"/api/v1/sources/{s.source}", (READ,)),
+        Case("POST", f"/api/v1/{plural}", lambda s: SOURCES, (WRITE,),
+             lambda s: {"id": "5f2b8a3c-1d4e-4f6a-8b9c-0d1e2f3a4b5c", "name": "Facebook Ads"}),
+        Case("POST", f"/api/v1/{plural}/", lambda s: SOURCES + "/", (WRITE,),
+             lambda s: [{"id": "5f2b8a3c-1d4e-4f6a-8b9c-0d1e2f3a4b5c"}]),
+    )),
     Case("GET", "/api/v1/tag", lambda s: "/api/v1/tag?searchText=email", (READ,)),
     Case("POST", "/api/v1/tag", lambda s: "/api/v1/tag", (CREATE,),
          lambda s: {"tags": [{"name": "Address.home"}]}),
     Case("POST", "/api/v1/tag/refresh", lambda s: "/api/v1/tag/refresh", (WRITE,),
          lambda s: None),
-    Case("POST", "/api/v1/tag/<modelType>/<modelId>",
+    Case("POST", "/api/v1/tag/<any(datasource,project):modelType>/<external_id:modelId>",
          lambda s: "/api/v1/tag/datasource/22", (WRITE,),
          lambda s: [{"name": s.leaf_path, "source": "curated"}]),
-    Case("DELETE", "/api/v1/tag/<any(datasource,column,project):modelType>/<modelId>/<path:tag>",
-         lambda s: f"/api/v1/tag/datasource/22/{s.leaf_path}", (WRITE,)),
-    Case("DELETE", "/api/v1/tag/<path:tag>", lambda s: f"/api/v1/tag/{s.leaf_path}", (DELETE,)),
+    Case("POST", "/api/v1/tag/column/<column_id:modelId>",
+         lambda s: "/api/v1/tag/column/22_email", (WRITE,),
+         lambda s: [{"name": s.leaf_path, "source": "curated"}]),
+    Case("DELETE", "/api/v1/tag/<any(datasource,project):modelType>/<external_id:modelId>/"
+         "<resource_tag:tag>", lambda s: f"/api/v1/tag/datasource/22/{s.leaf_path}", (WRITE,)),
+    Case("DELETE", "/api/v1/tag/column/<column_id:modelId>/<resource_tag:tag>",
+         lambda s: f"/api/v1/tag/column/22_email/{s.leaf_path}", (WRITE,)),
+    Case("DELETE", "/api/v1/tag/<tag_path:tag>", lambda s: f"/api/v1/tag/{s.leaf_path}",
+         (DELETE,)),
+    Case("DELETE", "/api/v1/tag/refresh", lambda s: "/api/v1/tag/refresh", (DELETE,)),
     Case("GET", "/api/v1/tag-groups", lambda s: "/api/v1/tag-groups", (READ,)),
     Case("POST", "/api/v1/tag-groups", lambda s: "/api/v1/tag-groups", (GROUPS,),
          lambda s: {"identifier": "topic", "label": "Topic"}),
-    Case("GET", "/api/v1/tag-groups/<group_id>", lambda s: f"/api/v1/tag-groups/{s.group}",
+    Case("GET", "/api/v1/tag-groups/<text:group_id>", lambda s: f"/api/v1/tag-groups/{s.group}",
          (READ,)),
-    Case("PATCH", "/api/v1/tag-groups/<group_id>", lambda s: f"/api/v1/tag-groups/{s.group}",
+    Case("PATCH", "/api/v1/tag-groups/<text:group_id>", lambda s: f"/api/v1/tag-groups/{s.group}",
          (GROUPS,), lambda s: {"label": "Renamed"}),
-    Case("DELETE", "/api/v1/tag-groups/<group_id>", lambda s: f"/api/v1/tag-groups/{s.group}",
+    Case("DELETE", "/api/v1/tag-groups/<text:group_id>", lambda s: f"/api/v1/tag-groups/{s.group}",
          (GROUPS,)),
 ]
 CASE_IDS = [f"{c.method} {c.rule.replace(COLLECTION, '/api/v1/<collection>')}" for c in CASES]
+assert len(set(CASE_IDS)) == len(CASE_IDS)
 
 
 def test_the_table_covers_every_route(api: ApiWorld) -> None:
@@ -165,10 +192,7 @@ def test_another_scopes_ids_are_not_found(api: ApiWorld, case: Case) -> None:
     seed(api, api.world.sid, "")
     theirs = seed(api, api.world.other_scope.id, "Beta")
     response = _send(api, case, theirs, api.manager)
-    if case.rule == "/api/v1/tag/<modelType>/<modelId>":
-        assert response.status_code == 400  # the name in the body is unknown here
-    else:
-        assert response.status_code == 404, response.get_json()
+    assert response.status_code == 404, response.get_json()
 
 
 def test_another_scopes_names_in_bodies_are_unknown(api: ApiWorld) -> None:

@@ -333,9 +333,6 @@ def add(api: ApiWorld, path: str, body: Any, token: str | None = None) -> TestRe
     ("datasource/22", [{"source": "curated"}], "[0].name"),
     ("datasource/22", [{"name": 7}], "[0].name"),
     ("datasource/22", [{"name": "Confidential"}, {"name": ""}], "[1].name"),
-    ("datasource/22", [{"name": "Confidential"}, {"name": "Nope"}], "[1].name"),
-    ("datasource/22", [{"name": "Gone"}, {"name": "Confidential"}], "[0].name"),
-    ("table/22", [{"name": "Confidential"}], "modelType"),
     ("column/6", [{"name": "Confidential"}], "modelId"),
     ("column/_x", [{"name": "Confidential"}], "modelId"),
     ("datasource/" + "9" * 256, [{"name": "Confidential"}], "modelId"),
@@ -349,6 +346,28 @@ def test_bad_resource_tagging_adds_nothing(api: ApiWorld, path: str, body: Any,
     assert response.status_code == 400, response.get_json()
     assert field in fields_of(response)
     assert snapshot_counts() == before
+
+
+@pytest.mark.parametrize("body, field", [
+    ([{"name": "Confidential"}, {"name": "Nope"}], "[1].name"),
+    ([{"name": "Gone"}, {"name": "Confidential"}], "[0].name"),
+])
+def test_unknown_or_deleted_tags_are_not_found_and_nothing_is_added(
+        api: ApiWorld, body: Any, field: str) -> None:
+    make(api, "Confidential", "Gone")
+    delete_tag(SYSTEM, api.world.sid, "Gone")
+    before = snapshot_counts()
+    response = add(api, "datasource/22", body)
+    assert response.status_code == 404, response.get_json()
+    assert fields_of(response) == [field]
+    assert snapshot_counts() == before
+
+
+def test_a_model_word_outside_the_three_is_a_tag_name_which_takes_only_delete(
+        api: ApiWorld) -> None:
+    response = add(api, "table/22", [{"name": "Confidential"}])
+    assert response.status_code == 405
+    assert set(response.headers["Allow"].split(", ")) == {"DELETE", "OPTIONS"}
 
 
 def test_too_many_tags_for_a_resource(api: ApiWorld) -> None:
@@ -375,7 +394,7 @@ def test_resource_tagging_permissions_and_scopes(api: ApiWorld) -> None:
     denied = add(api, "project/2", [{"name": "Confidential"}], token=api.viewer)
     assert denied.status_code == 403 and error_of(denied)["code"] == "PERMISSION_DENIED"
     foreign = add(api, "project/2", [{"name": "Confidential"}], token=api.outsider)
-    assert foreign.status_code == 400 and fields_of(foreign) == ["[0].name"]
+    assert foreign.status_code == 404 and fields_of(foreign) == ["[0].name"]
     assert links(api.world.sid) == set() and links(api.world.other_scope.id) == set()
 
 

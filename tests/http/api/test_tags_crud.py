@@ -60,7 +60,6 @@ def path_of(api: ApiWorld, tag: dict[str, Any]) -> str:
     ({"name": "ok", "color": "#12345"}, "color"),
     ({"name": "ok", "color": "#3B82F6\n"}, "color"),
     ({"name": "ok", "color": 123}, "color"),
-    ({"name": "ok", "parent_tag_id": "nope"}, "parent_tag_id"),
     ({"name": "ok", "parent_tag_id": True}, "parent_tag_id"),
     ({"name": "ok", "parent_tag_id": 1.5}, "parent_tag_id"),
     ({"name": "ok", "category": "a.b"}, "category"),
@@ -127,9 +126,19 @@ def test_a_child_cannot_take_another_category(api: ApiWorld) -> None:
 def test_a_parent_of_another_scope_is_unknown(api: ApiWorld) -> None:
     theirs = make(api, "Theirs", token=api.outsider)
     before = snapshot_counts()
-    refused(api.post(TAGS, json={"name": "x", "parent_tag_id": theirs["id"]}), 400,
-            "VALIDATION_FAILED", "parent_tag_id")
+    refused(api.post(TAGS, json={"name": "x", "parent_tag_id": theirs["id"]}), 404,
+            "NOT_FOUND", "parent_tag_id")
     assert snapshot_counts() == before
+
+
+def test_an_unknown_parent_is_not_found_and_an_empty_one_is_none(api: ApiWorld) -> None:
+    refused(api.post(TAGS, json={"name": "x", "parent_tag_id": "nope"}), 404, "NOT_FOUND",
+            "parent_tag_id")
+    work = make(api, "Work")
+    refused(api.put(f"{TAGS}/{work['id']}", json={"parent_tag_id": "nope"}), 404, "NOT_FOUND",
+            "parent_tag_id")
+    root = api.post(TAGS, json={"name": "Root", "parent_tag_id": ""})
+    assert root.status_code == 201 and root.get_json()["parent_tag_id"] is None
 
 
 def test_a_path_longer_than_255_is_refused(api: ApiWorld) -> None:
@@ -265,7 +274,6 @@ def test_a_move_into_its_own_subtree_is_400(api: ApiWorld, target: str) -> None:
     ({"name": "a.b"}, "name"),
     ({"name": "x" * 101}, "name"),
     ({"color": "red"}, "color"),
-    ({"parent_tag_id": "nope"}, "parent_tag_id"),
     ({"parent_tag_id": False}, "parent_tag_id"),
     ({"category": "a::b"}, "category"),
     ({"owner_id": "me"}, "owner_id"),

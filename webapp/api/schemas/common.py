@@ -6,7 +6,11 @@ from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from webapp.api.schemas.text import QUERY_TEXT_PATTERN, documented
 from webapp.services.paging import DEFAULT_PER_PAGE, MAX_PAGE, MAX_PER_PAGE
+
+# A query parameter's text: anything but C0/C1 control characters (those are a 400).
+QueryText = Annotated[str, documented(QUERY_TEXT_PATTERN[1:-1])]
 
 
 class ErrorDetail(BaseModel):
@@ -25,6 +29,18 @@ class ErrorBody(BaseModel):
     """Every error response: 400, 401, 403, 404, 409, 413 and 429."""
 
     error: ErrorInfo
+
+
+# What any call may answer: 400 (a control character in a query or URL parameter, bad
+# input), 401 (no or a bad key), 403 (X-User-ID or a missing permission), 413 (a body over
+# the size limit, whatever the method) and 429 (a rate limit).
+ALWAYS = (400, 401, 403, 413, 429)
+
+
+def errors(*extra: int) -> dict[str, type[ErrorBody]]:
+    """The error responses of a route: :data:`ALWAYS` and ``extra`` (404, 409), as
+    spectree ``Response`` keywords."""
+    return {f"HTTP_{status}": ErrorBody for status in sorted({*ALWAYS, *extra})}
 
 
 class PageQuery(BaseModel):

@@ -5,9 +5,11 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, StrictBool
 
 from webapp.api.schemas.common import PageEnvelope
+from webapp.api.schemas.tags import Color
+from webapp.api.schemas.text import Description, Label, PublicId, Segment, optional
 from webapp.models import RESOURCE_TYPES
 
 ResourceType = Literal[RESOURCE_TYPES]  # type: ignore[valid-type]
@@ -43,13 +45,13 @@ class GroupCreate(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    id: str | None = Field(None, description="optional client-chosen public id")
+    id: PublicId | None = Field(None, description="optional client-chosen public id")
     scopeId: str | None = None
-    identifier: str = Field(description=_IDENTIFIER)
-    label: str | None = Field(None, description="display text; defaults to the identifier")
-    description: str | None = None
-    color: str | None = Field(None, description=_COLOR)
-    exclusive: bool = Field(False, description=_EXCLUSIVE)
+    identifier: Segment = Field(description=_IDENTIFIER)
+    label: Label | None = Field(None, description="display text; defaults to the identifier")
+    description: Description | None = None
+    color: Color = Field(None, description=_COLOR)
+    exclusive: StrictBool = Field(False, description=_EXCLUSIVE)
     allowedTypes: list[ResourceType] = Field(default_factory=list, description=_ALLOWED)
 
 
@@ -58,19 +60,13 @@ class GroupPatch(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    identifier: str | None = Field(None, description=_IDENTIFIER)
-    label: str | None = None
-    description: str | None = Field(None, description="null clears it")
-    color: str | None = Field(None, description=_COLOR)
-    exclusive: bool | None = Field(None, description=_EXCLUSIVE)
-    allowedTypes: list[ResourceType] | None = Field(None, description=_ALLOWED)
-
-    @field_validator("identifier", "label", "exclusive", "allowedTypes")
-    @classmethod
-    def _not_null(cls, value: Any) -> Any:
-        if value is None:
-            raise ValueError("must not be null")
-        return value
+    # Optional but never null: a field left out stays as it is.
+    identifier: Segment = optional(_IDENTIFIER)
+    label: Label = optional()
+    description: Description | None = Field(None, description="null clears it")
+    color: Color = Field(None, description=_COLOR)
+    exclusive: StrictBool = optional(_EXCLUSIVE)
+    allowedTypes: list[ResourceType] = optional(_ALLOWED)
 
     def changes(self) -> dict[str, Any]:
         """The fields sent, as ``update_group`` keywords."""

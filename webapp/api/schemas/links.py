@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Annotated, Any
 from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict, Field
+
+from webapp.api.schemas.text import QualifiedName, items
+from webapp.services.assignments import MAX_NAMES
 
 # The resource lists of the seeds' bodies: the plural of a resource type.
 LINK_LISTS: tuple[str, ...] = (
@@ -16,20 +20,31 @@ LINK_LISTS: tuple[str, ...] = (
 _IDS = "IDs of resources of this type (registered on the fly when new)"
 
 
+def _one_of_each(schema: dict[str, Any]) -> None:
+    """What the services require beyond each field: a name (in `names` or `name`) and an
+    id in at least one resource list."""
+    schema["allOf"] = [
+        {"anyOf": [{"required": ["names"], "properties": {"names": {"minItems": 1}}},
+                   {"required": ["name"], "properties": {"name": {"type": "string"}}}]},
+        {"anyOf": [{"required": [plural], "properties": {plural: {"minItems": 1}}}
+                   for plural in LINK_LISTS]},
+    ]
+
+
 class LinkBody(BaseModel):
     """Tag names, and the resources to link: every name × every id, at least one id.
 
     At most 100 names and 100,000 name × id links per call (413 past that).
     """
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", json_schema_extra=_one_of_each)
 
-    names: list[str] = Field(
+    names: Annotated[list[QualifiedName], items(0, MAX_NAMES)] = Field(
         default_factory=list,
         description="tag paths (`Address.email`) or qualified names (`priority::high`); "
         "each segment at most 100 characters, a path at most 255",
     )
-    name: str | None = Field(
+    name: QualifiedName | None = Field(
         None, description="one tag name: shorthand for `names` (the seed's playground form)"
     )
     sources: list[UUID] = Field(default_factory=list, description=_IDS)

@@ -12,12 +12,15 @@ from pydantic import (
     RootModel,
     StringConstraints,
     ValidationError,
+    WithJsonSchema,
     model_validator,
 )
 from pydantic_core import InitErrorDetails
 
-from webapp.api.schemas.common import PageEnvelope, PageQuery
+from webapp.api.schemas.common import PageEnvelope, PageQuery, QueryText
+from webapp.api.schemas.groups import ResourceType
 from webapp.api.schemas.links import LinkedTag
+from webapp.api.schemas.text import ExternalId, OptionalText
 
 Expand = Literal["tags"]
 MAX_REGISTER = 1000
@@ -39,10 +42,10 @@ class ExpandQuery(BaseModel):
 
 
 class ResourceListQuery(PageQuery, ExpandQuery):
-    search: Annotated[str, StringConstraints(max_length=255)] | None = Field(
+    search: Annotated[QueryText, StringConstraints(max_length=255)] | None = Field(
         None, description="a substring of the id, name or slug (case-insensitive)"
     )
-    tag: Annotated[str, StringConstraints(max_length=400)] | None = Field(
+    tag: Annotated[QueryText, StringConstraints(max_length=400)] | None = Field(
         None, description="only resources carrying this tag (name, UUID, id or public id)"
     )
 
@@ -54,7 +57,7 @@ class ResourceOut(BaseModel):
                     "resource types of seeds 000/001)")
     slug: str | None
     name: str | None
-    type: str = Field(description="the resource type, singular (`source`)")
+    type: ResourceType = Field(description="the resource type, singular (`source`)")
     tags: list[LinkedTag] | None = Field(None, exclude_if=lambda value: value is None)
 
 
@@ -67,9 +70,17 @@ class ResourceIn(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    id: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=255)]
-    name: Annotated[str, StringConstraints(max_length=255)] | None = None
-    slug: Annotated[str, StringConstraints(max_length=255)] | None = None
+    # Not stripped here: the service refuses an id with control characters (a stripped one
+    # would be stored as something the client never sent).
+    id: ExternalId
+    name: OptionalText | None = None
+    slug: OptionalText | None = None
+
+
+class UuidResourceIn(ResourceIn):
+    """A resource of a seed-000/001 type: its id is a UUID (stored in canonical form)."""
+
+    id: Annotated[str, WithJsonSchema({"type": "string", "format": "uuid"})]
 
 
 def _one_or_many(schema: dict[str, Any]) -> None:
@@ -80,28 +91,43 @@ def _one_or_many(schema: dict[str, Any]) -> None:
                                "maxItems": MAX_REGISTER}]
 
 
+def _read_one_or_many(cls: Any, value: Any, handler: Any) -> Any:
+    """A single object is read as a list of one, its errors named by its own fields."""
+    if not isinstance(value, dict):
+        return handler(value)
+    try:
+        body = handler([value])
+    except ValidationError as error:
+        raise ValidationError.from_exception_data(error.title, [
+            InitErrorDetails(type=item["type"], loc=tuple(item["loc"][1:]),
+                             input=item["input"], ctx=item.get("ctx", {}))
+            for item in error.errors()
+        ]) from None
+    body._single = True
+    return body
+
+
 class ResourceBody(RootModel[list[ResourceIn]]):
     """One resource, or a list of 1–1000 (413 past 1000); errors in a single object name
     its fields (``id``), in a list the item's (``1.id``)."""
 
     model_config = ConfigDict(json_schema_extra=_one_or_many)
     _single: bool = PrivateAttr(False)
+    _read = model_validator(mode="wrap")(classmethod(_read_one_or_many))
 
-    @model_validator(mode="wrap")
-    @classmethod
-    def _read_one_or_many(cls, value: Any, handler: Any) -> Any:
-        if not isinstance(value, dict):
-            return handler(value)
-        try:
-            body = handler([value])
-        except ValidationError as error:
-            raise ValidationError.from_exception_data(error.title, [
-                InitErrorDetails(type=item["type"], loc=tuple(item["loc"][1:]),
-                                 input=item["input"], ctx=item.get("ctx", {}))
-                for item in error.errors()
-            ]) from None
-        body._single = True
-        return body
+    @property
+    def single(self) -> bool:
+        """True when the body was one object rather than a list."""
+        return self._single
+
+
+class UuidResourceBody(RootModel[list[UuidResourceIn]]):
+    """One resource of a seed-000/001 type, or a list of 1–1000 (413 past 1000); each id
+    is a UUID (a 400 naming it otherwise)."""
+
+    model_config = ConfigDict(json_schema_extra=_one_or_many)
+    _single: bool = PrivateAttr(False)
+    _read = model_validator(mode="wrap")(classmethod(_read_one_or_many))
 
     @property
     def single(self) -> bool:

@@ -5,11 +5,14 @@ from __future__ import annotations
 
 import json
 from datetime import UTC, datetime
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, PlainSerializer, RootModel, field_validator
 
+from webapp.api.schemas.common import QueryText
+from webapp.api.schemas.text import QualifiedName, items
 from webapp.services.sql import INTEGER_KEY_MAX
+from webapp.services.tag_paths import MAX_NAMES
 from webapp.services.tag_queries import TagFilter
 
 MAX_EXCLUDED = 50
@@ -110,17 +113,19 @@ class TagSearchQuery(BaseModel):
 
     model_config = ConfigDict(extra="ignore")
 
-    searchText: str | None = Field(None, max_length=255,
-                                   description="substring of the name, case-insensitive")
-    source: str | None = Field(None, max_length=100)
-    excludedSource: str | None = Field(None, max_length=100)
+    searchText: QueryText | None = Field(None, max_length=255,
+                                         description="substring of the name, case-insensitive")
+    source: QueryText | None = Field(None, max_length=100)
+    excludedSource: QueryText | None = Field(None, max_length=100)
     includeAllSystemTags: bool | None = Field(
         None, description="true: system tags even when deleted; false: no system tags; "
         "absent: live tags, system ones included")
-    excludedHierarchies: list[Annotated[str, Field(max_length=255)]] = Field(
-        [], description="leave out names containing any of these substrings")
-    excludedHierarchiesBrackets: list[Annotated[str, Field(max_length=255)]] = Field(
-        [], alias="excludedHierarchies[]", description="the same, PHP/Rails style")
+    excludedHierarchies: list[Annotated[QueryText, Field(max_length=255)]] = Field(
+        [], max_length=MAX_EXCLUDED,
+        description="leave out names containing any of these substrings")
+    excludedHierarchiesBrackets: list[Annotated[QueryText, Field(max_length=255)]] = Field(
+        [], max_length=MAX_EXCLUDED, alias="excludedHierarchies[]",
+        description="the same, PHP/Rails style")
     limit: int = Field(1000, ge=1, le=1000, description="at most this many tags (max 1000)")
 
     _expand = field_validator("excludedHierarchies", "excludedHierarchiesBrackets",
@@ -149,8 +154,10 @@ class SaveTagItem(BaseModel):
 
     model_config = ConfigDict(extra="ignore")
 
-    name: str = Field(description="the fully-qualified name, such as `Address.email`")
-    id: TagKey | None = Field(None, description="the tag to update; omit to create")
+    name: QualifiedName = Field(description="the fully-qualified name, such as "
+                                "`Address.email`")
+    id: TagKey | None = Field(None, description="the tag to update (404 when it is not a "
+                              "live tag of the scope); omit to create")
 
 
 class RootTagIn(BaseModel):
@@ -158,8 +165,8 @@ class RootTagIn(BaseModel):
 
     model_config = ConfigDict(extra="ignore")
 
-    name: str
-    source: str | None = Field(None, description="must be `curated` when given")
+    name: QualifiedName
+    source: Literal["curated"] | None = Field(None, description="must be `curated` when given")
     deleteHierarchy: bool = Field(False, description="true: delete the root's other "
                                   "descendants, so its hierarchy is exactly `tags`")
 
@@ -169,7 +176,7 @@ class SaveTagsBody(BaseModel):
 
     model_config = ConfigDict(extra="ignore")
 
-    tags: list[SaveTagItem]
+    tags: Annotated[list[SaveTagItem], items(1, 1000, unique=True)]
     rootTag: RootTagIn | None = None
 
 
@@ -178,11 +185,11 @@ class ResourceTagIn(BaseModel):
 
     model_config = ConfigDict(extra="ignore")
 
-    name: str = Field(description="the fully-qualified name of an existing live tag")
+    name: QualifiedName = Field(description="the fully-qualified name of an existing live tag")
 
 
-class ResourceTagsBody(RootModel[list[ResourceTagIn]]):
-    """1 to 100 tags; any unknown or deleted one fails the call and nothing is added."""
+class ResourceTagsBody(RootModel[Annotated[list[ResourceTagIn], items(1, MAX_NAMES)]]):
+    """1 to 100 tags; any unknown or deleted one is a 404 naming it, and nothing is added."""
 
 
 class DeleteTagQuery(BaseModel):

@@ -8,17 +8,33 @@ from uuid import UUID
 
 from pydantic import (
     BaseModel,
+    BeforeValidator,
     ConfigDict,
     Field,
+    StrictBool,
     StrictInt,
     StrictStr,
     ValidationError,
     ValidatorFunctionWrapHandler,
+    WithJsonSchema,
     WrapValidator,
 )
 from pydantic_core import PydanticCustomError
 
-from webapp.api.schemas.common import PageEnvelope, PageQuery
+from webapp.api.schemas.common import PageEnvelope, PageQuery, QueryText
+from webapp.api.schemas.text import (
+    QUERY_TEXT_PATTERN,
+    SEGMENT_PATTERN,
+    Description,
+    Label,
+    Segment,
+    documented,
+    optional,
+)
+from webapp.models import RESOURCE_TYPES
+from webapp.services.sql import INTEGER_KEY_MAX
+
+ResourceType = Literal[RESOURCE_TYPES]  # type: ignore[valid-type]
 
 
 def _one_handle(value: Any, handler: ValidatorFunctionWrapHandler) -> Any:
@@ -31,11 +47,31 @@ def _one_handle(value: Any, handler: ValidatorFunctionWrapHandler) -> Any:
         ) from None
 
 
+def _blank_is_none(value: Any) -> Any:
+    """An empty string names no tag: the same as null (as forms send an unset field)."""
+    return None if value == "" else value
+
+
 # Any of a tag's handles: integer key, UUID, public id (or its path).
 TagHandle = Annotated[
     StrictInt | StrictStr,
     WrapValidator(_one_handle),
     Field(description="any handle of a tag: integer key, UUID, public id or path"),
+]
+# A parent: a handle, or "" / null for none.
+ParentHandle = Annotated[
+    Annotated[StrictInt, Field(ge=1, le=INTEGER_KEY_MAX)]
+    | Annotated[StrictStr, documented(QUERY_TEXT_PATTERN[1:-1])] | None,
+    WrapValidator(_one_handle),
+    BeforeValidator(_blank_is_none),
+    Field(description="any handle of the parent tag: integer key, UUID, public id or path; "
+          "\"\" or null for none (a root). A handle naming no live tag is a 404"),
+]
+# A tag group's identifier, or "" / null for none.
+Category = Annotated[
+    Annotated[str, documented(f"(?:{SEGMENT_PATTERN})?")] | None,
+    Field(description="the tag group's identifier (1–100 characters once trimmed, no '.' "
+          "or '::'); the group is created when missing. \"\" or null: no group"),
 ]
 Color = Annotated[
     str | None,
@@ -75,18 +111,13 @@ class TagCreateIn(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    name: str = Field(min_length=1, max_length=100,
-                      description="one name segment (no '.' or '::'), 1-100 characters")
+    name: Segment = Field(description="one name segment (no '.' or '::'), 1–100 characters "
+                          "once trimmed")
     color: Color = None
-    category: str | None = Field(
-        default=None, max_length=100,
-        description="the tag group's identifier; the group is created when missing. A "
-        "child takes its parent's category",
-    )
-    description: str | None = Field(default=None, max_length=2000)
-    parent_tag_id: TagHandle | None = None
-    label: str | None = Field(default=None, max_length=100,
-                              description="display text; defaults to the name")
+    category: Category = None
+    description: Description | None = None
+    parent_tag_id: ParentHandle = None
+    label: Label | None = Field(default=None, description="display text; defaults to the name")
 
 
 class TagUpdateIn(BaseModel):
@@ -95,12 +126,13 @@ class TagUpdateIn(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    name: str | None = Field(default=None, min_length=1, max_length=100)
+    # Optional but never null (a field left out stays as it is).
+    name: Segment = optional()
     color: Color = None
-    category: str | None = Field(default=None, max_length=100)
-    description: str | None = Field(default=None, max_length=2000)
-    parent_tag_id: TagHandle | None = None
-    label: str | None = Field(default=None, max_length=100)
+    category: Category = None
+    description: Description | None = None
+    parent_tag_id: ParentHandle = None
+    label: Label = optional()
 
 
 class DeleteQuery(BaseModel):
@@ -124,8 +156,13 @@ class TagDeleteOut(BaseModel):
 class BulkDeleteIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    tag_ids: list[TagHandle] = Field(min_length=1, max_length=1000)
-    delete_hierarchy: bool = False
+    tag_ids: list[TagHandle] = Field(
+        min_length=1, max_length=1000,
+        description="1–1000 handles (integer key, UUID, public id or path); ids naming no "
+        "live tag of the scope are reported in `not_found_ids`")
+    delete_hierarchy: StrictBool = Field(
+        default=False, description="true: also delete each tag's live descendants (a JSON "
+        "boolean: 0 and \"true\" are refused)")
 
 
 class BulkDeleteOut(BaseModel):
@@ -142,9 +179,12 @@ class BulkDeleteOut(BaseModel):
 
 
 class TagListQuery(PageQuery):
-    search: str | None = Field(default=None, description="substring of the name or path")
-    category: str | None = Field(default=None, description="a tag group identifier or id")
-    parent_tag_id: str | None = Field(default=None, description="direct children of this tag")
+    search: QueryText | None = Field(default=None,
+                                     description="substring of the name or path")
+    category: QueryText | None = Field(default=None,
+                                       description="a tag group identifier or id")
+    parent_tag_id: QueryText | None = Field(default=None,
+                                            description="direct children of this tag")
     access: Literal["owned", "shared", "all"] = Field(
         default="all", description="owned: created by the key's owner; shared: by others"
     )
@@ -152,7 +192,8 @@ class TagListQuery(PageQuery):
         default=False, description="each tag carries its first 20 nodes and `node_count`"
     )
     view: Literal["identity", "neutral"] = Field(
-        default="identity", description="accepted for compatibility; both list the same tags"
+        default="identity", description="identity or neutral (anything else is a 400); "
+        "accepted for compatibility: both list the same tags"
     )
 
 
@@ -160,7 +201,7 @@ class ResourceOut(BaseModel):
     """A resource carrying tags, known by its ``type`` and the client's ``id``."""
 
     id: str = Field(description="the client's external id")
-    type: str
+    type: ResourceType
     name: str | None
     slug: str | None
     created_at: datetime
@@ -211,8 +252,11 @@ class TaggedResourcePage(PageEnvelope):
 
 
 class TaggedResourcesQuery(PageQuery):
-    search: str | None = Field(default=None, description="substring of the id, name or slug")
+    search: QueryText | None = Field(default=None,
+                                     description="substring of the id, name or slug")
 
 
 class TypedResourcesQuery(TaggedResourcesQuery):
-    type: str | None = Field(default=None, description="one resource type, e.g. node or file")
+    type: Annotated[str, WithJsonSchema({"type": "string", "enum": ["", *RESOURCE_TYPES]})
+                    ] | None = Field(default=None, description="one resource type (any case); "
+                                     "absent or empty: every type")

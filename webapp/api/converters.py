@@ -1,0 +1,91 @@
+"""URL converters of the API: each says what a URL part may be, both to the router (its
+``regex``) and to the OpenAPI document (its ``schema``), so the two agree.
+
+Two families of routes share a prefix with fixed words, and the converters keep them
+apart: ``/tags/{tag_id}`` never takes ``batch``, ``bulk-delete``, ``attach`` or
+``detach`` (those paths answer 405 with ``Allow`` naming their own methods), and
+``DELETE /tag/{tag}`` never takes a path under ``datasource/``, ``column/`` or
+``project/`` (those are the tags of one resource).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask.blueprints import BlueprintSetupState
+from werkzeug.routing import BaseConverter, PathConverter
+
+from webapp.api.schemas.text import (
+    COLUMN_ID_PATTERN,
+    EXTERNAL_ID_PATTERN,
+    PATH_SEGMENT_PATTERN,
+    QUALIFIED_NAME_PATTERN,
+)
+from webapp.services.names import PATH_MAX
+from webapp.services.tag_paths import MODEL_TYPES
+
+# Words that are routes of their own under /tags/.
+RESERVED_TAG_HANDLES = ("batch", "bulk-delete", "attach", "detach")
+_NOT_RESERVED = f"(?!(?:{'|'.join(RESERVED_TAG_HANDLES)})(?![^/]))"
+_NOT_MODEL = f"(?!(?:{'|'.join(MODEL_TYPES)})/)"
+
+
+class DocumentedConverter(BaseConverter):
+    """A converter that carries its OpenAPI schema."""
+
+    schema: dict[str, Any] = {"type": "string", "pattern": PATH_SEGMENT_PATTERN}
+    description = ""
+
+
+class TextConverter(DocumentedConverter):
+    """Any one URL segment without control characters (a control character is a 400)."""
+
+
+class TagHandleConverter(DocumentedConverter):
+    regex = _NOT_RESERVED + "[^/]+"
+    schema = {"type": "string",
+              "pattern": f"^(?!(?:{'|'.join(RESERVED_TAG_HANDLES)})$){PATH_SEGMENT_PATTERN[1:]}"}
+    description = ("any handle of a tag: integer key, UUID, public id or path (the words "
+                   f"{', '.join(RESERVED_TAG_HANDLES)} are routes of their own)")
+
+
+class ExternalIdConverter(DocumentedConverter):
+    schema = {"type": "string", "pattern": EXTERNAL_ID_PATTERN}
+    description = "the resource's id: 1–255 characters once trimmed"
+
+
+class ColumnIdConverter(DocumentedConverter):
+    schema = {"type": "string", "pattern": COLUMN_ID_PATTERN, "maxLength": 255}
+    description = ("a column: `<datasource id>_<column>`, such as `6_countrycode`; 1–255 "
+                   "characters once trimmed")
+
+
+class TagPathConverter(PathConverter):
+    """The rest of the URL as a tag's name (a name may hold ``/``), except a path under a
+    model word."""
+
+    regex = _NOT_MODEL + PathConverter.regex
+    schema = {"type": "string", "maxLength": PATH_MAX,
+              "pattern": f"^(?!(?:{'|'.join(MODEL_TYPES)})/){QUALIFIED_NAME_PATTERN}$"}
+    description = ("the tag's fully-qualified name; a `/` in it may be sent as is or as "
+                   f"`%2F`, except after {', '.join(MODEL_TYPES)} (a resource's tags)")
+
+
+class ResourceTagConverter(PathConverter):
+    schema = {"type": "string", "pattern": f"^{QUALIFIED_NAME_PATTERN}$", "maxLength": PATH_MAX}
+    description = "the fully-qualified name of the tag to remove"
+
+
+CONVERTERS: dict[str, type[BaseConverter]] = {
+    "text": TextConverter,
+    "tag_handle": TagHandleConverter,
+    "external_id": ExternalIdConverter,
+    "column_id": ColumnIdConverter,
+    "tag_path": TagPathConverter,
+    "resource_tag": ResourceTagConverter,
+}
+
+
+def install(state: BlueprintSetupState) -> None:
+    """Make the converters known to the app before the blueprint's rules are added."""
+    state.app.url_map.converters.update(CONVERTERS)
