@@ -22,11 +22,11 @@ from webapp.services.sql import integer_list, json_rows
 from webapp.services.tags import (
     Blame,
     TagFacts,
+    live_children,
     live_tag,
     mark_deleted,
     refuse_protected,
     relocate_all,
-    tag_facts,
 )
 from webapp.services.uow import ChangeRecorder, writing
 
@@ -86,7 +86,7 @@ def merge_all(actor: Actor, scope_id: int, recorder: ChangeRecorder,
         raise blame(sources[0].id, error) from error
     position = {tag_id: index for index, tag_id in enumerate(gone_ids)}
     heirs = sorted(  # each source's children in turn, as one merge at a time would
-        tag_facts(Tag.parent_id.in_(source_ids()) & Tag.id.not_in(source_ids())),
+        (child for child in live_children(gone_ids) if child.id not in position),
         key=lambda tag: (position[tag.parent_id or 0], tag.id_path))
     added = _links_added(gone_ids, kept.id)
     change_set_id = recorder.change_set_id()

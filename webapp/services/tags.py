@@ -167,16 +167,6 @@ _FACT_COLUMNS = (Tag.id, Tag.name, Tag.path, Tag.path_key, Tag.id_path, Tag.dept
                  Tag.description, Tag.protected)
 
 
-def tag_facts(condition: ColumnElement[bool]) -> list[TagFacts]:
-    """The live tags matching ``condition`` as :class:`TagFacts`, in one statement."""
-    rows = db.session.execute(
-        select(*_FACT_COLUMNS, Tag.uuid, Tag.public_id)
-        .outerjoin(TagGroup, TagGroup.id == Tag.group_id)
-        .where(Tag.deleted_at.is_(None), condition)
-    ).all()
-    return [TagFacts(*row[:len(_FACT_COLUMNS)]) for row in rows]
-
-
 def _path_key(text: str) -> str:
     try:  # " Priority :: High " names the tag that attach would find
         return names.parse_name(text).key
@@ -1091,8 +1081,8 @@ def bulk_delete_tags(
             starts = [row.id_path for row in below]
         else:
             children: dict[int, set[int]] = {}
-            for child_id, parent_id in _live_children(list(named)):
-                children.setdefault(parent_id, set()).add(child_id)
+            for child in live_children(list(named)):
+                children.setdefault(child.parent_id or 0, set()).add(child.id)
         gone: set[int] = set()
         for handle, tag in zip(handles, found, strict=True):
             if tag is None:
@@ -1156,15 +1146,20 @@ def _live_subtrees(tops: Sequence[TagFacts]) -> list[_SubtreeRow]:
     return sorted((_SubtreeRow(*row) for row in rows), key=lambda row: row.id_path)
 
 
-def _live_children(parent_ids: Sequence[int]) -> list[tuple[int, int]]:
-    """(child id, parent id) of the live children of the given tags, in one statement."""
+def live_children(parent_ids: Sequence[int]) -> list[TagFacts]:
+    """The live children of the given tags, in one statement.
+
+    The ids go in as a list of values, not a JSON table: PostgreSQL then weighs each id
+    against the parent column's statistics, where a JSON table of unknown size joined to
+    parents of a thousand children each looked like most of the scope and was read by a
+    scan (30 ms in a scope of 100,000 tags)."""
     if not parent_ids:
         return []
-    parents = integer_list(parent_ids, "parents")
-    return [(child, parent) for child, parent in db.session.execute(
-        select(Tag.id, Tag.parent_id)
-        .where(Tag.parent_id.in_(select(parents.c.id)), Tag.deleted_at.is_(None))
-    ).tuples()]
+    rows = db.session.execute(
+        select(*_FACT_COLUMNS).outerjoin(TagGroup, TagGroup.id == Tag.group_id)
+        .where(Tag.parent_id.in_(list(parent_ids)), Tag.deleted_at.is_(None))
+    ).all()
+    return [TagFacts(*row) for row in rows]
 
 
 def mark_deleted(recorder: ChangeRecorder, tag_ids: Sequence[int]) -> None:
