@@ -195,17 +195,19 @@ def find_live_tags(scope_id: int, handles: Sequence[int | str]) -> list[TagFacts
     if not (ids or texts):
         return [None] * len(handles)
     id_table = integer_list(sorted(ids), "handle_ids")
-    text_table = json_rows([[text] for text in sorted(texts)], [("value", "text")],
-                           "handle_texts")
-    words = select(text_table.c.value)
-    # One indexed look-up per kind of handle; an OR of them beside the scope condition
-    # made SQLite scan the scope's live tags (100 ms in a scope of 100,000).
-    candidates = union_all(
-        select(Tag.id).where(Tag.id.in_(select(id_table.c.id))),
-        select(Tag.id).where(Tag.uuid.in_(list(uuids)) if uuids else false()),
-        select(Tag.id).where(Tag.scope_id == scope_id, Tag.public_id.in_(words)),
-        select(Tag.id).where(Tag.scope_id == scope_id, Tag.path_key.in_(words)),
-    )
+    candidates: Any = select(id_table.c.id)
+    if texts:  # integer keys alone (the list's ticked rows) need no other look-up
+        text_table = json_rows([[text] for text in sorted(texts)], [("value", "text")],
+                               "handle_texts")
+        words = select(text_table.c.value)
+        # One indexed look-up per kind of handle; an OR of them beside the scope
+        # condition made SQLite scan the scope's live tags (100 ms in a scope of 100,000).
+        candidates = union_all(
+            select(Tag.id).where(Tag.id.in_(select(id_table.c.id))),
+            select(Tag.id).where(Tag.uuid.in_(list(uuids)) if uuids else false()),
+            select(Tag.id).where(Tag.scope_id == scope_id, Tag.public_id.in_(words)),
+            select(Tag.id).where(Tag.scope_id == scope_id, Tag.path_key.in_(words)),
+        )
     rows = db.session.execute(
         select(*_FACT_COLUMNS, Tag.uuid, Tag.public_id)
         .outerjoin(TagGroup, TagGroup.id == Tag.group_id)
