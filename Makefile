@@ -25,6 +25,7 @@ help:
 	@echo "make lint             ruff check ."
 	@echo "make test-sqlite      pytest on SQLite only"
 	@echo "make test-postgres    pytest on a throwaway PostgreSQL cluster only"
+	@echo "make fuzz             schemathesis, 200 examples per API operation (DB=postgres too)"
 	@echo "make bench            benchmarks (issue 5) on SQLite; DB=postgres on a throwaway cluster"
 	@echo "make clean            remove caches and test output (keeps $(VENV) and instance/)"
 	@echo "make distclean        clean, and remove $(VENV)"
@@ -81,9 +82,15 @@ test-postgres: install system-packages
 # benchmarks/results.json. Extra options: BENCH_ARGS="--cases 1,3 --small".
 DB ?= sqlite
 BENCH_ARGS ?=
-.PHONY: bench
+.PHONY: bench fuzz
 bench: install
 	$(BIN)/python -m benchmarks --db=$(DB) $(BENCH_ARGS)
+
+# The OpenAPI fuzz leg of `make test`, longer: FUZZ_EXAMPLES examples per operation.
+FUZZ_EXAMPLES ?= 200
+fuzz: install
+	TAGWRIGHT_FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) $(PYTEST) tests/http/api/test_openapi_fuzz.py \
+		--db=$(DB) -p no:cacheprovider $(PYTEST_ARGS)
 
 clean:
 	rm -rf $(TEST_OUTPUT) .pytest_cache .ruff_cache build dist

@@ -18,6 +18,7 @@ from werkzeug.routing import BaseConverter, PathConverter
 from webapp.api.schemas.text import (
     COLUMN_ID_PATTERN,
     EXTERNAL_ID_PATTERN,
+    NO_PRIVATE_PLANES,
     PATH_SEGMENT_PATTERN,
     QUALIFIED_NAME_PATTERN,
 )
@@ -28,6 +29,7 @@ from webapp.services.tag_paths import MODEL_TYPES
 RESERVED_TAG_HANDLES = ("batch", "bulk-delete", "attach", "detach")
 _NOT_RESERVED = f"(?!(?:{'|'.join(RESERVED_TAG_HANDLES)})(?![^/]))"
 _NOT_MODEL = f"(?!(?:{'|'.join(MODEL_TYPES)})/)"
+_C0_C1 = "\\x00-\\x1f\\x7f-\\x9f"
 
 
 class DocumentedConverter(BaseConverter):
@@ -64,15 +66,20 @@ class TagPathConverter(PathConverter):
     """The rest of the URL as a tag's name (a name may hold ``/``), except a path under a
     model word."""
 
-    regex = _NOT_MODEL + PathConverter.regex
+    # No C0/C1 control character: no tag is named so, and the path then names no route (a
+    # 404), rather than a tag-path DELETE refusing the name (a 400 on a path whose other
+    # methods are a resource's).
+    regex = _NOT_MODEL + f"[^/{_C0_C1}][^{_C0_C1}]*?"
     schema = {"type": "string", "maxLength": PATH_MAX,
-              "pattern": f"^(?!(?:{'|'.join(MODEL_TYPES)})/){QUALIFIED_NAME_PATTERN}$"}
+              "pattern": f"^(?!(?:{'|'.join(MODEL_TYPES)})/){NO_PRIVATE_PLANES}"
+                         f"{QUALIFIED_NAME_PATTERN}$"}
     description = ("the tag's fully-qualified name; a `/` in it may be sent as is or as "
                    f"`%2F`, except after {', '.join(MODEL_TYPES)} (a resource's tags)")
 
 
 class ResourceTagConverter(PathConverter):
-    schema = {"type": "string", "pattern": f"^{QUALIFIED_NAME_PATTERN}$", "maxLength": PATH_MAX}
+    schema = {"type": "string", "pattern": f"^{NO_PRIVATE_PLANES}{QUALIFIED_NAME_PATTERN}$",
+              "maxLength": PATH_MAX}
     description = "the fully-qualified name of the tag to remove"
 
 

@@ -7,6 +7,7 @@ from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, RootModel
 
+from webapp.api.schemas.common import QueryText
 from webapp.api.schemas.text import Label, PublicId, Segment, items
 
 
@@ -15,8 +16,9 @@ class BatchTagIn(BaseModel):
 
     id: PublicId | None = Field(None, description="optional client-chosen id (else "
                                 "`tag_<uuidv7>`)")
-    scopeId: str = Field(description="the scope's id: must be the API key's scope (else 404)")
-    tagGroupId: str = Field(description="the tag group's id (or its identifier); 404 when "
+    scopeId: QueryText = Field(description="the scope's id: must be the API key's scope "
+                               "(else 404)")
+    tagGroupId: QueryText = Field(description="the tag group's id (or its identifier); 404 when "
                             "the scope has no such group")
     identifier: Segment = Field(description="unique in the group (case-insensitive); 1–100 "
                                 "characters, no '.' or '::'")

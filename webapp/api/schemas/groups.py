@@ -7,9 +7,16 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StrictBool
 
-from webapp.api.schemas.common import PageEnvelope
+from webapp.api.schemas.common import PageEnvelope, QueryText
 from webapp.api.schemas.tags import Color
-from webapp.api.schemas.text import Description, Label, PublicId, Segment, optional
+from webapp.api.schemas.text import (
+    Description,
+    Label,
+    LabelOrBlank,
+    PublicId,
+    Segment,
+    optional,
+)
 from webapp.models import RESOURCE_TYPES
 
 ResourceType = Literal[RESOURCE_TYPES]  # type: ignore[valid-type]
@@ -45,10 +52,13 @@ class GroupCreate(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    id: PublicId | None = Field(None, description="optional client-chosen public id")
-    scopeId: str | None = None
+    id: PublicId | None = Field(None, description="optional client-chosen public id; \"\" or "
+                                "null: generated")
+    scopeId: QueryText | None = Field(None, description="must be the API key's scope (else "
+                                      "404)")
     identifier: Segment = Field(description=_IDENTIFIER)
-    label: Label | None = Field(None, description="display text; defaults to the identifier")
+    label: LabelOrBlank | None = Field(None, description="display text; \"\" or null: the "
+                                       "identifier")
     description: Description | None = None
     color: Color = Field(None, description=_COLOR)
     exclusive: StrictBool = Field(False, description=_EXCLUSIVE)

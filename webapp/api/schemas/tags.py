@@ -26,7 +26,7 @@ from webapp.api.schemas.text import (
     QUERY_TEXT_PATTERN,
     SEGMENT_PATTERN,
     Description,
-    Label,
+    LabelOrBlank,
     Segment,
     documented,
     optional,
@@ -54,7 +54,7 @@ def _blank_is_none(value: Any) -> Any:
 
 # Any of a tag's handles: integer key, UUID, public id (or its path).
 TagHandle = Annotated[
-    StrictInt | StrictStr,
+    StrictInt | Annotated[StrictStr, documented(QUERY_TEXT_PATTERN[1:-1])],
     WrapValidator(_one_handle),
     Field(description="any handle of a tag: integer key, UUID, public id or path"),
 ]
@@ -117,7 +117,8 @@ class TagCreateIn(BaseModel):
     category: Category = None
     description: Description | None = None
     parent_tag_id: ParentHandle = None
-    label: Label | None = Field(default=None, description="display text; defaults to the name")
+    label: LabelOrBlank | None = Field(default=None,
+                                       description="display text; defaults to the name")
 
 
 class TagUpdateIn(BaseModel):
@@ -132,7 +133,7 @@ class TagUpdateIn(BaseModel):
     category: Category = None
     description: Description | None = None
     parent_tag_id: ParentHandle = None
-    label: Label = optional()
+    label: LabelOrBlank = optional()
 
 
 class DeleteQuery(BaseModel):

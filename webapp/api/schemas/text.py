@@ -28,6 +28,10 @@ from webapp.services.names import PATH_MAX, SEGMENT_MAX
 # use).
 _PLANES = (range(0x0000, 0x20000), range(0xE0000, 0x110000))
 _CONTROL_CATEGORIES = frozenset({"Cc", "Cf", "Co"})
+# Planes 15 and 16 are private use as a whole.  A class excluding their 131,068 characters
+# makes generators crawl, so a pattern refuses them once, up front (NO_PRIVATE_PLANES).
+_PRIVATE_PLANES = 0xF0000
+NO_PRIVATE_PLANES = f"(?![\\s\\S]*[{chr(_PRIVATE_PLANES)}-{chr(0x10FFFF)}])"
 
 
 def _class(chars: Iterable[str]) -> str:
@@ -53,7 +57,7 @@ def _classify() -> dict[str, list[str]]:
     sets: dict[str, list[str]] = {"control": [], "space": [], "dot": [], "colon": []}
     for plane in _PLANES:
         for code in plane:
-            if 0xD800 <= code <= 0xDFFF:
+            if 0xD800 <= code <= 0xDFFF or code >= _PRIVATE_PLANES:
                 continue
             ch = chr(code)
             category = unicodedata.category(ch)
@@ -111,7 +115,8 @@ def documented(pattern: str, description: str = "", **extra: object) -> WithJson
     """A string type's schema in the document: ``pattern`` (anchored) and ``extra``.  The
     services enforce the rule (with their own messages naming the field), so pydantic does
     not run the pattern a second time."""
-    schema: dict[str, object] = {"type": "string", "pattern": f"^{pattern}$", **extra}
+    schema: dict[str, object] = {"type": "string",
+                                 "pattern": f"^{NO_PRIVATE_PLANES}{pattern}$", **extra}
     if description:
         schema["description"] = description
     return WithJsonSchema(schema)
@@ -127,12 +132,17 @@ QualifiedName = Annotated[str, documented(
 Label = Annotated[str, documented(
     LABEL_PATTERN, f"display text: 1–{SEGMENT_MAX} characters once trimmed, no control "
     "characters")]
+# A label in an update: "" puts back the default (the name).
+LabelOrBlank = Annotated[str, documented(
+    f"(?:{LABEL_PATTERN})?", f"display text: 1–{SEGMENT_MAX} characters once trimmed, no "
+    "control characters; \"\" resets it to the name")]
 Description = Annotated[str, documented(
     f"{_NOT_LINE_CONTROL}*", "free text, at most 2000 characters once trimmed; tabs and "
     "line breaks allowed, no other control characters; blank clears it", maxLength=2000)]
 PublicId = Annotated[str, documented(
-    "[A-Za-z0-9][A-Za-z0-9_.:-]{0,99}",
-    "1–100 letters, digits, '_', '-', '.' or ':', starting with a letter or digit")]
+    "(?:[A-Za-z0-9][A-Za-z0-9_.:-]{0,99})?",
+    "1–100 letters, digits, '_', '-', '.' or ':', starting with a letter or digit (\"\": "
+    "none given)")]
 
 
 def items(least: int, most: int, *, unique: bool = False) -> Any:
@@ -173,9 +183,9 @@ _SOLID_URL = f"[^/{_class(_CONTROLS + _SPACES)}]"
 _INNER_URL = f"[^/{_class(_CONTROLS)}]"
 # An external id in the URL (``modelId``): trimmed text of 1-255 characters, no '/' (and
 # no tab or line break: no URL parameter holds a C0/C1 control character).
-EXTERNAL_ID_PATTERN = f"^{_trimmed(_SOLID_URL, _INNER_URL, 255)}$"
+EXTERNAL_ID_PATTERN = f"^{NO_PRIVATE_PLANES}{_trimmed(_SOLID_URL, _INNER_URL, 255)}$"
 # A column's ``modelId``: ``<datasource id>_<column>``, both parts non-empty once trimmed
 # (the length, 1-255 once trimmed, is the document's maxLength).
 _SOLID_URL_NOT_UNDERSCORE = f"[^_/{_class(_CONTROLS + _SPACES)}]"
-COLUMN_ID_PATTERN = (f"^{_SPACE}*{_SOLID_URL_NOT_UNDERSCORE}[^_/{_class(_CONTROLS)}]*_"
-                     f"{_INNER_URL}*{_SOLID_URL}{_SPACE}*$")
+COLUMN_ID_PATTERN = (f"^{NO_PRIVATE_PLANES}{_SPACE}*{_SOLID_URL_NOT_UNDERSCORE}"
+                     f"[^_/{_class(_CONTROLS)}]*_{_INNER_URL}*{_SOLID_URL}{_SPACE}*$")
