@@ -103,7 +103,7 @@ def test_tag_and_untag_a_resource(world: World) -> None:
     rows = tag_resource(world.editor, world.sid, "Project", "2", ["confidential"])
     assert [(r.name, r.context, r.added_by, r.deleted) for r in rows] == [
         ("Confidential", "manual", world.editor.user_id, False)]
-    with pytest.raises(NotFound) as unknown:
+    with pytest.raises(ValidationFailed) as unknown:
         tag_resource(world.editor, world.sid, "project", "3", ["Confidential", "Nope"])
     assert fields(unknown.value) == ["[1].name"]
     assert links(world.sid) == {("confidential", "project", "2")}

@@ -132,7 +132,7 @@ def test_create_with_a_group_argument_and_a_parent_handle(world: World) -> None:
     with pytest.raises(ValidationFailed) as caught:
         create(world, "a::x", group="b")
     assert fields(caught.value) == ["group"]
-    with pytest.raises(NotFound) as caught:  # a reference to nothing: not found
+    with pytest.raises(ValidationFailed) as caught:
         create(world, "x", parent="no.such.tag")
     assert fields(caught.value) == ["parent"]
 
@@ -354,13 +354,10 @@ def test_update_validates_fields(world: World) -> None:
     create(world, "tag")
     for kwargs, field in [({"name": "a.b"}, "name"), ({"name": ""}, "name"),
                           ({"color": "#12"}, "color"), ({"label": "x" * 101}, "label"),
-                          ({"description": 5}, "description")]:
+                          ({"description": 5}, "description"), ({"parent": "nope"}, "parent")]:
         with pytest.raises(ValidationFailed) as caught:
             tags.update_tag(world.editor, world.sid, "tag", **kwargs)
         assert fields(caught.value) == [field], kwargs
-    with pytest.raises(NotFound) as not_found:  # a parent naming no tag
-        tags.update_tag(world.editor, world.sid, "tag", parent="nope")
-    assert fields(not_found.value) == ["parent"]
     with pytest.raises(NotFound):
         tags.update_tag(world.editor, world.sid, "nope", name="x")
 
@@ -792,7 +789,7 @@ def test_a_user_of_another_scope_never_sees_or_touches_these_tags(world: World) 
             tags.update_tag(world.outsider, other, handle, name="x")
         with pytest.raises(NotFound):
             tags.delete_tag(world.outsider, other, handle)
-    with pytest.raises(NotFound) as caught:
+    with pytest.raises(ValidationFailed) as caught:
         tags.create_tag(world.outsider, other, TagSpec("child", parent=parent.id))
     assert fields(caught.value) == ["parent"]
     assert tags.bulk_delete_tags(world.outsider, other, [tag.id]).not_found == [str(tag.id)]
@@ -800,7 +797,7 @@ def test_a_user_of_another_scope_never_sees_or_touches_these_tags(world: World) 
     # Same names in both scopes are independent.
     twin = tags.create_tag(world.outsider, other, TagSpec("Secret.Child"))
     assert twin.id != tag.id and twin.scope_id == other
-    with pytest.raises(NotFound):
+    with pytest.raises(ValidationFailed):
         tags.update_tag(world.outsider, other, twin.id, parent=parent.public_id)
 
 

@@ -339,7 +339,7 @@ def _refuse_unknown(scope_id: int, qnames: Sequence[names.QualifiedName]) -> Non
     ))
     unknown = [(index, q) for index, q in enumerate(qnames) if q.key not in live]
     if unknown:
-        raise NotFound(
+        raise ValidationFailed(
             "unknown or deleted tag(s): " + ", ".join(q.text for _, q in unknown)
             + "; nothing was added",
             [FieldError(f"[{index}].name", f"unknown or deleted tag {q.text!r}")

@@ -340,8 +340,7 @@ def _plan(scope_id: int, spec: TagSpec, index: int | None) -> _Planned:
         if spec.parent is not None:
             parent = find_tag(scope_id, spec.parent)
             if parent is None:
-                raise NotFound(f"parent: no live tag {spec.parent!r}",
-                               [FieldError("parent", "no such tag")])
+                raise ValidationFailed.field("parent", f"no live tag {spec.parent!r}")
             parent_group = parent.group.identifier if parent.group else None
             if qname.group and names.key(qname.group) != names.key(parent_group or ""):
                 raise ValidationFailed.field("name", "a child tag takes its parent's group")
@@ -557,7 +556,7 @@ def _parent_of(tag: Tag) -> Tag | None:
 def _new_parent(scope_id: int, tag: Tag, handle: int | str) -> Tag:
     parent = find_tag(scope_id, handle)
     if parent is None:
-        raise NotFound(f"parent: no live tag {handle!r}", [FieldError("parent", "no such tag")])
+        raise ValidationFailed.field("parent", f"no live tag {handle!r}")
     if parent.id_path.startswith(tag.id_path):
         raise ValidationFailed.field(
             "parent", f"{parent.path!r} is {tag.path!r} or one of its descendants; "

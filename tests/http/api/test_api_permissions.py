@@ -192,7 +192,10 @@ def test_another_scopes_ids_are_not_found(api: ApiWorld, case: Case) -> None:
     seed(api, api.world.sid, "")
     theirs = seed(api, api.world.other_scope.id, "Beta")
     response = _send(api, case, theirs, api.manager)
-    assert response.status_code == 404, response.get_json()
+    if case.method == "POST" and case.rule.startswith("/api/v1/tag/"):
+        assert response.status_code == 400  # the name in the body is unknown here
+    else:
+        assert response.status_code == 404, response.get_json()
 
 
 def test_another_scopes_names_in_bodies_are_unknown(api: ApiWorld) -> None:

@@ -352,13 +352,14 @@ def test_bad_resource_tagging_adds_nothing(api: ApiWorld, path: str, body: Any,
     ([{"name": "Confidential"}, {"name": "Nope"}], "[1].name"),
     ([{"name": "Gone"}, {"name": "Confidential"}], "[0].name"),
 ])
-def test_unknown_or_deleted_tags_are_not_found_and_nothing_is_added(
+def test_unknown_or_deleted_tags_are_refused_and_nothing_is_added(
         api: ApiWorld, body: Any, field: str) -> None:
     make(api, "Confidential", "Gone")
     delete_tag(SYSTEM, api.world.sid, "Gone")
     before = snapshot_counts()
     response = add(api, "datasource/22", body)
-    assert response.status_code == 404, response.get_json()
+    assert response.status_code == 400, response.get_json()
+    assert error_of(response)["code"] == "VALIDATION_FAILED"
     assert fields_of(response) == [field]
     assert snapshot_counts() == before
 
@@ -394,7 +395,7 @@ def test_resource_tagging_permissions_and_scopes(api: ApiWorld) -> None:
     denied = add(api, "project/2", [{"name": "Confidential"}], token=api.viewer)
     assert denied.status_code == 403 and error_of(denied)["code"] == "PERMISSION_DENIED"
     foreign = add(api, "project/2", [{"name": "Confidential"}], token=api.outsider)
-    assert foreign.status_code == 404 and fields_of(foreign) == ["[0].name"]
+    assert foreign.status_code == 400 and fields_of(foreign) == ["[0].name"]
     assert links(api.world.sid) == set() and links(api.world.other_scope.id) == set()
 
 

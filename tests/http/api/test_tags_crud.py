@@ -126,17 +126,17 @@ def test_a_child_cannot_take_another_category(api: ApiWorld) -> None:
 def test_a_parent_of_another_scope_is_unknown(api: ApiWorld) -> None:
     theirs = make(api, "Theirs", token=api.outsider)
     before = snapshot_counts()
-    refused(api.post(TAGS, json={"name": "x", "parent_tag_id": theirs["id"]}), 404,
-            "NOT_FOUND", "parent_tag_id")
+    refused(api.post(TAGS, json={"name": "x", "parent_tag_id": theirs["id"]}), 400,
+            "VALIDATION_FAILED", "parent_tag_id")
     assert snapshot_counts() == before
 
 
-def test_an_unknown_parent_is_not_found_and_an_empty_one_is_none(api: ApiWorld) -> None:
-    refused(api.post(TAGS, json={"name": "x", "parent_tag_id": "nope"}), 404, "NOT_FOUND",
-            "parent_tag_id")
+def test_an_unknown_parent_is_refused_and_an_empty_one_is_none(api: ApiWorld) -> None:
+    refused(api.post(TAGS, json={"name": "x", "parent_tag_id": "nope"}), 400,
+            "VALIDATION_FAILED", "parent_tag_id")
     work = make(api, "Work")
-    refused(api.put(f"{TAGS}/{work['id']}", json={"parent_tag_id": "nope"}), 404, "NOT_FOUND",
-            "parent_tag_id")
+    refused(api.put(f"{TAGS}/{work['id']}", json={"parent_tag_id": "nope"}), 400,
+            "VALIDATION_FAILED", "parent_tag_id")
     root = api.post(TAGS, json={"name": "Root", "parent_tag_id": ""})
     assert root.status_code == 201 and root.get_json()["parent_tag_id"] is None
 
