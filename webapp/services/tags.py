@@ -35,6 +35,7 @@ from webapp.services.actor import Actor, Permission, authorize
 from webapp.services.errors import (
     Conflict,
     FieldError,
+    LimitExceeded,
     NotFound,
     PermissionDenied,
     ServiceError,
@@ -50,6 +51,7 @@ from webapp.services.unset import UNSET
 from webapp.services.uow import ChangeRecorder, writing
 
 CREATE_PERMISSIONS = (Permission.TAGS_CREATE, Permission.TAGS_WRITE)
+MAX_BULK_DELETE = 1000  # handles in one bulk delete
 
 
 # --- look-ups ---------------------------------------------------------------------------
@@ -1072,6 +1074,12 @@ def bulk_delete_tags(
     of statements does not grow with the number of tags.  The handles are then judged in
     order, as one at a time would: a parent given after its last live child has gone too
     may go."""
+    if not handles:
+        raise ValidationFailed.field("tag_ids", "give at least one tag")
+    if len(handles) > MAX_BULK_DELETE:
+        raise LimitExceeded(
+            f"at most {MAX_BULK_DELETE} tags per bulk delete ({len(handles)} given)",
+            [FieldError("tag_ids", f"at most {MAX_BULK_DELETE} items")])
     outcome = BulkDeleteOutcome([], [], [])
     with writing(actor, scope_id, f"Delete {len(handles)} tag(s)") as recorder:
         authorize(actor, scope_id, Permission.TAGS_DELETE)

@@ -29,6 +29,7 @@ from webapp.api.schemas.text import (
     LabelOrBlank,
     Segment,
     documented,
+    items,
     optional,
 )
 from webapp.models import RESOURCE_TYPES
@@ -157,10 +158,9 @@ class TagDeleteOut(BaseModel):
 class BulkDeleteIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    tag_ids: list[TagHandle] = Field(
-        min_length=1, max_length=1000,
-        description="1–1000 handles (integer key, UUID, public id or path); ids naming no "
-        "live tag of the scope are reported in `not_found_ids`")
+    tag_ids: Annotated[list[TagHandle], items(1, 1000)] = Field(
+        description="1–1000 handles (integer key, UUID, public id or path; 413 past 1000); "
+        "ids naming no live tag of the scope are reported in `not_found_ids`")
     delete_hierarchy: StrictBool = Field(
         default=False, description="true: also delete each tag's live descendants (a JSON "
         "boolean: 0 and \"true\" are refused)")
