@@ -15,7 +15,6 @@ from webapp.services.errors import (
     FieldError,
     LimitExceeded,
     NotFound,
-    RateLimited,
     ServiceError,
     ValidationFailed,
 )
@@ -37,8 +36,6 @@ def _check_selection(handles: Sequence[int | str]) -> None:
 
 def _about(scope_id: int, handle: int | str, error: ServiceError, field: str) -> ServiceError:
     """The same kind of error, its message naming the tag, its details moved to ``field``."""
-    if isinstance(error, RateLimited):
-        return error
     tag = find_tag(scope_id, handle, include_deleted=True)
     name = tag.qualified_name if tag is not None else str(handle)
     details = [FieldError(field, f"{name}: {d.message}") for d in error.details]
