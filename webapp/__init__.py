@@ -6,12 +6,21 @@ from pathlib import Path
 from typing import Any
 
 from flask import Flask
+from werkzeug.routing import IntegerConverter
 
 from webapp import config
 from webapp.database import configure_engine, engine_options
 from webapp.extensions import db, migrate
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+class DatabaseIntegerConverter(IntegerConverter):
+    """``<int:…>`` limited to what an integer key can hold (``2**63 - 1``)."""
+
+    def __init__(self, url_map: Any, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("max", 2**63 - 1)
+        super().__init__(url_map, *args, **kwargs)
 
 
 def create_app(overrides: dict[str, Any] | None = None) -> Flask:
@@ -36,6 +45,8 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     )
     app.config.update(config.security_settings())
     app.config.update(settings)
+    # An <int:…> URL part past a 64-bit key names nothing: 404, not an overflow in the driver.
+    app.url_map.converters["int"] = DatabaseIntegerConverter
 
     db.init_app(app)
     migrate.init_app(app, db, directory=str(PROJECT_ROOT / "migrations"), compare_type=True)
