@@ -89,11 +89,8 @@ def _separator_rules(text: str, field: str) -> None:
         )
 
 
-def clean_segment(raw: object, field: str = "name") -> str:
-    """Return the trimmed segment or raise ValidationFailed naming ``field``.
-
-    The rules hold for the segment as typed and for its normalised form (NFKC and the
-    key), so ``a．b`` (a full-width full stop) is refused like ``a.b``."""
+def _short_text(raw: object, field: str) -> str:
+    """Trimmed text of 1 to SEGMENT_MAX characters (a name segment or a label)."""
     if not isinstance(raw, str):
         raise ValidationFailed.field(field, "must be a string")
     text = trimmed(raw, field)
@@ -101,6 +98,15 @@ def clean_segment(raw: object, field: str = "name") -> str:
         raise ValidationFailed.field(field, "must not be empty")
     if len(text) > SEGMENT_MAX:
         raise ValidationFailed.field(field, f"must be at most {SEGMENT_MAX} characters")
+    return text
+
+
+def clean_segment(raw: object, field: str = "name") -> str:
+    """Return the trimmed segment or raise ValidationFailed naming ``field``.
+
+    The rules hold for the segment as typed and for its normalised form (NFKC and the
+    key), so ``a．b`` (a full-width full stop) is refused like ``a.b``."""
+    text = _short_text(raw, field)
     _separator_rules(text, field)
     normalized = unicodedata.normalize("NFKC", text)
     if len(normalized) > SEGMENT_MAX:
@@ -122,14 +128,7 @@ def clean_identifier(raw: object, field: str = "identifier") -> str:
 
 
 def clean_label(raw: object, field: str = "label") -> str:
-    if not isinstance(raw, str):
-        raise ValidationFailed.field(field, "must be a string")
-    text = trimmed(raw, field)
-    if not text:
-        raise ValidationFailed.field(field, "must not be empty")
-    if len(text) > SEGMENT_MAX:
-        raise ValidationFailed.field(field, f"must be at most {SEGMENT_MAX} characters")
-    return text
+    return _short_text(raw, field)
 
 
 def clean_color(raw: object, field: str = "color") -> str | None:
