@@ -53,7 +53,10 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     with app.app_context():
         configure_engine(db.engine)
 
-    from webapp import models  # noqa: F401  (register every table on the metadata)
+    from webapp import (
+        body_limit,
+        models,  # noqa: F401  (register every table on the metadata)
+    )
     from webapp.api import register_api
     from webapp.cli import register_cli
     from webapp.health import health
@@ -61,6 +64,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     from webapp.rate_limits import init_app as register_rate_limits
     from webapp.ui import register_ui
 
+    body_limit.init_app(app)
     app.register_blueprint(health)
     register_api(app)
     register_ui(app)

@@ -6,14 +6,13 @@ models that validate them and generate the OpenAPI document.
 
 from __future__ import annotations
 
-from flask import Blueprint, Flask, Response, current_app, g, render_template, request, url_for
-from werkzeug.exceptions import RequestEntityTooLarge
+from flask import Blueprint, Flask, Response, g, render_template, request, url_for
 
 from webapp.api.auth import authenticate
-from webapp.api.body_guard import max_body_bytes, refuse_control_parameters
+from webapp.api.body_guard import refuse_control_parameters
 from webapp.api.converters import install as install_converters
 from webapp.api.errors import register_error_handlers
-from webapp.api.openapi import BODY_METHODS, spec
+from webapp.api.openapi import spec
 from webapp.services.sql import integer_key
 
 api = Blueprint("api", __name__, url_prefix="/api/v1")
@@ -28,18 +27,8 @@ TAG_READ_WITH_KEY = {"api.get_one_tag": "tag_id"}
 
 @api.before_request
 def _bounded_input() -> None:
-    """Before anything else reads the request: a declared body over the limit is a 413
-    unread (a chunked one stops with 413 when reading passes the limit), and a control
-    character in the query string or the URL is a 400 naming the parameter."""
-    limit = current_app.config.get("MAX_CONTENT_LENGTH")
-    if limit is not None and request.content_length is not None \
-            and request.content_length > limit:
-        raise RequestEntityTooLarge()
-    if limit is not None and request.content_length is None and request.method in BODY_METHODS \
-            and len(request.get_data(cache=True)) >= limit:
-        # Werkzeug stops reading a chunked body at the limit without an error: a body that
-        # reaches it is (or may be) cut short.
-        raise RequestEntityTooLarge()
+    """A control character in the query string or the URL is a 400 naming the parameter
+    (the body's size is checked app-wide first: see webapp.body_limit)."""
     refuse_control_parameters(request.args, request.view_args)
 
 
@@ -72,9 +61,6 @@ def docs() -> str:
 def register_api(app: Flask) -> None:
     from webapp.api import routes  # noqa: F401  (attach every route to the blueprint)
 
-    # Flask's defaults hold the key (as None), so setdefault would never set it.
-    if app.config.get("MAX_CONTENT_LENGTH") is None:
-        app.config["MAX_CONTENT_LENGTH"] = max_body_bytes()
     app.register_blueprint(api)
     register_error_handlers(app)
     spec.register(app)

@@ -9,7 +9,6 @@ Each failure is an :class:`ApiError` in the error envelope naming the field (413
 from __future__ import annotations
 
 import json
-import os
 import re
 import unicodedata
 from collections.abc import Iterator, Mapping
@@ -20,11 +19,6 @@ from werkzeug.datastructures import MultiDict
 from webapp.api.errors import ApiError, field_path
 from webapp.services.errors import FieldError
 
-# The default body limit.  The largest legal requests are far below it: an attach of one
-# name to 100,000 UUIDs is ~4 MB of JSON, a batch or registration of 1000 items with every
-# text at its longest (and every character \u-escaped) ~10 MB.
-DEFAULT_MAX_BODY_BYTES = 16 * 1024 * 1024
-BODY_LIMIT_VARIABLES = ("TAGWRIGHT_MAX_BODY_BYTES", "MAX_CONTENT_LENGTH")
 # JSON bodies nest at most this deep (the deepest legal body nests 3 levels).
 MAX_JSON_DEPTH = 32
 
@@ -39,21 +33,6 @@ _BODY_CONTROLS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
 _MAYBE_UNSTORABLE = re.compile(
     rb"\\u00[0-1][0-9a-fA-F]|\\u007[fF]|\\u00[89][0-9a-fA-F]|\\u[dD][89a-fA-F]"
     rb"|\x7f|\xc2[\x80-\x9f]")
-
-
-def max_body_bytes(environ: Mapping[str, str] | None = None) -> int:
-    """The body limit from ``TAGWRIGHT_MAX_BODY_BYTES`` (or ``MAX_CONTENT_LENGTH``), in
-    bytes; 16 MiB when neither is set.  A value that is not a positive whole number stops
-    the app from starting, with the variable named."""
-    environ = os.environ if environ is None else environ
-    for variable in BODY_LIMIT_VARIABLES:
-        raw = environ.get(variable, "").strip()
-        if raw:
-            if not raw.isascii() or not raw.isdigit() or int(raw) < 1:
-                raise RuntimeError(f"{variable} must be a positive number of bytes, "
-                                   f"not {raw!r}")
-            return int(raw)
-    return DEFAULT_MAX_BODY_BYTES
 
 
 def nests_too_deep(raw: bytes) -> bool:

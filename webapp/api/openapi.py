@@ -26,9 +26,8 @@ from werkzeug.routing import Rule
 
 from webapp.api.body_guard import parse_json_body
 from webapp.api.errors import ApiError, validation_error
+from webapp.body_limit import BODY_METHODS
 from webapp.services.errors import FieldError
-
-BODY_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 
 
 def _list_fields(model: type[BaseModel]) -> set[str]:

@@ -15,12 +15,8 @@ from flask import Flask
 from sqlalchemy import func, select
 
 from tests.http.api.conftest import ApiWorld, error_of
-from webapp.api.body_guard import (
-    DEFAULT_MAX_BODY_BYTES,
-    MAX_JSON_DEPTH,
-    max_body_bytes,
-    nests_too_deep,
-)
+from webapp.api.body_guard import MAX_JSON_DEPTH, nests_too_deep
+from webapp.body_limit import DEFAULT_MAX_BODY_BYTES, max_body_bytes
 from webapp.extensions import db
 from webapp.models import AuditEvent, Resource, Tag, TagGroup
 from webapp.services.paging import MAX_PAGE
