@@ -42,6 +42,8 @@ def _field(call: object, *args: object, **kwargs: object) -> str:
         ("with space", "with space"),
         ("colon:ok", "colon:ok"),  # a single colon is fine, only '::' separates
         ("dash-under_score", "dash-under_score"),
+        ("love \u2764\ufe0f", "love \u2764\ufe0f"),  # an emoji's presentation selector
+        ("\u2764\ufe0e text style", "\u2764\ufe0e text style"),
     ],
 )
 def test_valid_segments_are_trimmed(raw: str, expected: str) -> None:
@@ -64,6 +66,19 @@ def test_valid_segments_are_trimmed(raw: str, expected: str) -> None:
         ("del\x7f", "control"),
         ("zero\u200bwidth", "control"),  # a format character (Cf)
         ("bidi\u202eoverride", "control"),
+        # Invisible characters that are not format characters (default-ignorable code
+        # points, the blank braille pattern): the name would look like one without them.
+        ("a\ufe0f", "invisible characters (U+FE0F)"),  # a selector after a letter
+        ("\ufe0fa", "invisible characters (U+FE0F)"),
+        ("gr\u034fapheme", "invisible characters (U+034F)"),
+        ("hangul\u3164filler", "invisible characters (U+3164)"),
+        ("\u3164", "invisible characters"),
+        ("mongol\u180bian", "invisible characters (U+180B)"),
+        ("vs\ufe00one", "invisible characters (U+FE00)"),
+        ("khmer\u17b4", "invisible characters (U+17B4)"),
+        ("\u2800", "invisible characters (U+2800)"),
+        ("braille\u2800blank", "invisible characters (U+2800)"),
+        ("supp\U000e0100lement", "invisible characters (U+E0100)"),
         (":leading", "start or end with ':'"),
         ("trailing:", "start or end with ':'"),
         (":", "start or end with ':'"),
@@ -95,6 +110,7 @@ def test_label_allows_dots_but_not_control_characters() -> None:
     assert _field(clean_label, " ") == "label"
     assert _field(clean_label, "l" * 101) == "label"
     assert _field(clean_label, "bad\x1bescape") == "label"
+    assert _field(clean_label, "blank\u3164") == "label"
     assert _field(clean_label, 3) == "label"
 
 

@@ -8,7 +8,10 @@ are the same name; the rules hold for that normalised form too (a full-width ful
 a "."), and display text is kept as typed.
 
 Stored text never holds control characters: every ``clean_*`` function refuses them (in
-the text as sent, before trimming) with the field named.
+the text as sent, before trimming) with the field named.  Names, identifiers and labels
+refuse invisible characters too (zero-width and other format characters, variation
+selectors but for an emoji's, Hangul fillers, the blank braille pattern): a name holding
+one would look like another name.
 """
 
 from __future__ import annotations
@@ -46,6 +49,13 @@ _NAME_CONTROLS = frozenset({"Cc", "Cf", "Cs", "Co"})
 # cannot store, and no lone surrogate, which no database can.
 _TEXT_CONTROLS = frozenset({"Cc", "Cs"})
 _LINE_BREAKS = frozenset("\t\n\r")
+# Characters that draw nothing but are not format characters: Unicode's default-ignorable
+# code points outside Cf (combining grapheme joiner, Hangul fillers, Khmer inherent vowels,
+# Mongolian and standard variation selectors, ...) and the blank braille pattern.  A name
+# holding one looks like a name without it.
+_INVISIBLE = re.compile(
+    "[\u034f\u115f\u1160\u17b4\u17b5\u180b-\u180f\u2800\u3164\ufe00-\ufe0f\uffa0"
+    "\U000e0100-\U000e01ef]")
 
 
 def has_control(text: str, *, multiline: bool = False) -> bool:
@@ -77,6 +87,25 @@ def trimmed(raw: str, field: str) -> str:
     return refuse_control(raw.strip(), field)
 
 
+def invisible_character(text: str) -> str | None:
+    """The first character of ``text`` that draws nothing (see _INVISIBLE), or None.  An
+    emoji-presentation selector after a symbol is visible and does not count."""
+    for match in _INVISIBLE.finditer(text):
+        start = match.start()
+        if match.group() in "\ufe0e\ufe0f" and start > 0 \
+                and unicodedata.category(text[start - 1]) == "So":
+            continue
+        return match.group()
+    return None
+
+
+def _refuse_invisible(text: str, field: str) -> None:
+    character = invisible_character(text)
+    if character is not None:
+        raise ValidationFailed.field(
+            field, f"must not contain invisible characters (U+{ord(character):04X})")
+
+
 def _separator_rules(text: str, field: str) -> None:
     if PATH_SEPARATOR in text:
         raise ValidationFailed.field(field, "must not contain '.' (it separates levels)")
@@ -96,6 +125,7 @@ def _short_text(raw: object, field: str) -> str:
     text = trimmed(raw, field)
     if not text:
         raise ValidationFailed.field(field, "must not be empty")
+    _refuse_invisible(text, field)
     if len(text) > SEGMENT_MAX:
         raise ValidationFailed.field(field, f"must be at most {SEGMENT_MAX} characters")
     return text

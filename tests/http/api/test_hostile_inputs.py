@@ -388,6 +388,36 @@ def test_a_look_alike_separator_is_refused_like_the_separator(api: ApiWorld, nam
     assert counts() == before
 
 
+INVISIBLES = ["tag\ufe0f", "\u034ftag", "\u3164", "ta\u180bg", "tag\ufe00", "\u17b4tag",
+              "\u2800", "t\u200bag"]
+
+
+@pytest.mark.parametrize("name", INVISIBLES, ids=ascii)
+def test_invisible_characters_are_refused_in_names_and_identifiers(
+        api: ApiWorld, seeded: dict[str, str], name: str) -> None:
+    """Each would make a name that looks like another (or like nothing), on every path that
+    takes a name: native create, attach by name, group create, seed-004 batch."""
+    before = counts()
+    for path, body, field in (
+            ("/api/v1/tags", {"name": name}, "name"),
+            ("/api/v1/tags", {"name": "fine", "label": name}, "label"),
+            ("/api/v1/tags/attach", {"names": [name], "sources": [SOURCE]}, "names[0]"),
+            ("/api/v1/tag-groups", {"identifier": name}, "identifier"),
+            ("/api/v1/tags/batch", [{"scopeId": seeded["scope"], "tagGroupId": seeded["group"],
+                                     "identifier": name, "label": "L"}], "[0].identifier")):
+        response = api.post(path, json=body)
+        assert response.status_code == 400, (path, response.status_code)
+        assert field_names(response) == [field], path
+        assert "invisible" in error_of(response)["details"][0]["message"] \
+            or "control" in error_of(response)["details"][0]["message"]
+    assert counts() == before
+
+
+def test_an_emoji_presentation_selector_is_part_of_a_name(api: ApiWorld) -> None:
+    response = api.post("/api/v1/tags", json={"name": "love \u2764\ufe0f"})
+    assert response.status_code == 201 and response.get_json()["name"] == "love \u2764\ufe0f"
+
+
 def test_a_name_that_normalises_past_the_length_limits_is_refused(api: ApiWorld) -> None:
     """U+FDFA is one character and eighteen once normalised."""
     response = api.post("/api/v1/tags", json={"name": "\ufdfa" * 10})

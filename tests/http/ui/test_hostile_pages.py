@@ -129,6 +129,12 @@ def test_look_alike_names_clash_beside_the_field(seeded: UiWorld) -> None:
     assert response.status_code == 409 and 'id="identifier-errors"' in html(response)
     response = seeded.post(client, seeded.url("tags"), {"name": "a．b"}, htmx=True)
     assert response.status_code == 422 and 'id="name-errors"' in html(response)
+    response = seeded.post(client, seeded.url("tags"), {"name": "tag-00\ufe0f"}, htmx=True)
+    assert response.status_code == 422 and 'id="name-errors"' in html(response)
+    assert "invisible characters (U+FE0F)" in html(response)
+    response = seeded.post(client, seeded.url("groups"), {
+        "identifier": "team\u3164", "label": "", "description": "", "color": ""}, htmx=True)
+    assert 400 <= response.status_code < 500 and 'id="identifier-errors"' in html(response)
     assert counts() == before
 
 
