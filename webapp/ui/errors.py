@@ -44,11 +44,15 @@ def _csrf_error(error: CSRFError) -> Any:
                              f"({error.description}). Reload the page and try again.")
 
 
-def html_http_error(error: HTTPException) -> tuple[str, int]:
+def html_http_error(error: HTTPException) -> tuple[str, int, dict[str, str]]:
+    """The error page of an HTTP error, keeping the error's own headers (``Allow`` on a
+    405, ``Retry-After`` on a 429) but its content type."""
     status = error.code or 500
     if status >= 500:
-        return render_error(500, "The server failed to answer; the error is logged.")
-    return render_error(status, error.description or error.name)
+        return (*render_error(500, "The server failed to answer; the error is logged."), {})
+    headers = {name: value for name, value in error.get_headers()
+               if name.lower() != "content-type"}
+    return (*render_error(status, error.description or error.name), headers)
 
 
 def init_app(app: Flask) -> None:

@@ -179,3 +179,14 @@ def test_a_chunked_form_over_the_body_limit_is_a_413_and_saves_nothing(
     response = _chunked_form(seeded, client, {"name": "whole", "description": "fits"})
     assert response.status_code in (200, 302, 303)
     assert db.session.scalar(select(Tag).where(Tag.path == "whole")) is not None
+
+
+def test_a_wrong_method_on_a_page_is_a_405_page_naming_the_allowed_ones(
+        seeded: UiWorld) -> None:
+    client = seeded.client("manager")
+    for htmx in (False, True):
+        response = seeded.post(client, seeded.url("audit"), {}, htmx=htmx, method="PUT")
+        assert response.status_code == 405
+        assert set(response.headers["Allow"].split(", ")) >= {"GET", "HEAD"}
+        assert "Method not allowed" in html(response)
+    assert seeded.post(client, "/login", {}, method="DELETE").headers["Allow"]
