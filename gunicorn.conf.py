@@ -24,3 +24,8 @@ proc_name = "tagwright"
 # the user; we do not use it (older versions ignore this setting).
 control_socket_disable = True
 wsgi_app = "wsgi:app"
+# Forwarded headers are the app's business (TAGWRIGHT_TRUSTED_PROXIES, through ProxyFix):
+# gunicorn would otherwise believe X-Forwarded-Proto from 127.0.0.1 and mark a plain-HTTP
+# request as HTTPS, whatever the app's setting.
+forwarded_allow_ips = ""
+secure_scheme_headers: dict[str, str] = {}
