@@ -64,7 +64,7 @@ def run(bench: Bench, options: dict[str, Any]) -> dict[str, Metric]:
     probe = client.get(base)
     use_page = probe.status_code == 200
     if not use_page:
-        log(f"{base} answers {probe.status_code}: measuring services.tag_queries.list_tags")
+        log(f"{base} answers {probe.status_code}: measuring services.tags.queries.list_tags")
 
     def request(page: int, fragment: bool) -> Any:
         def call() -> None:
@@ -77,7 +77,7 @@ def run(bench: Bench, options: dict[str, Any]) -> dict[str, Metric]:
             else:
                 from webapp.services.actor import Actor
                 from webapp.services.paging import PageRequest
-                from webapp.services.tag_queries import list_tags
+                from webapp.services.tags.queries import list_tags
 
                 with bench.app.app_context():
                     found = list_tags(Actor(user_id=bench.user_id), bench.scope_id,

@@ -48,7 +48,7 @@ def run(bench: Bench, options: dict[str, Any]) -> dict[str, Metric]:
     page_url = f"/s/{bench.scope_slug}/tags"
     use_page = client.get(page_url, headers={"HX-Request": "true"}).status_code == 200
     if not use_page:
-        log(f"{page_url} is not there: the page figures use services.tag_queries.list_tags")
+        log(f"{page_url} is not there: the page figures use services.tags.queries.list_tags")
 
     results: dict[str, Metric] = {}
     for label, term in (("rare", RARE_TERM), ("common", COMMON_TERM)):
@@ -73,7 +73,7 @@ def run(bench: Bench, options: dict[str, Any]) -> dict[str, Metric]:
                     raise RuntimeError(f"page search {term!r}: {response.status_code}")
             else:
                 from webapp.services.actor import Actor
-                from webapp.services.tag_queries import TagFilter, list_tags
+                from webapp.services.tags.queries import TagFilter, list_tags
 
                 with bench.app.app_context():
                     list_tags(Actor(user_id=bench.user_id), bench.scope_id,

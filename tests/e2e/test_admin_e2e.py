@@ -14,9 +14,11 @@ from tests.e2e.conftest import htmx_idle, shot, sign_in
 from tests.unit.factories import PASSWORD, World, external_ids, live_tag, make_user, make_world
 from webapp.extensions import db
 from webapp.models import ApiKey, Membership
-from webapp.services import assignments, groups, tags
+from webapp.services import assignments, groups
 from webapp.services.api_keys import create_api_key, verify_api_key
 from webapp.services.scopes import add_member
+from webapp.services.tags.creation import TagSpec, create_tag
+from webapp.services.tags.hierarchy import update_tag
 
 
 def _accept_dialogs(page: Any) -> None:
@@ -26,11 +28,11 @@ def _accept_dialogs(page: Any) -> None:
 def _data() -> World:
     world = make_world()
     groups.create_group(world.manager, world.sid, "priority", color="#d9480f", exclusive=True)
-    tags.create_tag(world.editor, world.sid, tags.TagSpec(name="Region.Europe.France"))
+    create_tag(world.editor, world.sid, TagSpec(name="Region.Europe.France"))
     assignments.attach(world.editor, world.sid, ["priority::high", "Region.Europe"],
                        {"source": external_ids(40)})
-    tags.create_tag(world.editor, world.sid, tags.TagSpec(name="pii", color="#1971c2"))
-    tags.update_tag(world.editor, world.sid, "pii", label="Personal data", color="#e03131")
+    create_tag(world.editor, world.sid, TagSpec(name="pii", color="#1971c2"))
+    update_tag(world.editor, world.sid, "pii", label="Personal data", color="#e03131")
     create_api_key(world.editor, user_id=world.editor.user_id, scope_id=world.sid,
                    name="nightly CMDB sync", permissions=["tags.read", "tags.write"])
     return world

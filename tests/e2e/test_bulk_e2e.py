@@ -16,8 +16,8 @@ from tests.unit.factories import PASSWORD, SYSTEM, World, make_world
 from webapp.extensions import db
 from webapp.services import assignments, resources
 from webapp.services.resources import ResourceInput
-from webapp.services.tag_queries import usage_counts
-from webapp.services.tags import find_tag
+from webapp.services.tags.lookup import find_tag
+from webapp.services.tags.queries import usage_counts
 
 expect: Any = pytest.importorskip("playwright.sync_api").expect
 

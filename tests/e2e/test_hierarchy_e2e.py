@@ -14,7 +14,7 @@ from tests.e2e.conftest import shot, sign_in
 from tests.unit.factories import PASSWORD, SYSTEM, make_world
 from webapp.services.assignments import attach
 from webapp.services.groups import create_group
-from webapp.services.tags import Provenance, TagSpec, create_tag, create_tags
+from webapp.services.tags.creation import Provenance, TagSpec, create_tag, create_tags
 
 expect: Any = pytest.importorskip("playwright.sync_api").expect
 

@@ -13,7 +13,8 @@ from tests.e2e.conftest import shot, sign_in
 from tests.unit.factories import PASSWORD, World, make_world
 from webapp.models import Tag
 from webapp.services import assignments
-from webapp.services.tags import TagSpec, create_tags, find_tag
+from webapp.services.tags.creation import TagSpec, create_tags
+from webapp.services.tags.lookup import find_tag
 
 expect: Any = pytest.importorskip("playwright.sync_api").expect
 

@@ -7,12 +7,16 @@ import pytest
 
 from tests.unit.factories import SYSTEM, World, external_ids, make_user, make_world
 from webapp.models import ChangeSet
-from webapp.services import assignments, groups, tags, undo
+from webapp.services import assignments, groups, undo
 from webapp.services.actor import Actor, Permission
 from webapp.services.api_keys import grantable_permissions
 from webapp.services.errors import Conflict, NotFound, PermissionDenied
 from webapp.services.paging import PageRequest
 from webapp.services.scopes import create_scope, scope_counts
+from webapp.services.tags.creation import TagSpec, create_tag
+from webapp.services.tags.deletion import delete_tag
+from webapp.services.tags.hierarchy import update_tag
+from webapp.services.tags.lookup import find_tag
 from webapp.services.undo import ChangeSetFilter, can_be_undone, digest_change_sets
 
 
@@ -60,7 +64,7 @@ def test_digest_flags_kinds_an_undo_cannot_revert_and_groups(world: World) -> No
 
 
 def test_digest_and_describe_need_read_access(world: World) -> None:
-    tags.create_tag(world.editor, world.sid, tags.TagSpec(name="x"))
+    create_tag(world.editor, world.sid, TagSpec(name="x"))
     change_set = _latest(world)
     with pytest.raises(PermissionDenied):
         digest_change_sets(world.outsider, world.sid, [change_set])
@@ -72,18 +76,18 @@ def test_digest_and_describe_need_read_access(world: World) -> None:
 
 def test_describe_pages_events_and_names_tags_groups_and_parents(world: World) -> None:
     groups.create_group(world.manager, world.sid, "topic")
-    tags.create_tag(world.editor, world.sid, tags.TagSpec(name="Root"))
-    tags.create_tag(world.editor, world.sid, tags.TagSpec(name="Root.a.b.c"))
+    create_tag(world.editor, world.sid, TagSpec(name="Root"))
+    create_tag(world.editor, world.sid, TagSpec(name="Root.a.b.c"))
     created = _latest(world)
     detail = undo.describe_change_set(world.viewer, world.sid, created.id, PageRequest(1, 2))
     assert detail.events.total == 3 and len(detail.events.items) == 2
-    root = tags.find_tag(world.sid, "Root")
+    root = find_tag(world.sid, "Root")
     assert root is not None
     assert detail.names[("tag", root.id)] == "Root"
     assert {detail.names[("tag", e.object_id)] for e in detail.events.items} == {
         "Root.a", "Root.a.b"}
 
-    tags.update_tag(world.editor, world.sid, "Root.a", parent=None)
+    update_tag(world.editor, world.sid, "Root.a", parent=None)
     moved = undo.describe_change_set(world.viewer, world.sid, _latest(world).id)
     assert moved.names[("tag", root.id)] == "Root"  # the old parent, named for the diff
 
@@ -96,9 +100,9 @@ def test_describe_pages_events_and_names_tags_groups_and_parents(world: World) -
 
 
 def test_change_set_actors_are_the_people_who_changed_the_scope(world: World) -> None:
-    tags.create_tag(world.editor, world.sid, tags.TagSpec(name="x"))
+    create_tag(world.editor, world.sid, TagSpec(name="x"))
     groups.create_group(world.manager, world.sid, "g")
-    tags.create_tag(SYSTEM, world.sid, tags.TagSpec(name="y"))  # no user
+    create_tag(SYSTEM, world.sid, TagSpec(name="y"))  # no user
     emails = [u.email for u in undo.list_change_set_actors(world.viewer, world.sid)]
     assert emails == ["editor@example.com", "manager@example.com"]
     with pytest.raises(PermissionDenied):
@@ -106,8 +110,8 @@ def test_change_set_actors_are_the_people_who_changed_the_scope(world: World) ->
 
 
 def test_scope_counts_for_visible_scopes_only(world: World, count_queries) -> None:  # type: ignore[no-untyped-def]
-    tags.create_tag(world.editor, world.sid, tags.TagSpec(name="a.b"))
-    tags.delete_tag(world.editor, world.sid, "a.b")
+    create_tag(world.editor, world.sid, TagSpec(name="a.b"))
+    delete_tag(world.editor, world.sid, "a.b")
     acme, beta = world.sid, world.other_scope.id
     with count_queries() as counter:
         counts = scope_counts(world.manager, [acme, beta])

@@ -26,12 +26,13 @@ from tests.unit.factories import (
 )
 from webapp.extensions import db
 from webapp.models import Assignment, AssignmentRemoval, Resource, Tag, TagGroup
-from webapp.services import assignments, groups, resources, tags, undo
+from webapp.services import assignments, groups, resources, undo
 from webapp.services.actor import Actor, Permission
 from webapp.services.assignments import MAX_LINKS, MAX_NAMES
 from webapp.services.errors import LimitExceeded, PermissionDenied, ValidationFailed
 from webapp.services.resources import ResourceInput
-from webapp.services.tags import Provenance, TagSpec
+from webapp.services.tags.creation import Provenance, TagSpec, create_tag, create_tags
+from webapp.services.tags.deletion import delete_tag
 
 attach = assignments.attach
 detach = assignments.detach
@@ -120,15 +121,15 @@ def test_attach_records_context_and_provenance(world: World) -> None:
 
 
 def test_attach_with_a_deleted_name_creates_a_new_tag(world: World) -> None:
-    old = tags.create_tag(world.editor, world.sid, TagSpec("temp"))
-    tags.delete_tag(world.editor, world.sid, old.id)
+    old = create_tag(world.editor, world.sid, TagSpec("temp"))
+    delete_tag(world.editor, world.sid, old.id)
     outcome = attach(world.editor, world.sid, ["TEMP"], {"table": ["t1"]})
     assert outcome.tags[0].id != old.id and outcome.tags[0].path == "TEMP"
 
 
 def test_create_missing_false_is_all_or_nothing(world: World) -> None:
-    tags.create_tags(world.editor, world.sid, [TagSpec("known"), TagSpec("gone")])
-    tags.delete_tag(world.editor, world.sid, "gone")
+    create_tags(world.editor, world.sid, [TagSpec("known"), TagSpec("gone")])
+    delete_tag(world.editor, world.sid, "gone")
     before = snapshot_counts()
     for names_ in (["known", "unknown"], ["known", "gone"], ["g::new"]):
         with pytest.raises(ValidationFailed) as caught:
@@ -173,7 +174,7 @@ def test_detach_of_unknown_names_changes_nothing(world: World) -> None:
     assert (outcome.tags, outcome.changed) == ([], 0)
     assert snapshot_counts() == before
     # A deleted tag is unknown to detach as well.
-    tags.delete_tag(world.editor, world.sid, "a")
+    delete_tag(world.editor, world.sid, "a")
     assert detach(world.editor, world.sid, ["a"], {"table": ["t1"]}).changed == 0
     assert count(Assignment) == 1
 
@@ -296,7 +297,7 @@ def test_limits(world: World) -> None:
 
 
 def test_the_largest_allowed_attach(world: World) -> None:
-    tags.create_tags(SYSTEM, world.sid, [TagSpec(f"bulk{i}") for i in range(10)])
+    create_tags(SYSTEM, world.sid, [TagSpec(f"bulk{i}") for i in range(10)])
     ids = external_ids(10_000)
     outcome = attach(world.editor, world.sid, [f"bulk{i}" for i in range(10)], {"table": ids})
     assert (outcome.changed, outcome.resources) == (MAX_LINKS, 10_000)
@@ -317,7 +318,7 @@ def test_attach_costs_the_same_number_of_statements_whatever_the_resource_count(
 
     def cost(prefix: str, resource_count: int, start: int) -> int:
         names_ = [f"{prefix}.tag{i}" for i in range(9)] + [f"level::{prefix}"]
-        tags.create_tags(SYSTEM, sid, [TagSpec(name) for name in names_])
+        create_tags(SYSTEM, sid, [TagSpec(name) for name in names_])
         ids = external_ids(resource_count, start=start)
         # Half the resources are registered already and carry a rival exclusive tag.
         attach(SYSTEM, sid, [f"level::{prefix}-old"], {"table": ids[::2]})

@@ -31,7 +31,8 @@ from webapp.services.external_sources import (
     refresh_external_tags,
     remove_source,
 )
-from webapp.services.tags import TagSpec, create_tags, delete_tag
+from webapp.services.tags.creation import TagSpec, create_tags
+from webapp.services.tags.deletion import delete_tag
 from webapp.services.undo import undo_change_set
 
 

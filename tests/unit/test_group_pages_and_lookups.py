@@ -9,11 +9,12 @@ import pytest
 from flask import Flask
 
 from tests.unit.factories import SYSTEM, World, external_ids, make_world
-from webapp.services import assignments, groups, resources, tags
+from webapp.services import assignments, groups, resources
 from webapp.services.errors import NotFound, PermissionDenied
 from webapp.services.paging import PageRequest
 from webapp.services.resources import ResourceInput
-from webapp.services.tags import TagSpec
+from webapp.services.tags.creation import TagSpec, create_tags
+from webapp.services.tags.deletion import delete_tag
 
 
 @pytest.fixture
@@ -24,8 +25,8 @@ def world(app: Flask) -> World:
 def test_page_groups_by_identifier_with_live_counts(world: World) -> None:
     for identifier in ("b", "A", "c"):
         groups.create_group(SYSTEM, world.sid, identifier)
-    tags.create_tags(SYSTEM, world.sid, [TagSpec("A::x"), TagSpec("A::y"), TagSpec("c::z")])
-    tags.delete_tag(SYSTEM, world.sid, "A::y")
+    create_tags(SYSTEM, world.sid, [TagSpec("A::x"), TagSpec("A::y"), TagSpec("c::z")])
+    delete_tag(SYSTEM, world.sid, "A::y")
     groups.create_group(SYSTEM, world.other_scope.id, "elsewhere")
     first = groups.page_groups(world.viewer, world.sid, PageRequest(1, 2))
     assert first.total == 3 and first.has_next
@@ -39,7 +40,7 @@ def test_page_groups_by_identifier_with_live_counts(world: World) -> None:
 
 def test_get_group_row_and_live_tag_count(world: World) -> None:
     group = groups.create_group(SYSTEM, world.sid, "topic", public_id="tag_group_topic")
-    tags.create_tags(SYSTEM, world.sid, [TagSpec("topic::a"), TagSpec("topic::b")])
+    create_tags(SYSTEM, world.sid, [TagSpec("topic::a"), TagSpec("topic::b")])
     row = groups.get_group_row(world.viewer, world.sid, "tag_group_topic")
     assert (row.group.id, row.tag_count) == (group.id, 2)
     assert groups.live_tag_count(group.id) == 2

@@ -21,10 +21,12 @@ from tests.unit.factories import (
 )
 from webapp.extensions import db
 from webapp.models import Tag, TagGroup
-from webapp.services import assignments, groups, tags
+from webapp.services import assignments, groups
 from webapp.services.actor import Permission
 from webapp.services.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
-from webapp.services.tags import TagSpec
+from webapp.services.tags.creation import TagSpec, create_tag, create_tags
+from webapp.services.tags.deletion import delete_tag, restore_tag
+from webapp.services.tags.lookup import get_tag
 
 
 @pytest.fixture
@@ -125,7 +127,7 @@ def test_only_managers_write_groups(world: World) -> None:
             groups.delete_group(actor, world.sid, group.id)
     assert snapshot_counts() == before
     # An editor still gets a plain group on the fly by naming group::path.
-    tags.create_tag(world.editor, world.sid, TagSpec("area::north"))
+    create_tag(world.editor, world.sid, TagSpec("area::north"))
     area = groups.get_group(world.viewer, world.sid, "area")
     assert (area.exclusive, area.allowed_types, area.created_by_id) == (
         False, [], world.editor.user_id,
@@ -158,10 +160,10 @@ def test_a_numeric_identifier_is_found_when_no_id_matches(world: World) -> None:
 def test_list_groups_counts_live_tags(world: World) -> None:
     groups.create_group(world.manager, world.sid, "zeta")
     groups.create_group(world.manager, world.sid, "Alpha")
-    tags.create_tags(world.editor, world.sid, [
+    create_tags(world.editor, world.sid, [
         TagSpec("alpha::a.b"), TagSpec("alpha::c"), TagSpec("beta::x"), TagSpec("plain"),
     ])
-    tags.delete_tag(world.editor, world.sid, "alpha::c")
+    delete_tag(world.editor, world.sid, "alpha::c")
     rows = groups.list_groups(world.viewer, world.sid)
     assert [(row.group.identifier, row.tag_count) for row in rows] == [
         ("Alpha", 2), ("beta", 1), ("zeta", 0),
@@ -199,15 +201,15 @@ def test_update_attributes_with_audit(world: World) -> None:
 
 
 def test_renaming_a_group_rewrites_its_tags_qualified_names(world: World) -> None:
-    tags.create_tags(world.editor, world.sid, [TagSpec("prio::high.now"), TagSpec("prio::low"),
+    create_tags(world.editor, world.sid, [TagSpec("prio::high.now"), TagSpec("prio::low"),
                                                TagSpec("other::high"), TagSpec("high")])
-    tags.delete_tag(world.editor, world.sid, "prio::low")
+    delete_tag(world.editor, world.sid, "prio::low")
     group = groups.update_group(world.manager, world.sid, "prio", identifier="Priority")
     assert (group.identifier, group.identifier_key) == ("Priority", "priority")
-    found = tags.get_tag(world.viewer, world.sid, "priority::HIGH.now")
+    found = get_tag(world.viewer, world.sid, "priority::HIGH.now")
     assert found.qualified_name == "Priority::high.now" and found.path == "high.now"
     with pytest.raises(NotFound):
-        tags.get_tag(world.viewer, world.sid, "prio::high.now")
+        get_tag(world.viewer, world.sid, "prio::high.now")
     db.session.expire_all()
     assert sorted(db.session.scalars(select(Tag.path_key))) == [
         "high", "other::high", "priority::high", "priority::high.now", "priority::low",
@@ -216,11 +218,11 @@ def test_renaming_a_group_rewrites_its_tags_qualified_names(world: World) -> Non
     assert event.before is not None and event.after is not None
     assert (event.before["identifier"], event.after["identifier"]) == ("prio", "Priority")
     # The deleted tag moved with its group and can be restored under the new name.
-    tags.restore_tag(world.editor, world.sid, "priority::low")
+    restore_tag(world.editor, world.sid, "priority::low")
     assert live_tag(world.sid, "priority::low") is not None
     # A case-only rename keeps the keys.
     groups.update_group(world.manager, world.sid, "priority", identifier="PRIORITY")
-    assert tags.get_tag(world.viewer, world.sid, "priority::high").qualified_name == (
+    assert get_tag(world.viewer, world.sid, "priority::high").qualified_name == (
         "PRIORITY::high"
     )
 
@@ -228,7 +230,7 @@ def test_renaming_a_group_rewrites_its_tags_qualified_names(world: World) -> Non
 def test_renaming_onto_another_group_is_a_conflict(world: World) -> None:
     groups.create_group(world.manager, world.sid, "one")
     groups.create_group(world.manager, world.sid, "two")
-    tags.create_tag(world.editor, world.sid, TagSpec("one::x"))
+    create_tag(world.editor, world.sid, TagSpec("one::x"))
     with pytest.raises(Conflict) as caught:
         groups.update_group(world.manager, world.sid, "one", identifier="TWO")
     assert fields(caught.value) == ["identifier"]
@@ -285,14 +287,14 @@ def test_narrowing_allowed_types_while_links_disagree(world: World) -> None:
 
 def test_deleting_a_group_with_live_tags_is_a_conflict(world: World) -> None:
     group = groups.create_group(world.manager, world.sid, "topic")
-    tags.create_tags(world.editor, world.sid, [TagSpec("topic::news"), TagSpec("topic::old")])
-    tags.delete_tag(world.editor, world.sid, "topic::old")
+    create_tags(world.editor, world.sid, [TagSpec("topic::news"), TagSpec("topic::old")])
+    delete_tag(world.editor, world.sid, "topic::old")
     before = snapshot_counts()
     with pytest.raises(Conflict, match="1 tag"):
         groups.delete_group(world.manager, world.sid, group.id)
     assert snapshot_counts() == before
 
-    tags.delete_tag(world.editor, world.sid, "topic::news")
+    delete_tag(world.editor, world.sid, "topic::news")
     groups.delete_group(world.manager, world.sid, "TOPIC")
     assert count(TagGroup) == 0
     [event] = events("tag_group", "delete")
@@ -303,7 +305,7 @@ def test_deleting_a_group_with_live_tags_is_a_conflict(world: World) -> None:
     assert sorted((t.path_key, t.group_id) for t in db.session.scalars(select(Tag))) == [
         ("news", None), ("old", None),
     ]
-    tags.restore_tag(world.editor, world.sid, "news")
-    assert tags.get_tag(world.viewer, world.sid, "news").qualified_name == "news"
+    restore_tag(world.editor, world.sid, "news")
+    assert get_tag(world.viewer, world.sid, "news").qualified_name == "news"
     with pytest.raises(NotFound):
         groups.delete_group(world.manager, world.sid, "topic")

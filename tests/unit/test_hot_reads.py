@@ -12,15 +12,14 @@ from sqlalchemy import select
 from tests.unit.factories import World, make_world
 from webapp.extensions import db
 from webapp.models import Tag
-from webapp.services import tags
-from webapp.services.tag_views import get_tag_view
-from webapp.services.tags import TagSpec
+from webapp.services.tags.creation import TagSpec, create_tags
+from webapp.services.tags.views import get_tag_view
 from webapp.services.uow import writing
 
 
 def _world_with_tag(app: Flask) -> tuple[World, int, int]:
     world = make_world()
-    [tag] = tags.create_tags(world.editor, world.sid, [TagSpec("Ready")])
+    [tag] = create_tags(world.editor, world.sid, [TagSpec("Ready")])
     scope_id, tag_id = world.sid, tag.id
     db.session.remove()
     return world, scope_id, tag_id

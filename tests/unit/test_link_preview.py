@@ -31,7 +31,7 @@ from webapp.services.link_preview import (
 )
 from webapp.services.resource_selection import PatternField, PatternMode, ResourceCriteria
 from webapp.services.resources import ResourceInput
-from webapp.services.tag_queries import usage_counts
+from webapp.services.tags.queries import usage_counts
 
 ATTACH, DETACH = LinkAction.ATTACH, LinkAction.DETACH
 ADS = ResourceCriteria(pattern="-ads", mode=PatternMode.ENDS)

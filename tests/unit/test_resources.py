@@ -22,11 +22,13 @@ from tests.unit.factories import (
 )
 from webapp.extensions import db
 from webapp.models import RESOURCE_TYPES, Resource
-from webapp.services import assignments, resources, tags
+from webapp.services import assignments, resources
 from webapp.services.actor import Actor
 from webapp.services.errors import NotFound, PermissionDenied, ValidationFailed
 from webapp.services.paging import PageRequest
 from webapp.services.resources import ResourceInput
+from webapp.services.tags.deletion import delete_tag
+from webapp.services.tags.lookup import get_tag
 
 
 @pytest.fixture
@@ -144,7 +146,7 @@ def _catalogue(world: World) -> None:
     assignments.attach(world.editor, world.sid, ["PII.email", "prio::high"],
                        {"column": ["orders_email"], "table": ["customers"]})
     assignments.attach(world.editor, world.sid, ["finance", "old"], {"table": ["orders"]})
-    tags.delete_tag(world.editor, world.sid, "old")
+    delete_tag(world.editor, world.sid, "old")
     resources.register_resources(world.outsider, world.other_scope.id,
                                  [ResourceInput("table", "orders", name="Not yours")])
 
@@ -182,7 +184,7 @@ def test_list_by_type_search_and_tag(world: World) -> None:
     assert [e for _, e, _ in listed(world.viewer, world, search="%_S")] == ["100%_sure"]
     assert listed(world.viewer, world, search="s_r") == []
     # By tag, with any handle.
-    email = tags.get_tag(world.viewer, world.sid, "pii.email")
+    email = get_tag(world.viewer, world.sid, "pii.email")
     for handle in ("PII.email", email.id, email.public_id, str(email.uuid)):
         assert [e for _, e, _ in listed(world.viewer, world, tag=handle)] == [
             "orders_email", "customers",
@@ -268,7 +270,7 @@ def test_other_scopes_never_see_these_resources(world: World) -> None:
         ("orders", "Not yours", []),
     ]
     # A tag handle of the other scope filters nothing in.
-    email = tags.get_tag(world.viewer, world.sid, "pii.email")
+    email = get_tag(world.viewer, world.sid, "pii.email")
     assert resources.list_resources(world.outsider, world.other_scope.id,
                                     tag=email.id).total == 0
     assert resources.list_resources(SYSTEM, world.sid).total == 5

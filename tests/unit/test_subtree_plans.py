@@ -16,9 +16,12 @@ from sqlalchemy import event
 
 from tests.unit.factories import World, make_world
 from webapp.extensions import db
-from webapp.services import tag_bulk, tags
-from webapp.services.tag_queries import protected_in_subtree, subtree_summary
-from webapp.services.tags import TagSpec
+from webapp.services.tags import bulk as tag_bulk
+from webapp.services.tags.creation import TagSpec, create_tag, create_tags
+from webapp.services.tags.deletion import bulk_delete_tags, delete_tag, restore_tag
+from webapp.services.tags.hierarchy import update_tag
+from webapp.services.tags.lookup import find_live_tags, find_tag
+from webapp.services.tags.queries import protected_in_subtree, subtree_summary
 
 pytestmark = pytest.mark.sqlite_only
 
@@ -49,43 +52,43 @@ def plan_of(statement: str, parameters: Any) -> str:
 @pytest.fixture
 def world(app: Flask) -> World:
     world = make_world()
-    tags.create_tags(world.editor, world.sid, [TagSpec(f"Root.Child{n}") for n in range(30)])
+    create_tags(world.editor, world.sid, [TagSpec(f"Root.Child{n}") for n in range(30)])
     return world
 
 
 def _rename(world: World) -> None:
-    tags.update_tag(world.editor, world.sid, "Root", name="Top")
+    update_tag(world.editor, world.sid, "Root", name="Top")
 
 
 def _summaries(world: World) -> None:
     subtree_summary(world.editor, world.sid, "Root")
-    root = tags.find_tag(world.sid, "Root")
+    root = find_tag(world.sid, "Root")
     assert root is not None
     protected_in_subtree(world.editor, world.sid, root)
 
 
 def _delete(world: World) -> None:
-    tags.delete_tag(world.editor, world.sid, "Root", hierarchy=True)
+    delete_tag(world.editor, world.sid, "Root", hierarchy=True)
 
 
 def _bulk_delete(world: World) -> None:
-    tags.bulk_delete_tags(world.editor, world.sid, ["Root.Child1", "Root.Child2"],
+    bulk_delete_tags(world.editor, world.sid, ["Root.Child1", "Root.Child2"],
                           hierarchy=True)
 
 
 def _bulk_move(world: World) -> None:
-    tags.create_tag(world.editor, world.sid, TagSpec("Dest"))
+    create_tag(world.editor, world.sid, TagSpec("Dest"))
     tag_bulk.move_tags(world.editor, world.sid, ["Root", "Root.Child1"], "Dest")
 
 
 def _merge(world: World) -> None:
-    tags.create_tags(world.editor, world.sid, [TagSpec("Other.Leaf"), TagSpec("Kept")])
+    create_tags(world.editor, world.sid, [TagSpec("Other.Leaf"), TagSpec("Kept")])
     tag_bulk.merge_into(world.editor, world.sid, ["Root", "Other"], "Kept")
 
 
 def _restore(world: World) -> None:
     _delete(world)
-    tags.restore_tag(world.editor, world.sid, "Root", hierarchy=True)
+    restore_tag(world.editor, world.sid, "Root", hierarchy=True)
 
 
 @pytest.mark.parametrize("action", [_rename, _summaries, _delete, _bulk_delete, _bulk_move,
@@ -112,7 +115,7 @@ def test_bulk_handles_are_looked_up_by_index(world: World) -> None:
 
     event.listen(db.engine, "before_cursor_execute", on_execute)
     try:
-        found = tags.find_live_tags(world.sid, ["Root", 1, "tag_x",
+        found = find_live_tags(world.sid, ["Root", 1, "tag_x",
                                                 "0190c1c2-8b7e-7cc0-8000-000000000000"])
     finally:
         event.remove(db.engine, "before_cursor_execute", on_execute)

@@ -26,7 +26,7 @@ from webapp.services.errors import (
     ServiceError,
     ValidationFailed,
 )
-from webapp.services.tag_batch import (
+from webapp.services.tags.batch import (
     MAX_BATCH,
     GroupedTagSpec,
     create_grouped_tags,

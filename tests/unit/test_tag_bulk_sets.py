@@ -21,10 +21,14 @@ from tests.unit.factories import (
 )
 from webapp.extensions import db
 from webapp.models import Tag
-from webapp.services import assignments, groups, tag_bulk, tags, undo
+from webapp.services import assignments, groups, undo
 from webapp.services.actor import Actor
 from webapp.services.errors import Conflict, PermissionDenied, ValidationFailed
-from webapp.services.tags import Provenance, TagSpec
+from webapp.services.tags import bulk as tag_bulk
+from webapp.services.tags.creation import Provenance, TagSpec, create_tag, create_tags
+from webapp.services.tags.deletion import bulk_delete_tags
+from webapp.services.tags.hierarchy import update_tag
+from webapp.services.tags.lookup import find_live_tags, find_tag
 
 
 @pytest.fixture
@@ -52,11 +56,11 @@ def test_bulk_delete_costs_the_same_statements_for_10_and_200_tags(
     sid, editor_id = world.sid, world.editor.user_id
 
     def delete(prefix: str, number: int, hierarchy: bool) -> int:
-        tags.create_tags(SYSTEM, sid, [TagSpec(f"{prefix}{n}.child") for n in range(number)])
+        create_tags(SYSTEM, sid, [TagSpec(f"{prefix}{n}.child") for n in range(number)])
         handles: list[int | str] = [f"{prefix}{n}" if hierarchy else f"{prefix}{n}.child"
                                     for n in range(number)]
         actor = Actor(user_id=editor_id)
-        spent = cost(count_queries, lambda: tags.bulk_delete_tags(
+        spent = cost(count_queries, lambda: bulk_delete_tags(
             actor, sid, [*handles, f"{prefix}-missing"], hierarchy=hierarchy))
         gone = (2 if hierarchy else 1) * number
         assert len(events("tag", "delete")) >= gone
@@ -74,17 +78,17 @@ def test_bulk_move_costs_the_same_statements_for_10_and_200_tags(
                         allowed_types=["node", "file"])
 
     def move(prefix: str, number: int) -> int:
-        tags.create_tags(SYSTEM, sid, [TagSpec(f"{prefix}{n}.child.leaf")
+        create_tags(SYSTEM, sid, [TagSpec(f"{prefix}{n}.child.leaf")
                                        for n in range(number)]
                          + [TagSpec(f"kind::{prefix}dest")])
         for n in range(number):
             assignments.attach(SYSTEM, sid, [f"{prefix}{n}.child"], {"node": [f"{prefix}{n}"]})
-        movers = [tag.id for tag in tags.find_live_tags(sid, [f"{prefix}{n}"
+        movers = [tag.id for tag in find_live_tags(sid, [f"{prefix}{n}"
                                                                for n in range(number)]) if tag]
         actor = Actor(user_id=editor_id)
         spent = cost(count_queries, lambda: tag_bulk.move_tags(
             actor, sid, movers, f"kind::{prefix}dest"))
-        assert tags.find_tag(sid, f"kind::{prefix}dest.{prefix}{number - 1}.child.leaf")
+        assert find_tag(sid, f"kind::{prefix}dest.{prefix}{number - 1}.child.leaf")
         return spent
 
     assert move("s", 10) == move("l", 200)
@@ -97,13 +101,13 @@ def test_merge_costs_the_same_statements_for_10_and_200_tags(
 
     def merge(prefix: str, number: int) -> int:
         names = [f"{prefix}{n}" for n in range(number)]
-        tags.create_tags(SYSTEM, sid, [TagSpec(f"{name}.child{name}") for name in names]
+        create_tags(SYSTEM, sid, [TagSpec(f"{name}.child{name}") for name in names]
                          + [TagSpec(f"level::{prefix}keep"), TagSpec(f"level::{prefix}low")])
         for n, name in enumerate(names):
             assignments.attach(SYSTEM, sid, [name], {"node": [f"{prefix}{n}", f"{prefix}x"]})
         assignments.attach(SYSTEM, sid, [f"level::{prefix}low"], {"node": [f"{prefix}0"]})
         actor = Actor(user_id=editor_id)
-        handles = [tag.id for tag in tags.find_live_tags(sid, names) if tag is not None]
+        handles = [tag.id for tag in find_live_tags(sid, names) if tag is not None]
         spent = cost(count_queries, lambda: tag_bulk.merge_into(
             actor, sid, handles, f"level::{prefix}keep"))
         carried = {(key, ext) for key, _, ext in links(sid)
@@ -120,9 +124,9 @@ def test_merge_costs_the_same_statements_for_10_and_200_tags(
 
 def test_bulk_delete_judges_the_handles_in_the_order_given(world: World) -> None:
     sid = world.sid
-    tags.create_tags(world.editor, sid, [TagSpec("p.c"), TagSpec("q.c")])
+    create_tags(world.editor, sid, [TagSpec("p.c"), TagSpec("q.c")])
     # A parent after its last live child may go; before it, it is refused.
-    first = tags.bulk_delete_tags(world.editor, sid, ["p.c", "p", "q", "q.c"])
+    first = bulk_delete_tags(world.editor, sid, ["p.c", "p", "q", "q.c"])
     assert [t.path for t in first.deleted] == ["p.c", "p", "q.c"]
     assert (first.refused, first.not_found) == (["q"], [])
     assert [row[1] for row in tag_state(sid)] == ["q"]
@@ -130,26 +134,26 @@ def test_bulk_delete_judges_the_handles_in_the_order_given(world: World) -> None
 
 def test_bulk_delete_refuses_hierarchies_holding_a_protected_tag(world: World) -> None:
     sid = world.sid
-    tags.create_tags(world.editor, sid, [TagSpec("open.a"), TagSpec("locked.a")])
-    tags.create_tag(SYSTEM, sid, TagSpec("locked.a.pii"), Provenance(protected=True))
-    outcome = tags.bulk_delete_tags(world.editor, sid, ["locked", "open", "open.a"],
+    create_tags(world.editor, sid, [TagSpec("open.a"), TagSpec("locked.a")])
+    create_tag(SYSTEM, sid, TagSpec("locked.a.pii"), Provenance(protected=True))
+    outcome = bulk_delete_tags(world.editor, sid, ["locked", "open", "open.a"],
                                     hierarchy=True)
     assert [t.path for t in outcome.deleted] == ["open", "open.a"]
     assert outcome.refused == ["locked"] and outcome.not_found == []
     # Without the hierarchy a tag with live children is refused, protected or not.
-    assert tags.bulk_delete_tags(world.editor, sid, ["locked.a"]).refused == ["locked.a"]
-    by_system = tags.bulk_delete_tags(SYSTEM, sid, ["locked.a", "locked"], hierarchy=True)
+    assert bulk_delete_tags(world.editor, sid, ["locked.a"]).refused == ["locked.a"]
+    by_system = bulk_delete_tags(SYSTEM, sid, ["locked.a", "locked"], hierarchy=True)
     assert [t.path for t in by_system.deleted] == ["locked.a", "locked.a.pii", "locked"]
     assert tag_state(sid) == []
 
 
 def test_a_bulk_delete_is_one_change_set_and_undone_in_one_step(world: World) -> None:
     sid = world.sid
-    tags.create_tags(world.editor, sid, [TagSpec(f"t{n}.c{m}") for n in range(20)
+    create_tags(world.editor, sid, [TagSpec(f"t{n}.c{m}") for n in range(20)
                                          for m in range(3)])
     assignments.attach(world.editor, sid, ["t1.c1"], {"node": ["n1"]})
     before, linked = tag_state(sid), links(sid)
-    outcome = tags.bulk_delete_tags(world.editor, sid, [f"t{n}" for n in range(20)],
+    outcome = bulk_delete_tags(world.editor, sid, [f"t{n}" for n in range(20)],
                                     hierarchy=True)
     assert len(outcome.deleted) == 80 and tag_state(sid) == []
     assert {e.change_set_id for e in events("tag", "delete")} == {change_sets()[-1].id}
@@ -162,10 +166,10 @@ def test_a_bulk_delete_is_one_change_set_and_undone_in_one_step(world: World) ->
 
 def test_bulk_move_of_nested_tags_and_its_undo(world: World) -> None:
     sid = world.sid
-    tags.create_tags(world.editor, sid, [TagSpec("a.b.c"), TagSpec("a.d"),
+    create_tags(world.editor, sid, [TagSpec("a.b.c"), TagSpec("a.d"),
                                          TagSpec("zone::dest")])
     before = tag_state(sid)
-    a, b = (tags.find_tag(sid, path) for path in ("a", "a.b"))
+    a, b = (find_tag(sid, path) for path in ("a", "a.b"))
     assert a is not None and b is not None
     moved = tag_bulk.move_tags(world.editor, sid, [b.id, a.id, b.id], "zone::dest")
     assert [(m.path, m.parent_id) for m in moved] == [("dest.b", moved[1].parent_id),
@@ -184,18 +188,18 @@ def test_bulk_move_of_nested_tags_and_its_undo(world: World) -> None:
     # To the top level, the group stays.
     moved = tag_bulk.move_tags(world.editor, sid, ["a.b", "zone::dest"], None)
     assert [m.path for m in moved] == ["b", "dest"]
-    assert tags.find_tag(sid, "b.c") is not None
+    assert find_tag(sid, "b.c") is not None
 
 
 def test_bulk_move_refusals_change_nothing(world: World) -> None:
     sid = world.sid
-    tags.create_tags(world.editor, sid, [TagSpec("x.same"), TagSpec("y.same"),
+    create_tags(world.editor, sid, [TagSpec("x.same"), TagSpec("y.same"),
                                          TagSpec("dest.taken"), TagSpec("other.taken"),
                                          TagSpec("deep.er")])
-    tags.create_tag(SYSTEM, sid, TagSpec("guarded.pii"), Provenance(protected=True))
-    tags.create_tag(SYSTEM, sid, TagSpec("locked"), Provenance(protected=True))
+    create_tag(SYSTEM, sid, TagSpec("guarded.pii"), Provenance(protected=True))
+    create_tag(SYSTEM, sid, TagSpec("locked"), Provenance(protected=True))
     groups.create_group(world.manager, sid, "files", allowed_types=["file"])
-    tags.create_tag(world.editor, sid, TagSpec("files::box"))
+    create_tag(world.editor, sid, TagSpec("files::box"))
     assignments.attach(world.editor, sid, ["y.same"], {"node": ["n1"]})
     state = tag_state(sid)
     cases: list[tuple[list[int | str], str, type[Exception], str]] = [
@@ -220,7 +224,7 @@ def test_bulk_move_refusals_change_nothing(world: World) -> None:
 
 def test_merge_of_many_sources_and_its_undo(world: World) -> None:
     sid = world.sid
-    tags.create_tags(world.editor, sid, [TagSpec("a.x"), TagSpec("a.z.w"), TagSpec("b.y"),
+    create_tags(world.editor, sid, [TagSpec("a.x"), TagSpec("a.z.w"), TagSpec("b.y"),
                                          TagSpec("keep.k")])
     assignments.attach(world.editor, sid, ["a"], {"node": ["n1", "n2"]})
     assignments.attach(world.editor, sid, ["b"], {"node": ["n2", "n3"]})
@@ -243,9 +247,9 @@ def test_merge_of_many_sources_and_its_undo(world: World) -> None:
 
 def test_merge_refusals_change_nothing(world: World) -> None:
     sid = world.sid
-    tags.create_tags(world.editor, sid, [TagSpec("src.dup"), TagSpec("keep.dup"),
+    create_tags(world.editor, sid, [TagSpec("src.dup"), TagSpec("keep.dup"),
                                          TagSpec("up.keep2")])
-    tags.create_tag(SYSTEM, sid, TagSpec("guarded"), Provenance(protected=True))
+    create_tag(SYSTEM, sid, TagSpec("guarded"), Provenance(protected=True))
     state = tag_state(sid)
     cases: list[tuple[list[int | str], str, type[Exception], str]] = [
         (["src"], "keep", Conflict, "src: "),  # its child clashes with keep.dup
@@ -267,7 +271,7 @@ def test_merge_refusals_change_nothing(world: World) -> None:
 def test_merge_into_an_exclusive_group_replaces_rivals(world: World) -> None:
     sid = world.sid
     groups.create_group(world.manager, sid, "level", exclusive=True)
-    tags.create_tags(world.editor, sid, [TagSpec("level::high"), TagSpec("level::low"),
+    create_tags(world.editor, sid, [TagSpec("level::high"), TagSpec("level::low"),
                                          TagSpec("hot"), TagSpec("warm")])
     assignments.attach(world.editor, sid, ["level::low"], {"node": ["n1", "n2"]})
     assignments.attach(world.editor, sid, ["hot"], {"node": ["n1"]})
@@ -301,7 +305,7 @@ def test_undoing_a_bulk_move_costs_the_same_statements_for_10_and_200_tags(
 
     def move_and_undo(prefix: str, number: int) -> int:
         # Movers from the top level, from under a parent and from a group, nested ones too.
-        tags.create_tags(SYSTEM, sid, [TagSpec(f"{prefix}{n}.child{n}.leaf")
+        create_tags(SYSTEM, sid, [TagSpec(f"{prefix}{n}.child{n}.leaf")
                                        for n in range(number)]
                          + [TagSpec(f"kind::{prefix}g{n}.sub") for n in range(number)]
                          + [TagSpec(f"{prefix}dest")])
@@ -326,7 +330,7 @@ def test_undoing_a_merge_costs_the_same_statements_for_10_and_200_tags(
 
     def merge_and_undo(prefix: str, number: int) -> int:
         names = [f"{prefix}{n}" for n in range(number)]
-        tags.create_tags(SYSTEM, sid, [TagSpec(f"{name}.child{name}.leaf") for name in names]
+        create_tags(SYSTEM, sid, [TagSpec(f"{name}.child{name}.leaf") for name in names]
                          + [TagSpec(f"{prefix}keep")])
         for n, name in enumerate(names):
             assignments.attach(SYSTEM, sid, [name], {"node": [f"{prefix}{n}", f"{prefix}x"]})
@@ -344,7 +348,7 @@ def test_undoing_a_bulk_move_puts_back_whole_subtrees_and_records_each_tag(
     sid = world.sid
     groups.create_group(world.manager, sid, "zone")
     groups.create_group(world.manager, sid, "kind")
-    tags.create_tags(world.editor, sid, [
+    create_tags(world.editor, sid, [
         TagSpec("a.b.c.d"), TagSpec("a.e"), TagSpec("kind::k.m.n"), TagSpec("zone::dest.x")])
     before = tree(sid)
     movers: list[int | str] = ["a.b.c", "kind::k", "a", "a.b.c"]
@@ -372,9 +376,9 @@ def test_undoing_a_bulk_move_puts_back_whole_subtrees_and_records_each_tag(
 def test_undoing_a_bulk_move_is_refused_when_it_would_clash_or_make_a_cycle(
         world: World) -> None:
     sid = world.sid
-    tags.create_tags(world.editor, sid, [TagSpec("a.x.y"), TagSpec("p.q"), TagSpec("dest")])
+    create_tags(world.editor, sid, [TagSpec("a.x.y"), TagSpec("p.q"), TagSpec("dest")])
     tag_bulk.move_tags(world.editor, sid, ["a.x"], "dest")
-    tags.create_tag(world.editor, sid, TagSpec("a.x"))  # takes the name back
+    create_tag(world.editor, sid, TagSpec("a.x"))  # takes the name back
     state = tree(sid)
     with pytest.raises(Conflict, match=r"a tag named 'a\.x' already exists"):
         undo.undo_change_set(world.editor, world.sid, change_sets()[-2].id)
@@ -382,7 +386,7 @@ def test_undoing_a_bulk_move_is_refused_when_it_would_clash_or_make_a_cycle(
     # p.q to the top level, then p under q: q cannot go back under p.
     tag_bulk.move_tags(world.editor, sid, ["p.q"], None)
     moved_q = change_sets()[-1].id
-    tags.update_tag(world.editor, sid, "p", parent="q")
+    update_tag(world.editor, sid, "p", parent="q")
     state = tree(sid)
     with pytest.raises(Conflict, match="now lies under it"):
         undo.undo_change_set(world.editor, world.sid, moved_q)
@@ -393,7 +397,7 @@ def test_undoing_a_bulk_move_keeps_the_group_rules(world: World) -> None:
     sid = world.sid
     groups.create_group(world.manager, sid, "level", exclusive=True)
     groups.create_group(world.manager, sid, "files", allowed_types=["file"])
-    tags.create_tags(world.editor, sid, [TagSpec("level::high"), TagSpec("level::low"),
+    create_tags(world.editor, sid, [TagSpec("level::high"), TagSpec("level::low"),
                                          TagSpec("files::box"), TagSpec("plain")])
     assignments.attach(world.editor, sid, ["level::high"], {"node": ["n1"]})
     tag_bulk.move_tags(world.editor, sid, ["level::low", "files::box"], "plain")

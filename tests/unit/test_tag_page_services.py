@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from tests.unit.factories import SYSTEM, World, change_sets, make_world, tag_state
-from webapp.services import assignments, tag_bulk, tag_queries, tags
+from webapp.services import assignments
 from webapp.services.errors import (
     Conflict,
     LimitExceeded,
@@ -14,6 +14,12 @@ from webapp.services.errors import (
     ValidationFailed,
 )
 from webapp.services.paging import PageRequest
+from webapp.services.tags import bulk as tag_bulk
+from webapp.services.tags import queries as tag_queries
+from webapp.services.tags.creation import Provenance, TagSpec, create_tag, create_tags
+from webapp.services.tags.deletion import delete_tag
+from webapp.services.tags.hierarchy import update_tag
+from webapp.services.tags.lookup import find_tag
 
 
 @pytest.fixture
@@ -23,12 +29,12 @@ def world(app) -> World:  # type: ignore[no-untyped-def]
 
 def test_sources_row_and_detail(world: World) -> None:
     sid = world.scope.id
-    tags.create_tags(world.editor, sid, [tags.TagSpec("A.b.c")])
-    tags.create_tag(SYSTEM, sid, tags.TagSpec("ext"), tags.Provenance(source="dbt"))
+    create_tags(world.editor, sid, [TagSpec("A.b.c")])
+    create_tag(SYSTEM, sid, TagSpec("ext"), Provenance(source="dbt"))
     assignments.attach(world.editor, sid, ["A.b.c"], {"node": ["n1", "n2"]})
     assert tag_queries.tag_sources(world.viewer, sid) == ["curated", "dbt"]
 
-    leaf = tags.find_tag(sid, "A.b.c")
+    leaf = find_tag(sid, "A.b.c")
     assert leaf is not None
     row = tag_queries.get_tag_row(world.viewer, sid, leaf.id)
     assert (row.tag.id, row.usage) == (leaf.id, 2)
@@ -42,9 +48,9 @@ def test_sources_row_and_detail(world: World) -> None:
 
 def test_detail_and_resources_of_a_deleted_tag(world: World) -> None:
     sid = world.scope.id
-    tag = tags.create_tag(world.editor, sid, tags.TagSpec("gone"))
+    tag = create_tag(world.editor, sid, TagSpec("gone"))
     assignments.attach(world.editor, sid, ["gone", "kept"], {"node": ["n1", "n2", "n3"]})
-    tags.delete_tag(world.editor, sid, tag.id)
+    delete_tag(world.editor, sid, tag.id)
     detail = tag_queries.tag_detail(world.viewer, sid, tag.id)
     assert detail.tag.deleted_at is not None and detail.usage == 3
     page = tag_queries.tagged_resources(world.viewer, sid, tag.id, PageRequest(1, 2))
@@ -55,7 +61,7 @@ def test_detail_and_resources_of_a_deleted_tag(world: World) -> None:
 
 def test_tagged_resources_is_a_fixed_number_of_queries(world: World, count_queries) -> None:  # type: ignore[no-untyped-def]
     sid = world.scope.id
-    tag = tags.create_tag(world.editor, sid, tags.TagSpec("t"))
+    tag = create_tag(world.editor, sid, TagSpec("t"))
     assignments.attach(world.editor, sid, ["t", "u"], {"node": [f"n{i}" for i in range(30)]})
     tag_queries.tagged_resources(world.viewer, sid, tag.id)
     counts = []
@@ -68,8 +74,8 @@ def test_tagged_resources_is_a_fixed_number_of_queries(world: World, count_queri
 
 def test_move_tags_is_one_change_set_and_all_or_nothing(world: World) -> None:
     sid = world.scope.id
-    made = tags.create_tags(world.editor, sid, [
-        tags.TagSpec("a"), tags.TagSpec("b"), tags.TagSpec("dest.b"), tags.TagSpec("c")])
+    made = create_tags(world.editor, sid, [
+        TagSpec("a"), TagSpec("b"), TagSpec("dest.b"), TagSpec("c")])
     a, b, _, c = made
     before = len(change_sets())
     moved = tag_bulk.move_tags(world.editor, sid, [a.id, c.id], "dest")
@@ -99,8 +105,8 @@ def test_move_tags_is_one_change_set_and_all_or_nothing(world: World) -> None:
 
 def test_merge_into_merges_each_source_and_skips_the_target(world: World) -> None:
     sid = world.scope.id
-    a, b, keep = tags.create_tags(world.editor, sid, [
-        tags.TagSpec("a"), tags.TagSpec("b"), tags.TagSpec("keep")])
+    a, b, keep = create_tags(world.editor, sid, [
+        TagSpec("a"), TagSpec("b"), TagSpec("keep")])
     assignments.attach(world.editor, sid, ["a"], {"node": ["n1"]})
     assignments.attach(world.editor, sid, ["b"], {"node": ["n2"]})
     before = len(change_sets())
@@ -120,9 +126,9 @@ def test_merge_into_merges_each_source_and_skips_the_target(world: World) -> Non
 
 def test_tag_events_are_what_each_change_set_did_to_the_tag(world: World) -> None:
     sid = world.scope.id
-    made = tags.create_tag(world.editor, sid, tags.TagSpec("a"))
-    tags.update_tag(world.editor, sid, made.id, name="b")
-    tags.create_tag(world.editor, sid, tags.TagSpec("other"))
+    made = create_tag(world.editor, sid, TagSpec("a"))
+    update_tag(world.editor, sid, made.id, name="b")
+    create_tag(world.editor, sid, TagSpec("other"))
     ids = [change_set.id for change_set in change_sets()][-3:]
     found = tag_queries.tag_events(world.viewer, sid, made.id, ids)
     assert [[e.action for e in found[i]] for i in ids] == [["create"], ["update"], []]
@@ -132,9 +138,9 @@ def test_tag_events_are_what_each_change_set_did_to_the_tag(world: World) -> Non
 
 def test_pickers_read_paths_never_ids(world: World) -> None:
     sid = world.scope.id
-    first = tags.create_tag(world.editor, sid, tags.TagSpec("first"))
-    named = tags.create_tag(world.editor, sid, tags.TagSpec(str(first.id)))
-    mover = tags.create_tag(world.editor, sid, tags.TagSpec("mover"))
+    first = create_tag(world.editor, sid, TagSpec("first"))
+    named = create_tag(world.editor, sid, TagSpec(str(first.id)))
+    mover = create_tag(world.editor, sid, TagSpec("mover"))
     assert tag_bulk.tag_at_path(world.viewer, sid, str(first.id), "parent").id == named.id
     moved = tag_bulk.move_tags(world.editor, sid, [mover.id], str(first.id))
     assert moved[0].parent_id == named.id
@@ -148,11 +154,11 @@ def test_sources_are_each_distinct_source_of_the_scope_in_one_statement(
     sid = world.scope.id
     assert tag_queries.tag_sources(world.viewer, sid) == []
     for n, source in enumerate(["dbt", "airflow", "dbt", "zeta", "airflow", "b"]):
-        tags.create_tag(SYSTEM, sid, tags.TagSpec(f"s{n}"), tags.Provenance(source=source))
-    tags.create_tag(world.editor, sid, tags.TagSpec("gone"))
-    tags.delete_tag(world.editor, sid, "gone")  # a deleted tag's source is still listed
-    tags.create_tag(SYSTEM, world.other_scope.id, tags.TagSpec("x"),
-                    tags.Provenance(source="elsewhere"))  # another scope's: left out
+        create_tag(SYSTEM, sid, TagSpec(f"s{n}"), Provenance(source=source))
+    create_tag(world.editor, sid, TagSpec("gone"))
+    delete_tag(world.editor, sid, "gone")  # a deleted tag's source is still listed
+    create_tag(SYSTEM, world.other_scope.id, TagSpec("x"),
+                    Provenance(source="elsewhere"))  # another scope's: left out
     tag_queries.tag_sources(world.viewer, sid)  # the actor's role is looked up once, then cached
     with count_queries() as counter:
         found = tag_queries.tag_sources(world.viewer, sid)

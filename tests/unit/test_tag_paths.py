@@ -18,7 +18,8 @@ from tests.unit.factories import (
     tag_state,
 )
 from webapp.services.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
-from webapp.services.tag_paths import (
+from webapp.services.tags.creation import Provenance, TagSpec, create_tags
+from webapp.services.tags.paths import (
     PathItem,
     RootSpec,
     delete_by_name,
@@ -27,7 +28,6 @@ from webapp.services.tag_paths import (
     tag_resource,
     untag_resource,
 )
-from webapp.services.tags import Provenance, TagSpec, create_tags
 
 
 @pytest.fixture

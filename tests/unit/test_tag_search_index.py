@@ -16,11 +16,15 @@ from sqlalchemy import select, text
 from tests.unit.factories import SYSTEM, World, make_world
 from webapp.extensions import db
 from webapp.models import Tag
-from webapp.services import names, tag_queries, tags
+from webapp.services import names
 from webapp.services.paging import PageRequest
 from webapp.services.sql import like_pattern
-from webapp.services.tag_queries import TagFilter
-from webapp.services.tags import TagSpec
+from webapp.services.tags import queries as tag_queries
+from webapp.services.tags.creation import TagSpec, create_tag
+from webapp.services.tags.deletion import delete_tag, restore_tag
+from webapp.services.tags.hierarchy import update_tag
+from webapp.services.tags.lookup import find_tag
+from webapp.services.tags.queries import TagFilter
 
 NAMES = [
     "100% done", "100_percent", "back\\slash", "it's", 'say "hi"', "a%b_c\\d",
@@ -46,7 +50,7 @@ def world(app: Flask) -> World:
 
 
 def create(world: World, name: str, **kwargs: object) -> Tag:
-    return tags.create_tag(world.editor, world.sid, TagSpec(name, **kwargs))  # type: ignore[arg-type]
+    return create_tag(world.editor, world.sid, TagSpec(name, **kwargs))  # type: ignore[arg-type]
 
 
 def like_scan(world: World, term: str, *, include_deleted: bool = False) -> list[int]:
@@ -121,21 +125,21 @@ def test_special_characters_and_casefolding_give_the_rows_of_the_like_scan(
 
 def test_deleted_and_restored_tags(world: World) -> None:
     made = make_tags(world)
-    tags.delete_tag(world.editor, world.sid, made["Address"].id, hierarchy=True)
+    delete_tag(world.editor, world.sid, made["Address"].id, hierarchy=True)
     check_index_integrity()
     assert searched(world, "address") == []
     assert searched(world, "address", include_deleted=True) == sorted(
         [made["Address"].id, made["Address.email"].id])
     check_terms(world, TERMS)
     check_terms(world, TERMS, include_deleted=True)
-    tags.restore_tag(world.editor, world.sid, made["Address"].id, hierarchy=True)
+    restore_tag(world.editor, world.sid, made["Address"].id, hierarchy=True)
     check_terms(world, ["address", "ADDRESS.E", "mail"])
 
 
 def test_renamed_tags_are_found_by_their_new_name_only(world: World) -> None:
     made = make_tags(world)
-    tags.update_tag(world.editor, world.sid, made["mail"].id, name="Courrier ÉLECTRONIQUE")
-    tags.update_tag(world.editor, world.sid, made["100% done"].id, name="50_% half")
+    update_tag(world.editor, world.sid, made["mail"].id, name="Courrier ÉLECTRONIQUE")
+    update_tag(world.editor, world.sid, made["100% done"].id, name="50_% half")
     check_index_integrity()
     assert made["mail"].id not in searched(world, "mail")
     assert searched(world, "électronique") == [made["mail"].id]
@@ -149,17 +153,17 @@ def test_subtree_renames_moves_and_group_changes_rewrite_the_index(world: World)
     leaves = [create(world, f"Discovered.Country.{name}") for name in
               ("Canada", "Österreich", "Côte d'Ivoire", "100%_land")]
     other = create(world, "Elsewhere")
-    tags.update_tag(world.editor, world.sid, root.id, name="Found")
+    update_tag(world.editor, world.sid, root.id, name="Found")
     check_index_integrity()
     assert searched(world, "discovered") == []
     assert len(searched(world, "found.country.")) == len(leaves)
-    country = tags.find_tag(world.sid, "Found.Country")
+    country = find_tag(world.sid, "Found.Country")
     assert country is not None
-    tags.update_tag(world.editor, world.sid, country.id, parent=other.id)
+    update_tag(world.editor, world.sid, country.id, parent=other.id)
     check_index_integrity()
     assert len(searched(world, "elsewhere.country.")) == len(leaves)
     assert searched(world, "found.country") == []
-    tags.update_tag(world.editor, world.sid, other.id, group="geo")
+    update_tag(world.editor, world.sid, other.id, group="geo")
     check_index_integrity()
     assert len(searched(world, "geo::elsewhere.country.")) == len(leaves)
     check_terms(world, ["found", "elsewhere", "geo::", "o::e", "österreich", "ÖSTER",
@@ -196,9 +200,9 @@ def test_random_names_and_terms(world: World) -> None:
         create(world, name)
         made.append(name)
     for name in rng.sample(made, 20):
-        tag = tags.find_tag(world.sid, name)
+        tag = find_tag(world.sid, name)
         if tag is not None:
-            tags.delete_tag(world.editor, world.sid, tag.id, hierarchy=True)
+            delete_tag(world.editor, world.sid, tag.id, hierarchy=True)
     check_index_integrity()
     terms = {"".join(rng.choice(alphabet) for _ in range(rng.randint(1, 5))) for _ in range(150)}
     terms |= {name[i:i + 3] for name in made for i in range(0, len(name), 2)}
@@ -211,7 +215,7 @@ def test_common_terms_take_the_plain_scan_with_the_same_rows(
     """A term with many index candidates is searched by LIKE alone (see search_path_keys);
     a tiny threshold sends every term down that branch."""
     make_tags(world)
-    tags.delete_tag(world.editor, world.sid, tags.find_tag(world.sid, "mail").id)
+    delete_tag(world.editor, world.sid, find_tag(world.sid, "mail").id)
     monkeypatch.setattr(tag_queries, "_COMMON", 2)
     assert "tags_fts" not in compiled_search(world, "mail")  # 3+ candidates: common
     check_terms(world, TERMS)
@@ -220,7 +224,7 @@ def test_common_terms_take_the_plain_scan_with_the_same_rows(
 
 def test_other_scopes_tags_never_match(world: World) -> None:
     create(world, "shared-name")
-    tags.create_tag(SYSTEM, world.other_scope.id, TagSpec("shared-name"))
+    create_tag(SYSTEM, world.other_scope.id, TagSpec("shared-name"))
     assert len(searched(world, "shared-name")) == 1
     assert len(searched(world, "red-na")) == 1
 

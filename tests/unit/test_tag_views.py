@@ -11,17 +11,18 @@ from flask import Flask
 
 from tests.unit.factories import World, make_world
 from webapp.models import Tag
-from webapp.services import tags
 from webapp.services.api_keys import actor_for_key, create_api_key, revoke_api_key
 from webapp.services.errors import NotFound, PermissionDenied
-from webapp.services.tag_views import (
+from webapp.services.tags.creation import TagSpec, create_tags
+from webapp.services.tags.deletion import delete_tag
+from webapp.services.tags.lookup import find_tag
+from webapp.services.tags.views import (
     TagReadWithKey,
     TagView,
     get_tag_view,
     tag_views,
     verify_key_and_read_tag,
 )
-from webapp.services.tags import TagSpec
 
 
 @pytest.fixture
@@ -30,7 +31,7 @@ def world(app: Flask) -> World:
 
 
 def _made(world: World) -> dict[str, Tag]:
-    made = tags.create_tags(world.editor, world.sid, [
+    made = create_tags(world.editor, world.sid, [
         TagSpec("Address.email", color="#2E7D32", description="E-mail", label="Mail"),
         TagSpec("priority::high"),
         TagSpec("loose"),
@@ -51,7 +52,7 @@ def test_the_one_statement_read_equals_the_view_of_the_loaded_tag(
     email = get_tag_view(world.viewer, world.sid, made["Address.email"].id)
     assert (email.path, email.label, email.color, email.description) == (
         "Address.email", "Mail", "#2E7D32", "E-mail")
-    parent = tags.find_tag(world.sid, "Address")
+    parent = find_tag(world.sid, "Address")
     assert parent is not None and email.parent_public_id == parent.public_id
     assert email.owner_public_id is not None and email.owner_public_id.startswith("user_")
     high = get_tag_view(world.viewer, world.sid, made["priority::high"].id)
@@ -67,7 +68,7 @@ def test_every_handle_finds_the_tag(world: World) -> None:
 
 
 def test_a_tag_named_by_digits_is_found_by_name_when_no_key_matches(world: World) -> None:
-    made = tags.create_tags(world.editor, world.sid, [TagSpec("Year.20240")])
+    made = create_tags(world.editor, world.sid, [TagSpec("Year.20240")])
     year = next(tag for tag in made if tag.name == "20240")
     view: TagView = get_tag_view(world.viewer, world.sid, "Year.20240")
     assert view.id == year.id
@@ -75,7 +76,7 @@ def test_a_tag_named_by_digits_is_found_by_name_when_no_key_matches(world: World
 
 def test_deleted_tags_are_found_only_when_asked(world: World) -> None:
     tag = _made(world)["loose"]
-    tags.delete_tag(world.editor, world.sid, tag.id)
+    delete_tag(world.editor, world.sid, tag.id)
     with pytest.raises(NotFound):
         get_tag_view(world.viewer, world.sid, tag.id)
     with pytest.raises(NotFound):
@@ -125,9 +126,9 @@ def test_the_read_with_the_key_equals_the_one_statement_read(
 def test_the_read_with_the_key_sees_only_live_tags_of_the_keys_scope(world: World) -> None:
     made = _made(world)
     token = _token(world)
-    theirs = tags.create_tags(world.outsider, world.other_scope.id, [TagSpec("theirs")])[0]
+    theirs = create_tags(world.outsider, world.other_scope.id, [TagSpec("theirs")])[0]
     deleted = made["loose"]
-    tags.delete_tag(world.editor, world.sid, deleted.id)
+    delete_tag(world.editor, world.sid, deleted.id)
 
     for row_id in (theirs.id, deleted.id, 10**6):
         verified = verify_key_and_read_tag(token, row_id)

@@ -25,10 +25,13 @@ from tests.unit.factories import (
 )
 from webapp.extensions import db
 from webapp.models import ChangeSet, Tag, TagGroup
-from webapp.services import groups, tags
+from webapp.services import groups
 from webapp.services.actor import Actor, Permission
 from webapp.services.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
-from webapp.services.tags import Provenance, TagSpec
+from webapp.services.tags.creation import Provenance, TagSpec, create_tag, create_tags
+from webapp.services.tags.deletion import bulk_delete_tags, delete_tag, restore_tag
+from webapp.services.tags.hierarchy import update_tag
+from webapp.services.tags.lookup import get_tag
 
 
 @pytest.fixture
@@ -37,7 +40,7 @@ def world(app: Flask) -> World:
 
 
 def create(world: World, name: str, actor: Actor | None = None, **kwargs: Any) -> Tag:
-    return tags.create_tag(actor or world.editor, world.sid, TagSpec(name, **kwargs))
+    return create_tag(actor or world.editor, world.sid, TagSpec(name, **kwargs))
 
 
 def reload(tag: Tag) -> Tag:
@@ -156,7 +159,7 @@ def test_create_validates_every_field(world: World) -> None:
         ({"name": "x", "group": "a.b"}, "group"),
     ]:
         with pytest.raises(ValidationFailed) as caught:
-            tags.create_tag(world.editor, world.sid, TagSpec(**kwargs))
+            create_tag(world.editor, world.sid, TagSpec(**kwargs))
         assert fields(caught.value) == [field], kwargs
     with pytest.raises(ValidationFailed) as caught:  # a too long path via the parent
         create(world, "y" * 100, parent=create(world, "p" * 100).id)
@@ -168,17 +171,17 @@ def test_batch_create_is_all_or_nothing_and_names_the_item(world: World) -> None
     create(world, "taken")
     before = snapshot_counts()
     with pytest.raises(Conflict) as caught:
-        tags.create_tags(world.editor, world.sid, [TagSpec("fresh.one"), TagSpec("TAKEN")])
+        create_tags(world.editor, world.sid, [TagSpec("fresh.one"), TagSpec("TAKEN")])
     assert fields(caught.value) == ["[1].name"]
     with pytest.raises(ValidationFailed) as caught:
-        tags.create_tags(world.editor, world.sid, [TagSpec("a"), TagSpec("b", color="x")])
+        create_tags(world.editor, world.sid, [TagSpec("a"), TagSpec("b", color="x")])
     assert fields(caught.value) == ["[1].color"]
     with pytest.raises(ValidationFailed) as caught:
-        tags.create_tags(world.editor, world.sid, [TagSpec("dup"), TagSpec("DUP")])
+        create_tags(world.editor, world.sid, [TagSpec("dup"), TagSpec("DUP")])
     assert fields(caught.value) == ["[1].name"]
     assert snapshot_counts() == before
 
-    made = tags.create_tags(world.editor, world.sid, [TagSpec("g::a"), TagSpec("g::a.b"),
+    made = create_tags(world.editor, world.sid, [TagSpec("g::a"), TagSpec("g::a.b"),
                                                       TagSpec("c.d")])
     assert [t.qualified_name for t in made] == ["g::a", "g::a.b", "c.d"]
     assert len(change_sets()) == before["ChangeSet"] + 1
@@ -196,57 +199,57 @@ def test_every_handle_finds_the_same_tag(world: World) -> None:
         "priority :: high . urgent",  # spaced as attach/detach accept it
     ]
     for handle in handles:
-        assert tags.get_tag(world.viewer, world.sid, handle).id == tag.id, handle
-    assert tags.get_tag(world.viewer, world.sid, "my-own-id").id == chosen.id
-    assert tags.get_tag(world.viewer, world.sid, "chosen").id == chosen.id
+        assert get_tag(world.viewer, world.sid, handle).id == tag.id, handle
+    assert get_tag(world.viewer, world.sid, "my-own-id").id == chosen.id
+    assert get_tag(world.viewer, world.sid, "chosen").id == chosen.id
     assert chosen.public_id == "my-own-id"
     # The grouped tag's path alone is not its name.
     for missing in ["High.Urgent", "Urgent", 999_999, "999999", str(uuid.uuid4()), "tag_x",
                     "99999999999999999", 2**31, -1, 0, "²", "١٢"]:
         with pytest.raises(NotFound):
-            tags.get_tag(world.viewer, world.sid, missing)
+            get_tag(world.viewer, world.sid, missing)
 
 
 def test_names_that_look_like_numbers_are_still_found(world: World) -> None:
     squared = create(world, "²")
     digits = create(world, "1234567")
     huge = create(world, "99999999999999999999")
-    assert tags.get_tag(world.viewer, world.sid, "²").id == squared.id
-    assert tags.get_tag(world.viewer, world.sid, "1234567").id == digits.id
-    assert tags.get_tag(world.viewer, world.sid, "99999999999999999999").id == huge.id
+    assert get_tag(world.viewer, world.sid, "²").id == squared.id
+    assert get_tag(world.viewer, world.sid, "1234567").id == digits.id
+    assert get_tag(world.viewer, world.sid, "99999999999999999999").id == huge.id
     # An id that exists wins over a path that spells it.
-    assert tags.get_tag(world.viewer, world.sid, str(squared.id)).id == squared.id
+    assert get_tag(world.viewer, world.sid, str(squared.id)).id == squared.id
 
 
 def test_a_client_chosen_id_is_unique_in_the_scope_even_among_deleted_tags(world: World
                                                                           ) -> None:
     first = create(world, "first", public_id="tag_fixed")
-    tags.delete_tag(world.editor, world.sid, first.id)
+    delete_tag(world.editor, world.sid, first.id)
     with pytest.raises(Conflict) as caught:
         create(world, "second", public_id="tag_fixed")
     assert fields(caught.value) == ["id"]
     # Another scope may use the same id.
-    world_b = tags.create_tag(SYSTEM, world.other_scope.id, TagSpec("x", public_id="tag_fixed"))
+    world_b = create_tag(SYSTEM, world.other_scope.id, TagSpec("x", public_id="tag_fixed"))
     assert world_b.public_id == "tag_fixed"
 
 
 def test_deleted_tags_are_found_only_when_asked(world: World) -> None:
     tag = create(world, "gone")
-    tags.delete_tag(world.editor, world.sid, tag.id)
+    delete_tag(world.editor, world.sid, tag.id)
     with pytest.raises(NotFound):
-        tags.get_tag(world.viewer, world.sid, tag.id)
+        get_tag(world.viewer, world.sid, tag.id)
     for handle in (tag.id, str(tag.uuid), tag.public_id, "GONE"):
-        found = tags.get_tag(world.viewer, world.sid, handle, include_deleted=True)
+        found = get_tag(world.viewer, world.sid, handle, include_deleted=True)
         assert found.id == tag.id and found.is_deleted
 
 
 def test_a_path_names_the_live_tag_before_a_deleted_one(world: World) -> None:
     old = create(world, "Reused")
-    tags.delete_tag(world.editor, world.sid, old.id)
+    delete_tag(world.editor, world.sid, old.id)
     new = create(world, "reused")
     assert new.id != old.id
-    assert tags.get_tag(world.viewer, world.sid, "REUSED", include_deleted=True).id == new.id
-    assert tags.get_tag(world.viewer, world.sid, old.id, include_deleted=True).id == old.id
+    assert get_tag(world.viewer, world.sid, "REUSED", include_deleted=True).id == new.id
+    assert get_tag(world.viewer, world.sid, old.id, include_deleted=True).id == old.id
 
 
 # --- uniqueness -------------------------------------------------------------------------
@@ -274,7 +277,7 @@ def test_names_are_unique_case_insensitively_per_parent_and_group(world: World) 
 
 def test_the_name_of_a_deleted_tag_can_be_reused(world: World) -> None:
     old = create(world, "Temp.Child")
-    tags.delete_tag(world.editor, world.sid, "temp", hierarchy=True)
+    delete_tag(world.editor, world.sid, "temp", hierarchy=True)
     new = create(world, "TEMP.child")
     assert new.id != old.id
     assert count(Tag, Tag.path_key == "temp.child") == 2
@@ -286,7 +289,7 @@ def test_the_name_of_a_deleted_tag_can_be_reused(world: World) -> None:
 
 def _tree(world: World) -> dict[str, Tag]:
     """root ─ mid ─ leaf1, leaf2; root ─ side; and an unrelated rootish tag."""
-    made = tags.create_tags(world.editor, world.sid, [
+    made = create_tags(world.editor, world.sid, [
         TagSpec("root.mid.leaf1"), TagSpec("root.mid.leaf2"), TagSpec("root.side"),
         TagSpec("rootish"),
     ])
@@ -296,7 +299,7 @@ def _tree(world: World) -> dict[str, Tag]:
 
 def test_rename_rewrites_every_descendant(world: World) -> None:
     tree = _tree(world)
-    renamed = tags.update_tag(world.editor, world.sid, "root.mid", name="Middle")
+    renamed = update_tag(world.editor, world.sid, "root.mid", name="Middle")
     assert (renamed.name, renamed.label, renamed.path) == ("Middle", "Middle", "root.Middle")
     assert tag_state(world.sid) == [
         ("root", "root", 0, None),
@@ -306,13 +309,13 @@ def test_rename_rewrites_every_descendant(world: World) -> None:
         ("root.side", "root.side", 1, None),
         ("rootish", "rootish", 0, None),
     ]
-    leaf = tags.get_tag(world.viewer, world.sid, "ROOT.middle.leaf1")
+    leaf = get_tag(world.viewer, world.sid, "ROOT.middle.leaf1")
     assert leaf.id == tree["root.mid.leaf1"].id
     with pytest.raises(NotFound):
-        tags.get_tag(world.viewer, world.sid, "root.mid.leaf1")
+        get_tag(world.viewer, world.sid, "root.mid.leaf1")
     # Renaming the root rewrites three levels; ids and id paths do not change.
     id_paths = {t.id: t.id_path for t in db.session.scalars(select(Tag))}
-    tags.update_tag(world.editor, world.sid, tree["root"].id, name="Top")
+    update_tag(world.editor, world.sid, tree["root"].id, name="Top")
     assert [row[1] for row in tag_state(world.sid)] == [
         "rootish", "Top", "Top.Middle", "Top.Middle.leaf1", "Top.Middle.leaf2", "Top.side",
     ]
@@ -321,7 +324,7 @@ def test_rename_rewrites_every_descendant(world: World) -> None:
 
 def test_rename_changes_case_only(world: World) -> None:
     tree = _tree(world)
-    tags.update_tag(world.editor, world.sid, "root", name="ROOT")
+    update_tag(world.editor, world.sid, "root", name="ROOT")
     assert reload(tree["root.mid.leaf1"]).path == "ROOT.mid.leaf1"
     assert reload(tree["root"]).path_key == "root"
 
@@ -330,23 +333,23 @@ def test_rename_onto_a_sibling_is_a_conflict_and_changes_nothing(world: World) -
     tree = _tree(world)
     state = tag_state(world.sid)
     with pytest.raises(Conflict) as caught:
-        tags.update_tag(world.editor, world.sid, "root.mid", name="SIDE")
+        update_tag(world.editor, world.sid, "root.mid", name="SIDE")
     assert fields(caught.value) == ["name"]
     with pytest.raises(Conflict):
-        tags.update_tag(world.editor, world.sid, "root", name="Rootish")
+        update_tag(world.editor, world.sid, "root", name="Rootish")
     assert tag_state(world.sid) == state
     assert reload(tree["root.mid"]).name == "mid"
     # A deleted sibling does not block the name.
-    tags.delete_tag(world.editor, world.sid, "root.side")
-    assert tags.update_tag(world.editor, world.sid, "root.mid", name="side").path == "root.side"
+    delete_tag(world.editor, world.sid, "root.side")
+    assert update_tag(world.editor, world.sid, "root.mid", name="side").path == "root.side"
 
 
 def test_rename_refuses_a_descendant_path_over_255(world: World) -> None:
     create(world, "r." + "x" * 100 + "." + "y" * 100)  # 1 + 1 + 100 + 1 + 100 = 203
     with pytest.raises(ValidationFailed) as caught:
-        tags.update_tag(world.editor, world.sid, "r", name="r" * 54)  # 255 + 1
+        update_tag(world.editor, world.sid, "r", name="r" * 54)  # 255 + 1
     assert fields(caught.value) == ["name"]
-    tags.update_tag(world.editor, world.sid, "r", name="r" * 53)  # exactly 255
+    update_tag(world.editor, world.sid, "r", name="r" * 53)  # exactly 255
     assert max(len(p) for _, p, _, _ in tag_state(world.sid)) == 255
 
 
@@ -356,30 +359,30 @@ def test_update_validates_fields(world: World) -> None:
                           ({"color": "#12"}, "color"), ({"label": "x" * 101}, "label"),
                           ({"description": 5}, "description"), ({"parent": "nope"}, "parent")]:
         with pytest.raises(ValidationFailed) as caught:
-            tags.update_tag(world.editor, world.sid, "tag", **kwargs)
+            update_tag(world.editor, world.sid, "tag", **kwargs)
         assert fields(caught.value) == [field], kwargs
     with pytest.raises(NotFound):
-        tags.update_tag(world.editor, world.sid, "nope", name="x")
+        update_tag(world.editor, world.sid, "nope", name="x")
 
 
 def test_label_follows_the_name_only_while_they_were_equal(world: World) -> None:
     same = create(world, "same")
-    tags.update_tag(world.editor, world.sid, same.id, name="Renamed")
+    update_tag(world.editor, world.sid, same.id, name="Renamed")
     assert reload(same).label == "Renamed"
     custom = create(world, "custom", label="Custom Label")
-    tags.update_tag(world.editor, world.sid, custom.id, name="other")
+    update_tag(world.editor, world.sid, custom.id, name="other")
     assert reload(custom).label == "Custom Label"
     both = create(world, "both")
-    tags.update_tag(world.editor, world.sid, both.id, name="x", label="Given")
+    update_tag(world.editor, world.sid, both.id, name="x", label="Given")
     assert reload(both).label == "Given"
     # An empty label falls back to the name.
-    tags.update_tag(world.editor, world.sid, both.id, label="")
+    update_tag(world.editor, world.sid, both.id, label="")
     assert reload(both).label == "x"
 
 
 def test_update_attributes_and_audit_before_after(world: World) -> None:
     tag = create(world, "plain", color="#000000", description="old")
-    tags.update_tag(world.editor, world.sid, tag.id, color="#abcdef", description=None,
+    update_tag(world.editor, world.sid, tag.id, color="#abcdef", description=None,
                     label="Plain!")
     tag = reload(tag)
     assert (tag.color, tag.description, tag.label, tag.name) == ("#ABCDEF", None, "Plain!",
@@ -399,19 +402,19 @@ def test_update_attributes_and_audit_before_after(world: World) -> None:
     )
     # An update that changes nothing records nothing.
     sets = len(change_sets())
-    tags.update_tag(world.editor, world.sid, tag.id, color="#ABCDEF", name="plain")
+    update_tag(world.editor, world.sid, tag.id, color="#ABCDEF", name="plain")
     assert len(change_sets()) == sets
 
 
 def test_rename_cost_does_not_depend_on_the_subtree_size(world: World, count_queries: Any
                                                          ) -> None:
     def rename_cost(root: str, descendants: int) -> int:
-        created = tags.create_tags(SYSTEM, world.sid, [
+        created = create_tags(SYSTEM, world.sid, [
             TagSpec(f"{root}.level{i % 3}.leaf{i}") for i in range(descendants)
         ])
         actor = Actor(user_id=world.editor.user_id)
         with count_queries() as counter:
-            tags.update_tag(actor, world.sid, root, name=root.upper() + "_renamed")
+            update_tag(actor, world.sid, root, name=root.upper() + "_renamed")
         assert count(Tag, Tag.path.like(f"{root.upper()}\\_renamed.%", escape="\\")) == (
             descendants + 3
         )
@@ -427,13 +430,13 @@ def test_subtree_delete_and_restore_cost_does_not_depend_on_its_size(
     sid, editor_id = world.sid, world.editor.user_id
 
     def costs(root: str, descendants: int) -> tuple[int, int]:
-        tags.create_tags(SYSTEM, sid, [
+        create_tags(SYSTEM, sid, [
             TagSpec(f"{root}.level{i % 3}.leaf{i}") for i in range(descendants)
         ])
         with count_queries() as deleting:
-            deleted = tags.delete_tag(Actor(user_id=editor_id), sid, root, hierarchy=True)
+            deleted = delete_tag(Actor(user_id=editor_id), sid, root, hierarchy=True)
         with count_queries() as restoring:
-            restored = tags.restore_tag(Actor(user_id=editor_id), sid, root, hierarchy=True)
+            restored = restore_tag(Actor(user_id=editor_id), sid, root, hierarchy=True)
         assert len(deleted) == len(restored) == descendants + 4
         return deleting.count, restoring.count
 
@@ -446,7 +449,7 @@ def test_subtree_delete_and_restore_cost_does_not_depend_on_its_size(
 def test_move_rewrites_the_subtree(world: World) -> None:
     tree = _tree(world)
     target = create(world, "Target.Inner")
-    moved = tags.update_tag(world.editor, world.sid, "root.mid", parent=target.public_id)
+    moved = update_tag(world.editor, world.sid, "root.mid", parent=target.public_id)
     assert (moved.path, moved.parent_id, moved.depth) == ("Target.Inner.mid", target.id, 2)
     leaf = reload(tree["root.mid.leaf1"])
     assert (leaf.path, leaf.path_key, leaf.depth) == (
@@ -456,7 +459,7 @@ def test_move_rewrites_the_subtree(world: World) -> None:
     assert reload(tree["root.side"]).path == "root.side"
 
     # Move to the root, and rename on the way.
-    tags.update_tag(world.editor, world.sid, moved.id, parent=None, name="Free")
+    update_tag(world.editor, world.sid, moved.id, parent=None, name="Free")
     leaf = reload(tree["root.mid.leaf2"])
     assert (leaf.path, leaf.depth, leaf.id_path) == (
         "Free.leaf2", 1, f"/{moved.id}/{leaf.id}/",
@@ -472,14 +475,14 @@ def test_a_move_into_its_own_subtree_is_refused(world: World) -> None:
     state = tag_state(world.sid)
     for parent in ("root.mid.leaf1", "root.mid", tree["root.mid"].id):
         with pytest.raises(ValidationFailed) as caught:
-            tags.update_tag(world.editor, world.sid, "root.mid", parent=parent)
+            update_tag(world.editor, world.sid, "root.mid", parent=parent)
         assert fields(caught.value) == ["parent"]
         assert "cycle" in caught.value.message
     with pytest.raises(ValidationFailed):
-        tags.update_tag(world.editor, world.sid, "root", parent="root.side")
+        update_tag(world.editor, world.sid, "root", parent="root.side")
     assert tag_state(world.sid) == state
     # "rootish" shares the id prefix text but not the subtree: allowed.
-    tags.update_tag(world.editor, world.sid, "rootish", parent="root.mid.leaf1")
+    update_tag(world.editor, world.sid, "rootish", parent="root.mid.leaf1")
     assert reload(tree["rootish"]).path == "root.mid.leaf1.rootish"
 
 
@@ -487,7 +490,7 @@ def test_a_move_onto_an_existing_name_is_a_conflict(world: World) -> None:
     _tree(world)
     create(world, "other.mid")
     with pytest.raises(Conflict) as caught:
-        tags.update_tag(world.editor, world.sid, "root.MID", parent="other")
+        update_tag(world.editor, world.sid, "root.MID", parent="other")
     assert fields(caught.value) == ["name"]
 
 
@@ -495,9 +498,9 @@ def test_a_move_that_makes_a_descendant_path_too_long_is_refused(world: World) -
     create(world, "m." + "x" * 100 + "." + "y" * 100)  # 203 characters
     create(world, "p" * 51)
     create(world, "q" * 52)
-    tags.update_tag(world.editor, world.sid, "m", parent="p" * 51)  # 52 + 203 = 255
+    update_tag(world.editor, world.sid, "m", parent="p" * 51)  # 52 + 203 = 255
     with pytest.raises(ValidationFailed) as caught:
-        tags.update_tag(world.editor, world.sid, "p" * 51 + ".m", parent="q" * 52)
+        update_tag(world.editor, world.sid, "p" * 51 + ".m", parent="q" * 52)
     assert fields(caught.value) == ["name"]
     assert live_tag(world.sid, "p" * 51 + ".m") is not None
 
@@ -505,7 +508,7 @@ def test_a_move_that_makes_a_descendant_path_too_long_is_refused(world: World) -
 def test_a_move_under_a_parent_of_another_group_takes_that_group(world: World) -> None:
     tree = _tree(world)
     anchor = create(world, "topic::news")
-    tags.update_tag(world.editor, world.sid, "root.mid", parent=anchor.id)
+    update_tag(world.editor, world.sid, "root.mid", parent=anchor.id)
     assert tag_state(world.sid) == [
         ("root", "root", 0, None),
         ("root.side", "root.side", 1, None),
@@ -515,10 +518,10 @@ def test_a_move_under_a_parent_of_another_group_takes_that_group(world: World) -
         ("topic::news.mid.leaf1", "news.mid.leaf1", 2, "topic"),
         ("topic::news.mid.leaf2", "news.mid.leaf2", 2, "topic"),
     ]
-    leaf = tags.get_tag(world.viewer, world.sid, "topic::news.mid.leaf2")
+    leaf = get_tag(world.viewer, world.sid, "topic::news.mid.leaf2")
     assert leaf.id == tree["root.mid.leaf2"].id and leaf.qualified_name == "topic::news.mid.leaf2"
     # And back out to an ungrouped parent: the group goes too.
-    tags.update_tag(world.editor, world.sid, "topic::news.mid", parent="root")
+    update_tag(world.editor, world.sid, "topic::news.mid", parent="root")
     assert reload(tree["root.mid.leaf2"]).path_key == "root.mid.leaf2"
     assert reload(tree["root.mid.leaf2"]).group_id is None
 
@@ -530,14 +533,14 @@ def test_a_move_into_an_exclusive_group(world: World) -> None:
     groups.create_group(world.manager, world.sid, "level", exclusive=True)
     anchor = create(world, "level::all")
     # No resource carries two of the subtree's tags: the move is fine.
-    tags.update_tag(world.editor, world.sid, "root.side", parent=anchor.id)
+    update_tag(world.editor, world.sid, "root.side", parent=anchor.id)
     assert live_tag(world.sid, "level::all.side") is not None
     # Now a resource carries two tags that would land in the exclusive group.
     assignments.attach(world.editor, world.sid, ["root.mid.leaf1", "root.mid.leaf2"],
                        {"table": ["t1"]})
     state = tag_state(world.sid)
     with pytest.raises(Conflict) as caught:
-        tags.update_tag(world.editor, world.sid, "root.mid", parent=anchor.id)
+        update_tag(world.editor, world.sid, "root.mid", parent=anchor.id)
     assert fields(caught.value) == ["exclusive"]
     assert tag_state(world.sid) == state
 
@@ -551,30 +554,30 @@ def test_a_move_into_a_group_limited_to_other_types(world: World) -> None:
     assignments.attach(world.editor, world.sid, ["root.mid.leaf1"], {"table": ["t1"]})
     state = tag_state(world.sid)
     with pytest.raises(Conflict) as caught:
-        tags.update_tag(world.editor, world.sid, "root.mid", parent=anchor.id)
+        update_tag(world.editor, world.sid, "root.mid", parent=anchor.id)
     assert fields(caught.value) == ["allowed_types"]
     assert tag_state(world.sid) == state
-    tags.update_tag(world.editor, world.sid, "root.side", parent=anchor.id)
+    update_tag(world.editor, world.sid, "root.side", parent=anchor.id)
     assert live_tag(world.sid, "cols::all.side") is not None
 
 
 def test_the_group_of_a_root_can_change_but_a_child_follows_its_parent(world: World) -> None:
     tree = _tree(world)
     with pytest.raises(ValidationFailed) as caught:
-        tags.update_tag(world.editor, world.sid, "root.mid", group="topic")
+        update_tag(world.editor, world.sid, "root.mid", group="topic")
     assert fields(caught.value) == ["group"]
     assert count(TagGroup) == 0
 
-    tags.update_tag(world.editor, world.sid, "root", group="topic")
+    update_tag(world.editor, world.sid, "root", group="topic")
     assert reload(tree["root.mid.leaf1"]).path_key == "topic::root.mid.leaf1"
     assert [(row[1], row[3]) for row in tag_state(world.sid)] == [
         ("rootish", None), ("root", "topic"), ("root.mid", "topic"), ("root.mid.leaf1", "topic"),
         ("root.mid.leaf2", "topic"), ("root.side", "topic"),
     ]
     # Naming the parent's own group on a child is not a change.
-    tags.update_tag(world.editor, world.sid, "topic::root.mid", group="TOPIC", label="M")
+    update_tag(world.editor, world.sid, "topic::root.mid", group="TOPIC", label="M")
     # Clearing the group of the root ungroups the subtree.
-    tags.update_tag(world.editor, world.sid, "topic::root", group=None)
+    update_tag(world.editor, world.sid, "topic::root", group=None)
     assert reload(tree["root.mid.leaf1"]).path_key == "root.mid.leaf1"
     assert reload(tree["root.mid"]).label == "M"
 
@@ -584,7 +587,7 @@ def test_a_failing_update_leaves_no_change_set_and_no_new_group(world: World) ->
     before = snapshot_counts()
     # The new group would be created first; the too-long rename then fails.
     with pytest.raises(ValidationFailed):
-        tags.update_tag(world.editor, world.sid, "r", name="r" * 60, group="fresh")
+        update_tag(world.editor, world.sid, "r", name="r" * 60, group="fresh")
     assert snapshot_counts() == before
     assert groups.find_group(world.sid, "fresh") is None
 
@@ -594,7 +597,7 @@ def test_a_failing_update_leaves_no_change_set_and_no_new_group(world: World) ->
 
 def test_delete_a_leaf(world: World) -> None:
     tree = _tree(world)
-    deleted = tags.delete_tag(world.editor, world.sid, "root.side")
+    deleted = delete_tag(world.editor, world.sid, "root.side")
     assert [t.id for t in deleted] == [tree["root.side"].id]
     side = reload(tree["root.side"])
     assert side.deleted_at is not None and side.is_deleted
@@ -608,13 +611,13 @@ def test_delete_with_live_children_needs_the_hierarchy_flag(world: World) -> Non
     tree = _tree(world)
     state = tag_state(world.sid)
     with pytest.raises(Conflict) as caught:
-        tags.delete_tag(world.editor, world.sid, "root")
+        delete_tag(world.editor, world.sid, "root")
     assert fields(caught.value) == ["deleteHierarchy"]
     assert tag_state(world.sid) == state
 
     # Children that are already deleted do not count.
-    tags.delete_tag(world.editor, world.sid, "root.side")
-    deleted = tags.delete_tag(world.editor, world.sid, "root", hierarchy=True)
+    delete_tag(world.editor, world.sid, "root.side")
+    deleted = delete_tag(world.editor, world.sid, "root", hierarchy=True)
     assert [t.path for t in deleted] == ["root", "root.mid", "root.mid.leaf1",
                                          "root.mid.leaf2"]
     assert [row[1] for row in tag_state(world.sid)] == ["rootish"]
@@ -627,7 +630,7 @@ def test_delete_with_live_children_needs_the_hierarchy_flag(world: World) -> Non
 
 
 def test_protected_tags_only_yield_to_the_system(world: World) -> None:
-    tags.create_tags(SYSTEM, world.sid, [TagSpec("Discovered.Passport")],
+    create_tags(SYSTEM, world.sid, [TagSpec("Discovered.Passport")],
                      Provenance(source="scanner", system_created=True, protected=True))
     passport = live_tag(world.sid, "discovered.passport")
     assert passport is not None
@@ -637,19 +640,19 @@ def test_protected_tags_only_yield_to_the_system(world: World) -> None:
     create(world, "Discovered.Curated")  # an editor may add an unprotected child
     state = tag_state(world.sid)
     for call in (
-        lambda: tags.update_tag(world.editor, world.sid, passport.id, label="x"),
-        lambda: tags.update_tag(world.manager, world.sid, passport.id, parent=None),
-        lambda: tags.delete_tag(world.editor, world.sid, passport.id),
-        lambda: tags.delete_tag(world.manager, world.sid, "discovered", hierarchy=True),
+        lambda: update_tag(world.editor, world.sid, passport.id, label="x"),
+        lambda: update_tag(world.manager, world.sid, passport.id, parent=None),
+        lambda: delete_tag(world.editor, world.sid, passport.id),
+        lambda: delete_tag(world.manager, world.sid, "discovered", hierarchy=True),
     ):
         with pytest.raises(PermissionDenied):
             call()
     assert tag_state(world.sid) == state
-    outcome = tags.bulk_delete_tags(world.editor, world.sid, ["discovered.passport"])
+    outcome = bulk_delete_tags(world.editor, world.sid, ["discovered.passport"])
     assert outcome.refused == ["discovered.passport"] and outcome.deleted == []
 
-    tags.update_tag(SYSTEM, world.sid, passport.id, label="Passport number")
-    deleted = tags.delete_tag(SYSTEM, world.sid, "discovered", hierarchy=True)
+    update_tag(SYSTEM, world.sid, passport.id, label="Passport number")
+    deleted = delete_tag(SYSTEM, world.sid, "discovered", hierarchy=True)
     assert len(deleted) == 3
     [*_, change_set] = change_sets()
     assert (change_set.actor_id, change_set.via) == (None, "system")
@@ -657,54 +660,54 @@ def test_protected_tags_only_yield_to_the_system(world: World) -> None:
 
 def test_restore(world: World) -> None:
     tree = _tree(world)
-    tags.delete_tag(world.editor, world.sid, "root.side")
-    tags.delete_tag(world.editor, world.sid, "root", hierarchy=True)
+    delete_tag(world.editor, world.sid, "root.side")
+    delete_tag(world.editor, world.sid, "root", hierarchy=True)
 
     # The parent must be live first.
     with pytest.raises(Conflict, match="parent"):
-        tags.restore_tag(world.editor, world.sid, tree["root.mid"].id)
-    restored = tags.restore_tag(world.editor, world.sid, "root")
+        restore_tag(world.editor, world.sid, tree["root.mid"].id)
+    restored = restore_tag(world.editor, world.sid, "root")
     assert [t.path for t in restored] == ["root"]
     assert [row[1] for row in tag_state(world.sid)] == ["root", "rootish"]
 
     # With the hierarchy: only what was deleted together with it comes back.
-    restored = tags.restore_tag(world.editor, world.sid, tree["root.mid"].public_id,
+    restored = restore_tag(world.editor, world.sid, tree["root.mid"].public_id,
                                 hierarchy=True)
     assert [t.path for t in restored] == ["root.mid", "root.mid.leaf1", "root.mid.leaf2"]
     assert reload(tree["root.side"]).is_deleted
     assert [e.action for e in events("tag") if e.action == "restore"] == ["restore"] * 4
 
     with pytest.raises(Conflict, match="not deleted"):
-        tags.restore_tag(world.editor, world.sid, "root.mid")
+        restore_tag(world.editor, world.sid, "root.mid")
     with pytest.raises(NotFound):
-        tags.restore_tag(world.editor, world.sid, "never.existed")
+        restore_tag(world.editor, world.sid, "never.existed")
 
 
 def test_restore_refuses_a_name_taken_in_the_meantime(world: World) -> None:
     old = create(world, "Name")
-    tags.delete_tag(world.editor, world.sid, old.id)
+    delete_tag(world.editor, world.sid, old.id)
     create(world, "NAME")
     with pytest.raises(Conflict, match="rename"):
-        tags.restore_tag(world.editor, world.sid, old.id)
+        restore_tag(world.editor, world.sid, old.id)
     assert reload(old).is_deleted
     # A clash anywhere in the restored hierarchy is refused too.
     create(world, "tree.child")
-    tags.delete_tag(world.editor, world.sid, "tree", hierarchy=True)
+    delete_tag(world.editor, world.sid, "tree", hierarchy=True)
     create(world, "tree")
     create(world, "tree.child")
-    tags.delete_tag(world.editor, world.sid, "tree", hierarchy=True)
+    delete_tag(world.editor, world.sid, "tree", hierarchy=True)
     first_tree = db.session.scalar(select(Tag).where(Tag.path == "tree").order_by(Tag.id))
     assert first_tree is not None
     create(world, "tree.child")
     with pytest.raises(Conflict):
-        tags.restore_tag(world.editor, world.sid, first_tree.id, hierarchy=True)
+        restore_tag(world.editor, world.sid, first_tree.id, hierarchy=True)
 
 
 def test_bulk_delete_reports_not_found_and_refused(world: World) -> None:
     tree = _tree(world)
-    protected = tags.create_tag(SYSTEM, world.sid, TagSpec("locked"),
+    protected = create_tag(SYSTEM, world.sid, TagSpec("locked"),
                                 Provenance(protected=True))
-    outcome = tags.bulk_delete_tags(
+    outcome = bulk_delete_tags(
         world.editor, world.sid,
         ["root.side", "nope", tree["root"].id, protected.public_id, str(uuid.uuid4()),
          "rootish"],
@@ -718,7 +721,7 @@ def test_bulk_delete_reports_not_found_and_refused(world: World) -> None:
     # One change set for the whole call.
     assert {e.change_set_id for e in events("tag", "delete")} == {change_sets()[-1].id}
 
-    outcome = tags.bulk_delete_tags(world.editor, world.sid, ["root"], hierarchy=True)
+    outcome = bulk_delete_tags(world.editor, world.sid, ["root"], hierarchy=True)
     assert len(outcome.deleted) == 4 and outcome.refused == outcome.not_found == []
 
 
@@ -727,14 +730,14 @@ def test_bulk_delete_reports_not_found_and_refused(world: World) -> None:
 
 def test_viewer_reads_but_cannot_write(world: World) -> None:
     tag = create(world, "existing")
-    assert tags.get_tag(world.viewer, world.sid, tag.id).id == tag.id
+    assert get_tag(world.viewer, world.sid, tag.id).id == tag.id
     before = snapshot_counts()
     for call in (
         lambda: create(world, "new", actor=world.viewer),
-        lambda: tags.update_tag(world.viewer, world.sid, tag.id, name="x"),
-        lambda: tags.delete_tag(world.viewer, world.sid, tag.id),
-        lambda: tags.bulk_delete_tags(world.viewer, world.sid, [tag.id]),
-        lambda: tags.restore_tag(world.viewer, world.sid, tag.id),
+        lambda: update_tag(world.viewer, world.sid, tag.id, name="x"),
+        lambda: delete_tag(world.viewer, world.sid, tag.id),
+        lambda: bulk_delete_tags(world.viewer, world.sid, [tag.id]),
+        lambda: restore_tag(world.viewer, world.sid, tag.id),
     ):
         with pytest.raises(PermissionDenied):
             call()
@@ -744,9 +747,9 @@ def test_viewer_reads_but_cannot_write(world: World) -> None:
 def test_editor_and_manager_write(world: World) -> None:
     for actor in (world.editor, world.manager):
         tag = create(world, f"by{actor.user_id}", actor=actor)
-        tags.update_tag(actor, world.sid, tag.id, name=f"renamed{actor.user_id}")
-        tags.delete_tag(actor, world.sid, tag.id)
-        tags.restore_tag(actor, world.sid, tag.id)
+        update_tag(actor, world.sid, tag.id, name=f"renamed{actor.user_id}")
+        delete_tag(actor, world.sid, tag.id)
+        restore_tag(actor, world.sid, tag.id)
     assert count(Tag, Tag.deleted_at.is_(None)) == 2
 
 
@@ -757,9 +760,9 @@ def test_api_key_permissions_limit_the_actor(world: World) -> None:
         create(world, "x", actor=read_only)
     tag = create(world, "x", actor=creator)
     with pytest.raises(PermissionDenied):
-        tags.update_tag(creator, world.sid, tag.id, name="y")
+        update_tag(creator, world.sid, tag.id, name="y")
     with pytest.raises(PermissionDenied):
-        tags.delete_tag(creator, world.sid, tag.id)
+        delete_tag(creator, world.sid, tag.id)
     # A viewer's key never exceeds the viewer's role.
     with pytest.raises(PermissionDenied):
         create(world, "z", actor=key_actor(world.viewer, *Permission))
@@ -772,11 +775,11 @@ def test_a_user_of_another_scope_never_sees_or_touches_these_tags(world: World) 
     assert parent is not None
     before = snapshot_counts()
     for call in (
-        lambda: tags.get_tag(world.outsider, world.sid, tag.id),
+        lambda: get_tag(world.outsider, world.sid, tag.id),
         lambda: create(world, "intrusion", actor=world.outsider),
-        lambda: tags.update_tag(world.outsider, world.sid, tag.id, name="x"),
-        lambda: tags.delete_tag(world.outsider, world.sid, tag.id),
-        lambda: tags.restore_tag(world.outsider, world.sid, tag.id),
+        lambda: update_tag(world.outsider, world.sid, tag.id, name="x"),
+        lambda: delete_tag(world.outsider, world.sid, tag.id),
+        lambda: restore_tag(world.outsider, world.sid, tag.id),
     ):
         with pytest.raises(PermissionDenied):
             call()
@@ -784,21 +787,21 @@ def test_a_user_of_another_scope_never_sees_or_touches_these_tags(world: World) 
     other = world.other_scope.id
     for handle in (tag.id, str(tag.id), str(tag.uuid), tag.public_id, "Secret.Child"):
         with pytest.raises(NotFound):
-            tags.get_tag(world.outsider, other, handle)
+            get_tag(world.outsider, other, handle)
         with pytest.raises(NotFound):
-            tags.update_tag(world.outsider, other, handle, name="x")
+            update_tag(world.outsider, other, handle, name="x")
         with pytest.raises(NotFound):
-            tags.delete_tag(world.outsider, other, handle)
+            delete_tag(world.outsider, other, handle)
     with pytest.raises(ValidationFailed) as caught:
-        tags.create_tag(world.outsider, other, TagSpec("child", parent=parent.id))
+        create_tag(world.outsider, other, TagSpec("child", parent=parent.id))
     assert fields(caught.value) == ["parent"]
-    assert tags.bulk_delete_tags(world.outsider, other, [tag.id]).not_found == [str(tag.id)]
+    assert bulk_delete_tags(world.outsider, other, [tag.id]).not_found == [str(tag.id)]
     assert snapshot_counts() == before
     # Same names in both scopes are independent.
-    twin = tags.create_tag(world.outsider, other, TagSpec("Secret.Child"))
+    twin = create_tag(world.outsider, other, TagSpec("Secret.Child"))
     assert twin.id != tag.id and twin.scope_id == other
     with pytest.raises(ValidationFailed):
-        tags.update_tag(world.outsider, other, twin.id, parent=parent.public_id)
+        update_tag(world.outsider, other, twin.id, parent=parent.public_id)
 
 
 # --- audit ------------------------------------------------------------------------------
@@ -806,9 +809,9 @@ def test_a_user_of_another_scope_never_sees_or_touches_these_tags(world: World) 
 
 def test_every_write_is_one_change_set_with_the_actor(world: World) -> None:
     tag = create(world, "a.b")
-    tags.update_tag(world.editor, world.sid, tag.id, name="c")
-    tags.delete_tag(world.manager, world.sid, "a", hierarchy=True)
-    tags.restore_tag(world.manager, world.sid, "a", hierarchy=True)
+    update_tag(world.editor, world.sid, tag.id, name="c")
+    delete_tag(world.manager, world.sid, "a", hierarchy=True)
+    restore_tag(world.manager, world.sid, "a", hierarchy=True)
     sets = change_sets()
     assert [(s.actor_id, s.scope_id) for s in sets[-4:]] == [
         (world.editor.user_id, world.sid), (world.editor.user_id, world.sid),
@@ -832,12 +835,12 @@ def test_a_failing_call_leaves_no_change_set_and_no_rows(world: World) -> None:
     create(world, "exists")
     before = snapshot_counts()
     with pytest.raises(Conflict):
-        tags.create_tags(world.editor, world.sid, [TagSpec("grp::deep.new.path"),
+        create_tags(world.editor, world.sid, [TagSpec("grp::deep.new.path"),
                                                    TagSpec("EXISTS")])
     with pytest.raises(PermissionDenied):
-        tags.create_tags(world.viewer, world.sid, [TagSpec("x")])
+        create_tags(world.viewer, world.sid, [TagSpec("x")])
     with pytest.raises(Conflict):
-        tags.delete_tag(world.editor, world.sid, create(world, "p.q").id - 1)
+        delete_tag(world.editor, world.sid, create(world, "p.q").id - 1)
     after = snapshot_counts()
     after["Tag"] -= 2
     after["ChangeSet"] -= 1
@@ -853,23 +856,23 @@ def test_a_valid_name_whose_key_grows_when_casefolded(world: World) -> None:
     path = "ß" * 100 + "." + "ß" * 100 + "." + "ß" * 53  # 255 characters: valid
     tag = create(world, "ẞ" * 100 + "::" + path)  # a 100-character group identifier
     assert len(tag.path) == 255
-    assert tags.get_tag(world.viewer, world.sid, "SS" * 100 + "::" + path.upper()).id == tag.id
+    assert get_tag(world.viewer, world.sid, "SS" * 100 + "::" + path.upper()).id == tag.id
 
 
 def test_rename_and_move_with_keys_that_casefold_to_other_lengths(world: World) -> None:
-    tree = tags.create_tags(world.editor, world.sid, [TagSpec("Straße.Haus.Tür"),
+    tree = create_tags(world.editor, world.sid, [TagSpec("Straße.Haus.Tür"),
                                                       TagSpec("Gasse")])
-    tags.update_tag(world.editor, world.sid, "STRASSE", name="Weg")
+    update_tag(world.editor, world.sid, "STRASSE", name="Weg")
     assert reload(tree[0]).path_key == "weg.haus.tür"
-    tags.update_tag(world.editor, world.sid, "weg.haus", parent="gasse", name="HÄUSSER")
+    update_tag(world.editor, world.sid, "weg.haus", parent="gasse", name="HÄUSSER")
     assert reload(tree[0]).path_key == "gasse.häusser.tür"
-    assert tags.get_tag(world.viewer, world.sid, "GASSE.häußer.TÜR").id == tree[0].id
+    assert get_tag(world.viewer, world.sid, "GASSE.häußer.TÜR").id == tree[0].id
 
 
 def test_update_records_the_new_group_and_names_the_tag_in_the_summary(app: Flask) -> None:
     world = make_world()
-    tag = tags.create_tag(world.manager, world.sid, TagSpec(name="mail"))
-    tags.update_tag(world.manager, world.sid, tag.id, group="channel")
+    tag = create_tag(world.manager, world.sid, TagSpec(name="mail"))
+    update_tag(world.manager, world.sid, tag.id, group="channel")
     event = events("tag", "update")[-1]
     assert event.after is not None and event.before is not None
     assert event.before["group_id"] is None

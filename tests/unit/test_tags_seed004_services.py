@@ -9,10 +9,12 @@ import pytest
 from flask import Flask
 
 from tests.unit.factories import SYSTEM, World, make_world
-from webapp.services import assignments, resources, tag_queries, tags
+from webapp.services import assignments, resources
 from webapp.services.errors import ValidationFailed
-from webapp.services.tag_queries import TagFilter
-from webapp.services.tags import Provenance, TagSpec
+from webapp.services.tags import queries as tag_queries
+from webapp.services.tags.creation import Provenance, TagSpec, create_tag
+from webapp.services.tags.deletion import bulk_delete_tags
+from webapp.services.tags.queries import TagFilter
 
 
 @pytest.fixture
@@ -26,9 +28,9 @@ def paths(world: World, filters: TagFilter) -> list[str]:
 
 
 def test_filter_by_creator(world: World) -> None:
-    tags.create_tag(world.editor, world.sid, TagSpec("by_editor"))
-    tags.create_tag(world.manager, world.sid, TagSpec("by_manager"))
-    tags.create_tag(SYSTEM, world.sid, TagSpec("by_system"), Provenance(system_created=True))
+    create_tag(world.editor, world.sid, TagSpec("by_editor"))
+    create_tag(world.manager, world.sid, TagSpec("by_manager"))
+    create_tag(SYSTEM, world.sid, TagSpec("by_system"), Provenance(system_created=True))
     editor = world.editor.user_id
     assert paths(world, TagFilter(creator=editor)) == ["by_editor"]
     assert paths(world, TagFilter(excluded_creator=editor)) == ["by_manager", "by_system"]
@@ -39,7 +41,7 @@ def test_resources_by_tag_bounds_each_tag(world: World, count_queries: Any) -> N
     assignments.attach(world.editor, world.sid, ["busy"],
                        {"node": [f"n{n}" for n in range(5)], "file": ["f0", "f1"]})
     assignments.attach(world.editor, world.sid, ["quiet"], {"node": ["n3"]})
-    tags.create_tag(world.editor, world.sid, TagSpec("idle"))
+    create_tag(world.editor, world.sid, TagSpec("idle"))
     ids = {t.path: t.id for t in tag_queries.search_tags(world.viewer, world.sid, TagFilter())}
     with count_queries() as counter:
         found = resources.resources_by_tag(list(ids.values()), rtype="node", limit=3)
@@ -58,14 +60,14 @@ def test_resources_by_tag_bounds_each_tag(world: World, count_queries: Any) -> N
 
 
 def test_bulk_delete_skips_tags_the_call_already_deleted(world: World) -> None:
-    tags.create_tag(world.editor, world.sid, TagSpec("root.child"))
-    loose = tags.create_tag(world.editor, world.sid, TagSpec("loose"))
-    outcome = tags.bulk_delete_tags(
+    create_tag(world.editor, world.sid, TagSpec("root.child"))
+    loose = create_tag(world.editor, world.sid, TagSpec("loose"))
+    outcome = bulk_delete_tags(
         world.editor, world.sid,
         ["root", "root.child", loose.public_id, loose.id, "never"], hierarchy=True,
     )
     assert sorted(t.path for t in outcome.deleted) == ["loose", "root", "root.child"]
     assert outcome.not_found == ["never"] and outcome.refused == []
     # Tags deleted before the call are still unknown to it.
-    again = tags.bulk_delete_tags(world.editor, world.sid, ["loose"])
+    again = bulk_delete_tags(world.editor, world.sid, ["loose"])
     assert again.not_found == ["loose"]

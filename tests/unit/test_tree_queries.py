@@ -7,12 +7,13 @@ import pytest
 
 from tests.unit.factories import SYSTEM, World, external_ids, live_tag, make_world
 from webapp.models import Tag
-from webapp.services import tag_queries
 from webapp.services.assignments import attach
 from webapp.services.errors import PermissionDenied
 from webapp.services.groups import create_group
 from webapp.services.paging import PageRequest
-from webapp.services.tags import Provenance, TagSpec, create_tag, create_tags, delete_tag
+from webapp.services.tags import queries as tag_queries
+from webapp.services.tags.creation import Provenance, TagSpec, create_tag, create_tags
+from webapp.services.tags.deletion import delete_tag
 
 
 @pytest.fixture

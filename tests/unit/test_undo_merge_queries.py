@@ -9,11 +9,17 @@ from sqlalchemy import func, select
 
 from webapp.extensions import db
 from webapp.models import Assignment, ChangeSet, Scope, Tag
-from webapp.services import assignments, groups, merge, tag_queries, tags, undo
+from webapp.services import assignments, groups, undo
 from webapp.services.actor import Actor
 from webapp.services.errors import Conflict, PermissionDenied, ValidationFailed
 from webapp.services.paging import PageRequest
 from webapp.services.scopes import add_member, create_scope
+from webapp.services.tags import merge
+from webapp.services.tags import queries as tag_queries
+from webapp.services.tags.creation import Provenance, TagSpec, create_tag, create_tags
+from webapp.services.tags.deletion import delete_tag
+from webapp.services.tags.hierarchy import update_tag
+from webapp.services.tags.lookup import find_tag, get_tag
 from webapp.services.users import create_user
 
 SYSTEM = Actor.system()
@@ -59,7 +65,7 @@ def test_undo_attach_removes_links_and_created_tags(scope: Scope, editor: Actor)
     undo.undo_change_set(editor, scope.id, done.id)
 
     assert links_of("marketing") == 0
-    assert tags.find_tag(scope.id, "marketing") is None  # the tag it created is gone too
+    assert find_tag(scope.id, "marketing") is None  # the tag it created is gone too
     assert db.session.get(ChangeSet, done.id).reverted_by_id is not None
 
 
@@ -102,36 +108,36 @@ def test_undo_refused_when_a_newer_change_touched_the_same_links(scope: Scope, e
 
 
 def test_undo_rename_rewrites_the_subtree_back(scope: Scope, editor: Actor) -> None:
-    tags.create_tag(editor, scope.id, tags.TagSpec("Address.home.street"))
-    tags.update_tag(editor, scope.id, "Address", name="Location")
-    assert tags.find_tag(scope.id, "Location.home.street") is not None
+    create_tag(editor, scope.id, TagSpec("Address.home.street"))
+    update_tag(editor, scope.id, "Address", name="Location")
+    assert find_tag(scope.id, "Location.home.street") is not None
 
     undo.undo_change_set(editor, scope.id, latest_change_set().id)
 
-    assert tags.find_tag(scope.id, "Address.home.street") is not None
-    assert tags.find_tag(scope.id, "Location") is None
+    assert find_tag(scope.id, "Address.home.street") is not None
+    assert find_tag(scope.id, "Location") is None
 
 
 def test_undo_refused_when_tag_changed_later_and_undo_not_undoable(scope: Scope, editor: Actor
                                                                    ) -> None:
-    tag = tags.create_tag(editor, scope.id, tags.TagSpec("Work"))
-    tags.update_tag(editor, scope.id, tag.id, color="#112233")
+    tag = create_tag(editor, scope.id, TagSpec("Work"))
+    update_tag(editor, scope.id, tag.id, color="#112233")
     renamed = latest_change_set()
-    tags.update_tag(editor, scope.id, tag.id, color="#445566")
+    update_tag(editor, scope.id, tag.id, color="#445566")
 
     with pytest.raises(Conflict, match="tag 'Work' was changed later by change set #"):
         undo.undo_change_set(editor, scope.id, renamed.id)
 
     last = undo.undo_change_set(editor, scope.id, latest_change_set().id)
-    assert tags.get_tag(editor, scope.id, tag.id).color == "#112233"
+    assert get_tag(editor, scope.id, tag.id).color == "#112233"
     with pytest.raises(Conflict, match="cannot be undone"):
         undo.undo_change_set(editor, scope.id, last.id)
 
 
 def test_undo_delete_hierarchy_restores_every_tag(scope: Scope, editor: Actor) -> None:
-    tags.create_tags(editor, scope.id, [tags.TagSpec("A.b.c"), tags.TagSpec("A.d")])
-    tags.delete_tag(editor, scope.id, "A", hierarchy=True)
-    assert tags.find_tag(scope.id, "A.b.c") is None
+    create_tags(editor, scope.id, [TagSpec("A.b.c"), TagSpec("A.d")])
+    delete_tag(editor, scope.id, "A", hierarchy=True)
+    assert find_tag(scope.id, "A.b.c") is None
 
     undo.undo_change_set(editor, scope.id, latest_change_set().id)
 
@@ -148,9 +154,9 @@ def test_viewer_cannot_undo(scope: Scope, editor: Actor) -> None:
 
 
 def test_change_sets_list_newest_first_and_filter_by_tag(scope: Scope, editor: Actor) -> None:
-    one = tags.create_tag(editor, scope.id, tags.TagSpec("one"))
-    tags.create_tag(editor, scope.id, tags.TagSpec("two"))
-    tags.update_tag(editor, scope.id, one.id, label="One")
+    one = create_tag(editor, scope.id, TagSpec("one"))
+    create_tag(editor, scope.id, TagSpec("two"))
+    update_tag(editor, scope.id, one.id, label="One")
 
     page = undo.list_change_sets(editor, scope.id, undo.ChangeSetFilter(object_type="tag"))
     assert page.items[0].summary.startswith("Update tag")
@@ -166,18 +172,18 @@ def test_change_sets_list_newest_first_and_filter_by_tag(scope: Scope, editor: A
 def test_merge_moves_links_and_children_and_deletes_source(scope: Scope, editor: Actor) -> None:
     assignments.attach(editor, scope.id, ["mktg"], {"source": ids(10)})
     assignments.attach(editor, scope.id, ["marketing"], {"source": ids(15)[5:]})
-    tags.create_tag(editor, scope.id, tags.TagSpec("mktg.emails"))
+    create_tag(editor, scope.id, TagSpec("mktg.emails"))
 
     kept = merge.merge_tags(editor, scope.id, "mktg", "marketing")
 
     assert kept.path == "marketing"
     assert links_of("marketing") == 15  # 10 + 10 - 5 shared
-    assert tags.find_tag(scope.id, "mktg") is None
-    assert tags.find_tag(scope.id, "marketing.emails") is not None
+    assert find_tag(scope.id, "mktg") is None
+    assert find_tag(scope.id, "marketing.emails") is not None
 
 
 def test_merge_refuses_self_and_descendant_and_is_undoable(scope: Scope, editor: Actor) -> None:
-    tags.create_tag(editor, scope.id, tags.TagSpec("a.b"))
+    create_tag(editor, scope.id, TagSpec("a.b"))
     with pytest.raises(ValidationFailed):
         merge.merge_tags(editor, scope.id, "a", "a")
     with pytest.raises(ValidationFailed):
@@ -195,9 +201,9 @@ def test_merge_refuses_self_and_descendant_and_is_undoable(scope: Scope, editor:
 
 
 def test_list_tags_filters_sorts_pages_and_counts_usage(scope: Scope, editor: Actor) -> None:
-    tags.create_tags(editor, scope.id, [
-        tags.TagSpec("Discovered.Country.Canada"), tags.TagSpec("Discovered.Country.France"),
-        tags.TagSpec("Address.email"), tags.TagSpec("priority::high"),
+    create_tags(editor, scope.id, [
+        TagSpec("Discovered.Country.Canada"), TagSpec("Discovered.Country.France"),
+        TagSpec("Address.email"), TagSpec("priority::high"),
     ])
     assignments.attach(editor, scope.id, ["Address.email"], {"column": ["6_email", "7_email"]})
 
@@ -220,7 +226,7 @@ def test_list_tags_filters_sorts_pages_and_counts_usage(scope: Scope, editor: Ac
 
 def test_list_tags_is_a_fixed_number_of_queries(scope: Scope, editor: Actor, count_queries
                                                 ) -> None:
-    tags.create_tags(editor, scope.id, [tags.TagSpec(f"t{n}") for n in range(60)])
+    create_tags(editor, scope.id, [TagSpec(f"t{n}") for n in range(60)])
     assignments.attach(editor, scope.id, [f"t{n}" for n in range(60)], {"source": ids(3)})
     tag_queries.list_tags(editor, scope.id)  # the actor's role is looked up once, then cached
     counts = []
@@ -234,11 +240,11 @@ def test_list_tags_is_a_fixed_number_of_queries(scope: Scope, editor: Actor, cou
 
 
 def test_deleted_and_system_filters(scope: Scope, editor: Actor) -> None:
-    tags.create_tag(SYSTEM, scope.id, tags.TagSpec("Discovered.Passport"),
-                    tags.Provenance(system_created=True, protected=True))
-    tags.create_tag(editor, scope.id, tags.TagSpec("gone"))
-    tags.delete_tag(editor, scope.id, "gone")
-    tags.delete_tag(SYSTEM, scope.id, "Discovered", hierarchy=True)
+    create_tag(SYSTEM, scope.id, TagSpec("Discovered.Passport"),
+                    Provenance(system_created=True, protected=True))
+    create_tag(editor, scope.id, TagSpec("gone"))
+    delete_tag(editor, scope.id, "gone")
+    delete_tag(SYSTEM, scope.id, "Discovered", hierarchy=True)
 
     def paths(**kwargs: object) -> set[str]:
         return {t.path for t in tag_queries.search_tags(
@@ -250,7 +256,7 @@ def test_deleted_and_system_filters(scope: Scope, editor: Actor) -> None:
 
 
 def test_subtree_summary_counts_what_a_delete_takes(scope: Scope, editor: Actor) -> None:
-    tags.create_tags(editor, scope.id, [tags.TagSpec("A.b.c"), tags.TagSpec("A.d")])
+    create_tags(editor, scope.id, [TagSpec("A.b.c"), TagSpec("A.d")])
     assignments.attach(editor, scope.id, ["A.b", "A.d"], {"node": ["n1", "n2"]})
     summary = tag_queries.subtree_summary(editor, scope.id, "A")
     assert (summary.tags, summary.assignments) == (4, 4)
@@ -258,19 +264,19 @@ def test_subtree_summary_counts_what_a_delete_takes(scope: Scope, editor: Actor)
 
 def test_rename_or_move_over_protected_descendants_is_refused(scope: Scope, editor: Actor
                                                              ) -> None:
-    tags.create_tag(editor, scope.id, tags.TagSpec("Data"))
-    tags.create_tag(SYSTEM, scope.id, tags.TagSpec("Data.Passport"),
-                    tags.Provenance(system_created=True, protected=True))
-    tags.create_tag(editor, scope.id, tags.TagSpec("Other"))
+    create_tag(editor, scope.id, TagSpec("Data"))
+    create_tag(SYSTEM, scope.id, TagSpec("Data.Passport"),
+                    Provenance(system_created=True, protected=True))
+    create_tag(editor, scope.id, TagSpec("Other"))
 
     with pytest.raises(PermissionDenied, match=r"Data\.Passport"):
-        tags.update_tag(editor, scope.id, "Data", name="Info")
+        update_tag(editor, scope.id, "Data", name="Info")
     with pytest.raises(PermissionDenied):
-        tags.update_tag(editor, scope.id, "Data", parent="Other")
-    assert tags.find_tag(scope.id, "Data.Passport") is not None
-    tags.update_tag(editor, scope.id, "Data", color="#00AA00")  # not a path change: allowed
-    tags.update_tag(SYSTEM, scope.id, "Data", name="Info")  # the system actor may
-    assert tags.find_tag(scope.id, "Info.Passport") is not None
+        update_tag(editor, scope.id, "Data", parent="Other")
+    assert find_tag(scope.id, "Data.Passport") is not None
+    update_tag(editor, scope.id, "Data", color="#00AA00")  # not a path change: allowed
+    update_tag(SYSTEM, scope.id, "Data", name="Info")  # the system actor may
+    assert find_tag(scope.id, "Info.Passport") is not None
 
 
 def test_undo_of_a_group_creation_ungroups_its_tags_like_delete_group(scope: Scope,
@@ -292,8 +298,8 @@ def test_list_tags_pages_ties_in_id_order_without_gaps_or_repeats(scope: Scope, 
                                                                    ) -> None:
     # 12 tags named "leaf" under 4 parents: sorting by name ties; ids break the ties, so
     # the pages partition the list, in the same order as one big page.
-    tags.create_tags(editor, scope.id, [tags.TagSpec(f"p{p}.leaf") for p in range(4)]
-                     + [tags.TagSpec(f"q{p}.leaf") for p in range(8)])
+    create_tags(editor, scope.id, [TagSpec(f"p{p}.leaf") for p in range(4)]
+                     + [TagSpec(f"q{p}.leaf") for p in range(8)])
     for descending in (False, True):
         whole = tag_queries.list_tags(editor, scope.id, sort="name", descending=descending,
                                       paging=PageRequest(1, 50))
@@ -310,7 +316,7 @@ def test_list_tags_pages_ties_in_id_order_without_gaps_or_repeats(scope: Scope, 
 def test_a_search_counts_up_to_the_cap_and_pages_on_past_it(
         scope: Scope, editor: Actor, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(tag_queries, "COUNT_CAP", 5)
-    tags.create_tags(editor, scope.id, [tags.TagSpec(f"leaf{n:02d}") for n in range(11)])
+    create_tags(editor, scope.id, [TagSpec(f"leaf{n:02d}") for n in range(11)])
     found = tag_queries.TagFilter(search="leaf")
     pages = [tag_queries.list_tags(editor, scope.id, found, paging=PageRequest(n, 4))
              for n in (1, 2, 3, 4)]

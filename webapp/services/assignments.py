@@ -46,7 +46,7 @@ from webapp.services.actor import Actor, Permission, authorize
 from webapp.services.errors import FieldError, LimitExceeded, ValidationFailed
 from webapp.services.resources import clean_external_id, clean_type
 from webapp.services.sql import dialect_name, integer_list, reference_pairs, upsert_insert
-from webapp.services.tags import Provenance, ensure_paths
+from webapp.services.tags.creation import Provenance, ensure_paths
 from webapp.services.uow import ChangeRecorder, writing
 
 # SQLAlchemy reads an INSERT's rowcount only when asked; psycopg's is -1 afterwards.

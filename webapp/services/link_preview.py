@@ -46,7 +46,7 @@ from webapp.services.resource_selection import (
     selection_pairs,
     selection_query,
 )
-from webapp.services.tag_queries import usage_counts
+from webapp.services.tags.queries import usage_counts
 from webapp.services.undo import get_change_set
 from webapp.services.uow import ChangeRecorder, writing
 

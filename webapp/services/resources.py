@@ -214,7 +214,7 @@ def list_resources(
     paging: PageRequest | None = None,
 ) -> Page[ResourceRow]:
     """A page of resources with their live tags: a count, a page and one tag query."""
-    from webapp.services.tags import find_tag
+    from webapp.services.tags.lookup import find_tag
 
     authorize(actor, scope_id, Permission.TAGS_READ)
     paging = paging or PageRequest()

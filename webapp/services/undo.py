@@ -31,7 +31,8 @@ from webapp.services.errors import Conflict, FieldError, NotFound
 from webapp.services.groups import apply_group_snapshot, remove_group
 from webapp.services.paging import Page, PageRequest
 from webapp.services.sql import integer_list, upsert_insert
-from webapp.services.tags import Place, expire_tags, relocate, relocate_each
+from webapp.services.tags.hierarchy import Place, relocate, relocate_each
+from webapp.services.tags.lookup import expire_tags
 from webapp.services.uow import ChangeRecorder, writing
 
 UNDOABLE = {"tag", "tag_group", "assignments", "resources"}

@@ -23,7 +23,7 @@ from tests.unit.factories import SYSTEM
 from webapp.api.resources import UUID_COLLECTIONS
 from webapp.services.assignments import attach
 from webapp.services.groups import create_group
-from webapp.services.tags import TagSpec, create_tag
+from webapp.services.tags.creation import TagSpec, create_tag
 
 READ = frozenset({"tags.read"})
 CREATE = frozenset({"tags.create", "tags.write"})

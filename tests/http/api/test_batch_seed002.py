@@ -113,7 +113,7 @@ def test_one_batch_may_span_groups(api: ApiWorld) -> None:
 
 def test_system_made_tags_say_system(api: ApiWorld) -> None:
     from webapp.api.batch import SYSTEM_CREATOR
-    from webapp.services.tag_batch import GroupedTagSpec, create_grouped_tags
+    from webapp.services.tags.batch import GroupedTagSpec, create_grouped_tags
 
     groups.create_group(SYSTEM, api.world.sid, "priority")
     [tag] = create_grouped_tags(SYSTEM, api.world.sid, [GroupedTagSpec("priority", "x", "X")])

@@ -13,7 +13,8 @@ from tests.unit.factories import SYSTEM, links, snapshot_counts
 from webapp.models import AssignmentContext
 from webapp.services.assignments import attach
 from webapp.services.groups import create_group
-from webapp.services.tags import Provenance, TagSpec, create_tags, delete_tag
+from webapp.services.tags.creation import Provenance, TagSpec, create_tags
+from webapp.services.tags.deletion import delete_tag
 
 
 def names_of(response: TestResponse) -> list[str]:

@@ -11,7 +11,7 @@ from werkzeug.test import TestResponse
 
 from tests.http.api.conftest import ApiWorld, error_of
 from tests.unit.factories import SYSTEM, links
-from webapp.services.tags import Provenance, TagSpec, create_tags
+from webapp.services.tags.creation import Provenance, TagSpec, create_tags
 
 CURL_HEADERS = {"Content-Type": "application/json"}
 TIMESTAMP = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z")

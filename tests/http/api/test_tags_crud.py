@@ -9,8 +9,8 @@ import pytest
 
 from tests.http.api.conftest import ApiWorld, error_of
 from tests.unit.factories import SYSTEM, snapshot_counts
-from webapp.services import tags
-from webapp.services.tags import Provenance, TagSpec
+from webapp.services.tags.creation import Provenance, TagSpec, create_tag, create_tags
+from webapp.services.tags.lookup import find_tag
 
 TAGS = "/api/v1/tags"
 
@@ -319,7 +319,7 @@ def test_update_permissions_and_scopes(api: ApiWorld) -> None:
 
 
 def test_protected_tags_are_403(api: ApiWorld) -> None:
-    locked = tags.create_tag(SYSTEM, api.world.sid, TagSpec("locked"),
+    locked = create_tag(SYSTEM, api.world.sid, TagSpec("locked"),
                              Provenance(protected=True))
     url = f"{TAGS}/{locked.public_id}"
     assert api.get(url).get_json()["protected"] is True
@@ -443,7 +443,7 @@ def test_bulk_delete_of_1000_tags(api: ApiWorld, count_queries: Any) -> None:
     api.get(TAGS)  # the key's first use records last_used_at once
 
     def bulk_delete(prefix: str, number: int, *extra: str) -> tuple[int, dict[str, Any]]:
-        made = tags.create_tags(api.world.editor, api.world.sid,
+        made = create_tags(api.world.editor, api.world.sid,
                                 [TagSpec(f"{prefix}{n:04}") for n in range(number)])
         handles = [t.public_id for t in made[::2]] + [str(t.id) for t in made[1::2]]
         with count_queries() as counter:
@@ -468,13 +468,13 @@ def test_owners_and_parents_public_ids_cost_one_statement(api: ApiWorld,
     from webapp.models import Tag, User
 
     sid = api.world.sid
-    tags.create_tags(api.world.editor, sid, [TagSpec("a.b"), TagSpec("a.c")])
-    tags.create_tags(api.world.manager, sid, [TagSpec("m.n")])
-    tags.create_tag(SYSTEM, sid, TagSpec("sys"), Provenance(system_created=True))
+    create_tags(api.world.editor, sid, [TagSpec("a.b"), TagSpec("a.c")])
+    create_tags(api.world.manager, sid, [TagSpec("m.n")])
+    create_tag(SYSTEM, sid, TagSpec("sys"), Provenance(system_created=True))
     paths = ("a", "a.b", "a.c", "m", "m.n", "sys")
     found: dict[str, Tag] = {}
     for path in paths:
-        tag = tags.find_tag(sid, path)
+        tag = find_tag(sid, path)
         assert tag is not None
         found[path] = tag
     editor = db.session.get(User, api.world.editor.user_id)

@@ -9,8 +9,10 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 
 from tests.http.api.conftest import ApiWorld, error_of
-from webapp.services import assignments, tags
-from webapp.services.tags import TagSpec
+from webapp.services import assignments
+from webapp.services.actor import Actor
+from webapp.services.tags import queries as tag_queries
+from webapp.services.tags.creation import Provenance, TagSpec, create_tag, create_tags
 
 TAGS = "/api/v1/tags"
 
@@ -39,7 +41,7 @@ def query_of(url: str) -> dict[str, list[str]]:
 
 
 def test_paging_with_absolute_links(api: ApiWorld) -> None:
-    tags.create_tags(api.world.editor, api.world.sid, [TagSpec(f"t{n}") for n in range(5)])
+    create_tags(api.world.editor, api.world.sid, [TagSpec(f"t{n}") for n in range(5)])
     first = api.get(TAGS, query_string={"per_page": 2, "search": "t"}).get_json()
     assert (first["count"], first["page"], first["per_page"]) == (5, 1, 2)
     assert [item["name"] for item in first["results"]] == ["t0", "t1"]
@@ -55,10 +57,8 @@ def test_paging_with_absolute_links(api: ApiWorld) -> None:
 
 def test_a_capped_search_count_says_so_and_pages_on_past_the_cap(
         api: ApiWorld, monkeypatch: pytest.MonkeyPatch) -> None:
-    from webapp.services import tag_queries
-
     monkeypatch.setattr(tag_queries, "COUNT_CAP", 3)
-    tags.create_tags(api.world.editor, api.world.sid, [TagSpec(f"t{n}") for n in range(7)])
+    create_tags(api.world.editor, api.world.sid, [TagSpec(f"t{n}") for n in range(7)])
     first = api.get(TAGS, query_string={"per_page": 2, "search": "t"}).get_json()
     assert (first["count"], first["count_is_lower_bound"]) == (3, True)
     names, page = [], first
@@ -78,7 +78,7 @@ def test_a_capped_search_count_says_so_and_pages_on_past_the_cap(
 
 
 def test_per_page_is_bounded(api: ApiWorld) -> None:
-    tags.create_tags(api.world.editor, api.world.sid, [TagSpec(f"t{n:03}") for n in range(205)])
+    create_tags(api.world.editor, api.world.sid, [TagSpec(f"t{n:03}") for n in range(205)])
     assert len(api.get(TAGS).get_json()["results"]) == 50
     assert len(api.get(TAGS, query_string={"per_page": 200}).get_json()["results"]) == 200
 
@@ -124,8 +124,8 @@ def test_search_category_and_parent_filters(api: ApiWorld) -> None:
 def test_access_owned_shared_all(api: ApiWorld) -> None:
     make(api, "Mine")  # the manager's key
     make(api, "Theirs", token=api.editor)
-    tags.create_tag(tags.Actor.system(), api.world.sid, TagSpec("System"),
-                    tags.Provenance(source="system", system_created=True))
+    create_tag(Actor.system(), api.world.sid, TagSpec("System"),
+                    Provenance(source="system", system_created=True))
     assert listed(api, access="owned") == ["Mine"]
     assert listed(api, access="shared") == ["System", "Theirs"]
     assert listed(api, access="all") == listed(api) == ["Mine", "System", "Theirs"]
@@ -186,7 +186,7 @@ def test_list_statements_do_not_grow_with_the_page(api: ApiWorld, count_queries:
     statements({})  # the key's first use records its last_used_at
     one = {key: statements({"include_nodes": key == "with"}) for key in ("with", "without")}
     specs = [TagSpec(f"t{n}", parent="topic::Root") for n in range(30)]
-    tags.create_tags(api.world.editor, api.world.sid, specs)
+    create_tags(api.world.editor, api.world.sid, specs)
     attach(api, [f"topic::Root.t{n}" for n in range(30)],
            {"node": [f"n{n}" for n in range(30)], "file": ["f"]})
     api.post(TAGS, json={"name": "byeditor"}, token=api.editor)

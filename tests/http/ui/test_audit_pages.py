@@ -7,9 +7,11 @@ import re
 from tests.http.ui.conftest import UiWorld
 from tests.unit.factories import external_ids, live_tag
 from webapp.models import ChangeSet
-from webapp.services import assignments, groups, tags, undo
+from webapp.services import assignments, groups, undo
 from webapp.services.paging import PageRequest
 from webapp.services.scopes import add_member
+from webapp.services.tags.creation import TagSpec, create_tag
+from webapp.services.tags.hierarchy import update_tag
 from webapp.services.undo import ChangeSetFilter
 
 XSS = "<img src=x onerror=alert(1)>"
@@ -22,7 +24,7 @@ def latest(ui: UiWorld) -> ChangeSet:
 
 
 def test_full_page_and_fragment(ui: UiWorld) -> None:
-    tags.create_tag(ui.world.editor, ui.world.sid, tags.TagSpec(name="blue"))
+    create_tag(ui.world.editor, ui.world.sid, TagSpec(name="blue"))
     client = ui.client("viewer")
     page = ui.get(client, ui.url("audit"))
     assert page.status_code == 200
@@ -50,7 +52,7 @@ def test_outsiders_get_404(ui: UiWorld) -> None:
 
 
 def test_filters_are_kept_in_the_url(ui: UiWorld) -> None:
-    tags.create_tag(ui.world.editor, ui.world.sid, tags.TagSpec(name="by-editor"))
+    create_tag(ui.world.editor, ui.world.sid, TagSpec(name="by-editor"))
     groups.create_group(ui.world.manager, ui.world.sid, "by-manager")
     client = ui.client("viewer")
 
@@ -69,7 +71,7 @@ def test_filters_are_kept_in_the_url(ui: UiWorld) -> None:
 
 def test_hide_undone_and_paging_keep_filters(ui: UiWorld) -> None:
     for n in range(55):
-        tags.create_tag(ui.world.editor, ui.world.sid, tags.TagSpec(name=f"t{n}"))
+        create_tag(ui.world.editor, ui.world.sid, TagSpec(name=f"t{n}"))
     undone = latest(ui)
     undo.undo_change_set(ui.world.editor, ui.world.sid, undone.id)
     client = ui.client("editor")
@@ -90,8 +92,8 @@ def test_hide_undone_and_paging_keep_filters(ui: UiWorld) -> None:
 
 
 def test_expand_shows_events_with_a_diff(ui: UiWorld) -> None:
-    tags.create_tag(ui.world.editor, ui.world.sid, tags.TagSpec(name="sky", color="#0000ff"))
-    tags.update_tag(ui.world.editor, ui.world.sid, "sky", label="Sky blue", color="#00aaff")
+    create_tag(ui.world.editor, ui.world.sid, TagSpec(name="sky", color="#0000ff"))
+    update_tag(ui.world.editor, ui.world.sid, "sky", label="Sky blue", color="#00aaff")
     change_set = latest(ui)
     client = ui.client("viewer")
     url = ui.url(f"audit/{change_set.id}")
@@ -126,7 +128,7 @@ def test_expand_counts_links_and_names_deleted_groups(ui: UiWorld) -> None:
 
 
 def test_undo_by_htmx_rerenders_the_list_marked_undone(ui: UiWorld) -> None:
-    tags.create_tag(ui.world.editor, ui.world.sid, tags.TagSpec(name="mistake"))
+    create_tag(ui.world.editor, ui.world.sid, TagSpec(name="mistake"))
     change_set = latest(ui)
     client = ui.client("editor")
     html = ui.get(client, ui.url("audit?object_type=tag")).get_data(True)
@@ -143,7 +145,7 @@ def test_undo_by_htmx_rerenders_the_list_marked_undone(ui: UiWorld) -> None:
 
 
 def test_plain_undo_redirects_keeping_filters(ui: UiWorld) -> None:
-    tags.create_tag(ui.world.editor, ui.world.sid, tags.TagSpec(name="mistake"))
+    create_tag(ui.world.editor, ui.world.sid, TagSpec(name="mistake"))
     change_set = latest(ui)
     response = ui.post(ui.client("editor"),
                        ui.url(f"audit/{change_set.id}/undo?object_type=tag&page=1"))
@@ -153,9 +155,9 @@ def test_plain_undo_redirects_keeping_filters(ui: UiWorld) -> None:
 
 
 def test_refused_undo_shows_the_reason_beside_its_row(ui: UiWorld) -> None:
-    tags.create_tag(ui.world.editor, ui.world.sid, tags.TagSpec(name="first"))
+    create_tag(ui.world.editor, ui.world.sid, TagSpec(name="first"))
     created = latest(ui)
-    tags.update_tag(ui.world.editor, ui.world.sid, "first", label="Changed later")
+    update_tag(ui.world.editor, ui.world.sid, "first", label="Changed later")
     client = ui.client("editor")
 
     response = ui.post(client, ui.url(f"audit/{created.id}/undo"), htmx=True)
@@ -172,9 +174,9 @@ def test_refused_undo_shows_the_reason_beside_its_row(ui: UiWorld) -> None:
 
 
 def test_undo_from_the_change_set_page(ui: UiWorld) -> None:
-    tags.create_tag(ui.world.editor, ui.world.sid, tags.TagSpec(name="first"))
+    create_tag(ui.world.editor, ui.world.sid, TagSpec(name="first"))
     created = latest(ui)
-    tags.update_tag(ui.world.editor, ui.world.sid, "first", label="Later")
+    update_tag(ui.world.editor, ui.world.sid, "first", label="Later")
     updated = latest(ui)
     client = ui.client("editor")
     html = ui.get(client, ui.url(f"audit/{updated.id}")).get_data(True)
@@ -191,7 +193,7 @@ def test_undo_from_the_change_set_page(ui: UiWorld) -> None:
 
 
 def test_viewers_see_no_undo_and_get_403(ui: UiWorld) -> None:
-    tags.create_tag(ui.world.editor, ui.world.sid, tags.TagSpec(name="keep"))
+    create_tag(ui.world.editor, ui.world.sid, TagSpec(name="keep"))
     change_set = latest(ui)
     client = ui.client("viewer")
     html = ui.get(client, ui.url("audit")).get_data(True)
@@ -226,7 +228,7 @@ def test_membership_changes_are_marked_not_undoable(ui: UiWorld) -> None:
 
 
 def test_undo_needs_a_csrf_token(ui: UiWorld) -> None:
-    tags.create_tag(ui.world.editor, ui.world.sid, tags.TagSpec(name="keep"))
+    create_tag(ui.world.editor, ui.world.sid, TagSpec(name="keep"))
     change_set = latest(ui)
     response = ui.client("editor").post(ui.url(f"audit/{change_set.id}/undo"))
     assert response.status_code == 400
@@ -234,7 +236,7 @@ def test_undo_needs_a_csrf_token(ui: UiWorld) -> None:
 
 
 def test_hostile_names_are_escaped(ui: UiWorld) -> None:
-    tags.create_tag(ui.world.editor, ui.world.sid, tags.TagSpec(name=XSS, color="#ff0000"))
+    create_tag(ui.world.editor, ui.world.sid, TagSpec(name=XSS, color="#ff0000"))
     change_set = latest(ui)
     client = ui.client("viewer")
     for html in (ui.get(client, ui.url("audit")).get_data(True),

@@ -11,8 +11,8 @@ from tests.http.ui.conftest import UiWorld
 from tests.unit.factories import SYSTEM
 from webapp.extensions import db
 from webapp.models import Tag
-from webapp.services.tag_bulk import MAX_SELECTION
-from webapp.services.tags import TagSpec, create_tags
+from webapp.services.tags.bulk import MAX_SELECTION
+from webapp.services.tags.creation import TagSpec, create_tags
 
 
 @pytest.mark.parametrize("content_type", ["multipart/form-data",

@@ -10,7 +10,7 @@ from webapp.extensions import db
 from webapp.models import TagGroup
 from webapp.services.assignments import attach
 from webapp.services.groups import create_group, find_group
-from webapp.services.tags import TagSpec, create_tag, create_tags
+from webapp.services.tags.creation import TagSpec, create_tag, create_tags
 
 XSS = "<img src=x onerror=alert(1)>"
 

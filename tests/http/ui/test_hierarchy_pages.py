@@ -11,7 +11,7 @@ from tests.unit.factories import SYSTEM, external_ids, live_tag
 from webapp.models import Tag
 from webapp.services.assignments import attach
 from webapp.services.groups import create_group
-from webapp.services.tags import Provenance, TagSpec, create_tag, create_tags
+from webapp.services.tags.creation import Provenance, TagSpec, create_tag, create_tags
 
 XSS = "<img src=x onerror=alert(1)>"
 

@@ -18,7 +18,7 @@ from tests.unit.factories import SYSTEM
 from webapp.extensions import db
 from webapp.models import AuditEvent, Resource, Tag, TagGroup
 from webapp.services.groups import create_group
-from webapp.services.tags import TagSpec, create_tags
+from webapp.services.tags.creation import TagSpec, create_tags
 
 
 def counts() -> tuple[int, ...]:

@@ -9,8 +9,9 @@ from tests.http.ui.conftest import UiWorld
 from tests.unit.factories import SYSTEM, make_scope, make_user
 from webapp.extensions import db
 from webapp.models import ExternalTagSource, Membership, Scope
-from webapp.services import tags
 from webapp.services.external_sources import add_source
+from webapp.services.tags.creation import TagSpec, create_tag
+from webapp.services.tags.lookup import find_tag
 
 XSS = "<img src=x onerror=alert(1)>"
 
@@ -26,7 +27,7 @@ def role_of(ui: UiWorld, email: str) -> str | None:
 
 
 def test_full_page_and_fragment_list_my_scopes_with_role_and_counts(ui: UiWorld) -> None:
-    tags.create_tag(ui.world.editor, ui.world.sid, tags.TagSpec(name="a.b"))
+    create_tag(ui.world.editor, ui.world.sid, TagSpec(name="a.b"))
     client = ui.client("editor")
     page = ui.get(client, "/scopes")
     html = page.get_data(True)
@@ -119,7 +120,7 @@ def test_the_list_costs_a_constant_number_of_statements(ui: UiWorld, count_queri
     few = statements()
     for n in range(15):
         scope = make_scope(f"scope_s{n}")
-        tags.create_tag(SYSTEM, scope.id, tags.TagSpec(name="t"))
+        create_tag(SYSTEM, scope.id, TagSpec(name="t"))
     assert statements() == few
 
 
@@ -245,7 +246,7 @@ def test_viewers_cannot_change_members_but_may_leave(ui: UiWorld) -> None:
 
 
 def test_hostile_member_names_are_escaped(ui: UiWorld) -> None:
-    tags.create_tag(ui.world.editor, ui.world.sid, tags.TagSpec(name=XSS))
+    create_tag(ui.world.editor, ui.world.sid, TagSpec(name=XSS))
     response = ui.post(ui.client("manager"), "/scopes/acme/members",
                        {"email": XSS, "role": "viewer"}, htmx=True)
     body = response.get_data(True)
@@ -345,7 +346,7 @@ def test_refresh_pulls_the_sources(ui: UiWorld, tmp_path: Path) -> None:
     response = ui.post(admin, "/scopes/acme/sources/refresh", htmx=True)
     body = response.get_data(True)
     assert response.status_code == 200 and "catalog: 4 created" in body
-    assert tags.find_tag(ui.world.sid, "Catalog.PII.Phone") is not None
+    assert find_tag(ui.world.sid, "Catalog.PII.Phone") is not None
 
     feed.write_text("not json")
     body = ui.post(admin, "/scopes/acme/sources/refresh", htmx=True).get_data(True)

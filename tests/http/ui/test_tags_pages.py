@@ -14,7 +14,10 @@ from tests.unit.factories import live_tag
 from webapp.extensions import db
 from webapp.models import Tag
 from webapp.services import assignments
-from webapp.services.tags import Provenance, TagSpec, create_tag, create_tags, delete_tag, find_tag
+from webapp.services.tags import queries as tag_queries
+from webapp.services.tags.creation import Provenance, TagSpec, create_tag, create_tags
+from webapp.services.tags.deletion import delete_tag
+from webapp.services.tags.lookup import find_tag
 
 XSS = "<img src=x onerror=alert(1)>"
 ESCAPED = "&lt;img src=x onerror=alert(1)&gt;"
@@ -565,8 +568,6 @@ def test_pager_shows_a_window_of_pages(ui: UiWorld) -> None:
 
 def test_a_capped_search_shows_at_least_and_pages_on(ui: UiWorld,
                                                     monkeypatch: pytest.MonkeyPatch) -> None:
-    from webapp.services import tag_queries
-
     monkeypatch.setattr(tag_queries, "COUNT_CAP", 10)
     create_tags(ui.world.editor, ui.world.sid, [TagSpec(f"t{n:03d}") for n in range(120)])
     client = ui.client("viewer")

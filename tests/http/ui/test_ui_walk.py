@@ -25,7 +25,8 @@ from webapp.services.api_keys import create_api_key
 from webapp.services.assignments import attach
 from webapp.services.groups import create_group
 from webapp.services.resources import ResourceInput, register_resources
-from webapp.services.tags import TagSpec, create_tag, update_tag
+from webapp.services.tags.creation import TagSpec, create_tag
+from webapp.services.tags.hierarchy import update_tag
 
 PUBLIC_ENDPOINTS = {"static", "auth.login", "health.healthz"}
 XSS_TAG = "<img src=x onerror=alert(1)>"

@@ -26,7 +26,7 @@ from webapp.services.api_keys import KEY_LOOKUP, VerifiedKey, verify_api_key_wit
 from webapp.services.errors import NotFound
 from webapp.services.hot_reads import HotRead
 from webapp.services.sql import integer_key
-from webapp.services.tags import get_tag
+from webapp.services.tags.lookup import get_tag
 
 
 @dataclass(frozen=True, slots=True)

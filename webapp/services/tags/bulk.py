@@ -18,9 +18,10 @@ from webapp.services.errors import (
     ServiceError,
     ValidationFailed,
 )
-from webapp.services.merge import merge_all
-from webapp.services.tag_queries import tag_by_path
-from webapp.services.tags import MovedTag, TagFacts, find_live_tags, find_tag, relocate_all
+from webapp.services.tags.hierarchy import MovedTag, relocate_all
+from webapp.services.tags.lookup import TagFacts, find_live_tags, find_tag
+from webapp.services.tags.merge import merge_all
+from webapp.services.tags.queries import tag_by_path
 from webapp.services.uow import writing
 
 MAX_SELECTION = 1000
@@ -87,7 +88,7 @@ def move_tags(actor: Actor, scope_id: int, handles: Sequence[int | str],
 def merge_into(actor: Actor, scope_id: int, sources: Sequence[int | str], target: str
                ) -> Tag:
     """Merge the sources into ``target`` in one change set (see
-    :func:`webapp.services.merge.merge_all`, a fixed number of statements); a source that
+    :func:`webapp.services.tags.merge.merge_all`, a fixed number of statements); a source that
     is the target itself, or is given twice, is merged once or skipped.  Errors name the
     tag and are reported on ``target``."""
     _check_selection(sources)

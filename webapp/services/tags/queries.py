@@ -33,7 +33,7 @@ from webapp.services.groups import find_group
 from webapp.services.paging import Page, PageRequest
 from webapp.services.resources import ResourceRow, resource_query, tags_by_resource
 from webapp.services.sql import dialect_name, like_pattern
-from webapp.services.tags import find_tag, get_tag, subtree_of
+from webapp.services.tags.lookup import find_tag, get_tag, subtree_of
 
 SORTS = ("path", "name", "created", "updated", "usage")
 # A search counts its matches up to this many, then reports "at least" (counting every

@@ -33,16 +33,10 @@ from webapp.services.errors import (
 )
 from webapp.services.resources import clean_external_id
 from webapp.services.sql import integer_list
-from webapp.services.tags import (
-    CREATE_PERMISSIONS,
-    Provenance,
-    delete_tag,
-    ensure_paths,
-    find_tag,
-    refuse_protected,
-    subtree_of,
-    update_tag,
-)
+from webapp.services.tags.creation import CREATE_PERMISSIONS, Provenance, ensure_paths
+from webapp.services.tags.deletion import delete_tag
+from webapp.services.tags.hierarchy import update_tag
+from webapp.services.tags.lookup import find_tag, refuse_protected, subtree_of
 from webapp.services.unset import UNSET
 from webapp.services.uow import ChangeRecorder, writing
 

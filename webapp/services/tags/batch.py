@@ -24,7 +24,7 @@ from webapp.services.errors import (
     ValidationFailed,
 )
 from webapp.services.sql import integer_key
-from webapp.services.tags import CREATE_PERMISSIONS, TagSpec, create_tags
+from webapp.services.tags.creation import CREATE_PERMISSIONS, TagSpec, create_tags
 from webapp.services.uow import writing
 
 MAX_BATCH = 1000

@@ -19,15 +19,9 @@ from webapp.services.assignments import (
 )
 from webapp.services.errors import ServiceError, ValidationFailed
 from webapp.services.sql import integer_list, json_rows
-from webapp.services.tags import (
-    Blame,
-    TagFacts,
-    live_children,
-    live_tag,
-    mark_deleted,
-    refuse_protected,
-    relocate_all,
-)
+from webapp.services.tags.deletion import live_children, mark_deleted
+from webapp.services.tags.hierarchy import Blame, relocate_all
+from webapp.services.tags.lookup import TagFacts, live_tag, refuse_protected
 from webapp.services.uow import ChangeRecorder, writing
 
 

@@ -1,0 +1,259 @@
+"""Finding tags: by any handle (integer key, public id, path or qualified name), many at
+once as plain facts, and the subtree conditions that the hierarchy and deletion share.
+
+One way to find a tag by a handle: :func:`find_tag` (None when missing), :func:`live_tag`
+(NotFound naming the field), :func:`get_tag` (with the read permission), and
+:func:`find_live_tags` for many handles in one statement.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Sequence
+from typing import Any, NamedTuple, Protocol
+
+from sqlalchemy import (
+    ColumnElement,
+    and_,
+    bindparam,
+    false,
+    inspect,
+    select,
+    union_all,
+)
+
+from webapp.extensions import db
+from webapp.ids import parse_uuid
+from webapp.models import Tag, TagGroup
+from webapp.services import names
+from webapp.services.actor import Actor, Permission, authorize
+from webapp.services.errors import (
+    FieldError,
+    NotFound,
+    PermissionDenied,
+    ValidationFailed,
+)
+from webapp.services.sql import integer_key, integer_list, json_rows
+
+# --- look-ups ---------------------------------------------------------------------------
+
+
+def subtree_of(id_path: str) -> ColumnElement[bool]:
+    """Condition selecting the tag whose ``id_path`` is given and all its descendants.
+
+    It needs no scope condition beside it: id paths are made of ids, so a subtree never
+    crosses scopes.  And it must not have one: SQLite would then scan the scope's live
+    tags by the scope index instead of the ``id_path`` range (a one-tag subtree in a scope
+    of 10,000 tags: 2 ms a statement instead of 0.02)."""
+    return and_(Tag.id_path >= id_path, Tag.id_path < id_path[:-1] + "0")
+
+
+# A tag by integer key, the most frequent look-up (``GET /tags/{id}``): built once, since
+# building a statement costs more than running it on an indexed row.
+_ANY_TAG_BY_ID = select(Tag).where(Tag.scope_id == bindparam("scope_id"),
+                                   Tag.id == bindparam("row_id"))
+_LIVE_TAG_BY_ID = _ANY_TAG_BY_ID.where(Tag.deleted_at.is_(None))
+
+
+def find_tag(scope_id: int, handle: int | str, *, include_deleted: bool = False) -> Tag | None:
+    """A tag of the scope by integer key, UUID, public id or (qualified) path.
+
+    Live tags win; with ``include_deleted`` a path names the most recently deleted tag
+    when no live one has it.
+    """
+    row_id = integer_key(handle)
+    by_id = _ANY_TAG_BY_ID if include_deleted else _LIVE_TAG_BY_ID
+    if isinstance(handle, int):
+        return db.session.scalar(by_id, {"scope_id": scope_id, "row_id": row_id}
+                                 ) if row_id else None
+    text = str(handle).strip()
+    if row_id is not None:
+        found = db.session.scalar(by_id, {"scope_id": scope_id, "row_id": row_id})
+        if found is not None:
+            return found
+    query = select(Tag).where(Tag.scope_id == scope_id)
+    if not include_deleted:
+        query = query.where(Tag.deleted_at.is_(None))
+    as_uuid = parse_uuid(text)
+    if as_uuid is not None:
+        found = db.session.scalar(query.where(Tag.uuid == as_uuid))
+        if found is not None:
+            return found
+    found = db.session.scalar(query.where(Tag.public_id == text))
+    if found is not None:
+        return found
+    try:  # " Priority :: High " names the tag that attach would find
+        path_key = names.parse_name(text).key
+    except ValidationFailed:
+        path_key = names.key(text)
+    return db.session.scalar(
+        query.where(Tag.path_key == path_key)
+        .order_by(Tag.deleted_at.is_not(None), Tag.deleted_at.desc())
+        .limit(1)
+    )
+
+
+def live_tag(scope_id: int, handle: int | str, field: str = "tag") -> Tag:
+    tag = find_tag(scope_id, handle)
+    if tag is None:
+        raise NotFound(f"tag {handle!r} not found", [FieldError(field, "no such tag")])
+    return tag
+
+
+def get_tag(actor: Actor, scope_id: int, handle: int | str, *, include_deleted: bool = False
+            ) -> Tag:
+    """Read one tag by any handle; NotFound when it is not in the actor's scope."""
+    authorize(actor, scope_id, Permission.TAGS_READ)
+    tag = find_tag(scope_id, handle, include_deleted=include_deleted)
+    if tag is None:
+        raise NotFound(f"tag {handle!r} not found")
+    return tag
+
+
+class TagFacts(NamedTuple):
+    """A live tag read as a row, not an object: what bulk operations check and record
+    (loading a thousand objects costs more than the statements that change them)."""
+
+    id: int
+    name: str
+    path: str
+    path_key: str
+    id_path: str
+    depth: int
+    parent_id: int | None
+    group_id: int | None
+    group: str | None  # the group's identifier
+    label: str
+    color: str | None
+    description: str | None
+    protected: bool
+
+    @property
+    def qualified_name(self) -> str:
+        return f"{self.group}{names.GROUP_SEPARATOR}{self.path}" if self.group else self.path
+
+    def snapshot(self) -> dict[str, Any]:
+        """The same editable state as :meth:`webapp.models.Tag.snapshot` (a live tag)."""
+        return {"name": self.name, "label": self.label, "color": self.color,
+                "description": self.description, "parent_id": self.parent_id,
+                "group_id": self.group_id, "path": self.path, "deleted": False}
+
+    @classmethod
+    def of(cls, tag: Tag) -> TagFacts:
+        return cls(tag.id, tag.name, tag.path, tag.path_key, tag.id_path, tag.depth,
+                   tag.parent_id, tag.group_id, tag.group.identifier if tag.group else None,
+                   tag.label, tag.color, tag.description, tag.protected)
+
+
+FACT_COLUMNS = (Tag.id, Tag.name, Tag.path, Tag.path_key, Tag.id_path, Tag.depth,
+                 Tag.parent_id, Tag.group_id, TagGroup.identifier, Tag.label, Tag.color,
+                 Tag.description, Tag.protected)
+
+
+def _path_key(text: str) -> str:
+    try:  # " Priority :: High " names the tag that attach would find
+        return names.parse_name(text).key
+    except ValidationFailed:
+        return names.key(text)
+
+
+def find_live_tags(scope_id: int, handles: Sequence[int | str]) -> list[TagFacts | None]:
+    """The live tag each handle names (None when none), in one statement whatever the
+    number of handles: the same rules as :func:`find_tag` (an integer key first, then a
+    UUID, a public id, a (qualified) path)."""
+    ids: set[int] = set()
+    uuids: set[Any] = set()
+    texts: set[str] = set()
+    for handle in handles:
+        row_id = integer_key(handle)
+        if row_id is not None:
+            ids.add(row_id)
+        if isinstance(handle, int):
+            continue
+        text = str(handle).strip()
+        as_uuid = parse_uuid(text)
+        if as_uuid is not None:
+            uuids.add(as_uuid)
+        texts.update((text, _path_key(text)))
+    if not (ids or texts):
+        return [None] * len(handles)
+    id_table = integer_list(sorted(ids), "handle_ids")
+    candidates: Any = select(id_table.c.id)
+    if texts:  # integer keys alone (the list's ticked rows) need no other look-up
+        text_table = json_rows([[text] for text in sorted(texts)], [("value", "text")],
+                               "handle_texts")
+        words = select(text_table.c.value)
+        # One indexed look-up per kind of handle; an OR of them beside the scope
+        # condition made SQLite scan the scope's live tags (100 ms in a scope of 100,000).
+        candidates = union_all(
+            select(Tag.id).where(Tag.id.in_(select(id_table.c.id))),
+            select(Tag.id).where(Tag.uuid.in_(list(uuids)) if uuids else false()),
+            select(Tag.id).where(Tag.scope_id == scope_id, Tag.public_id.in_(words)),
+            select(Tag.id).where(Tag.scope_id == scope_id, Tag.path_key.in_(words)),
+        )
+    rows = db.session.execute(
+        select(*FACT_COLUMNS, Tag.uuid, Tag.public_id)
+        .outerjoin(TagGroup, TagGroup.id == Tag.group_id)
+        .where(Tag.id.in_(candidates), Tag.scope_id == scope_id, Tag.deleted_at.is_(None))
+    ).all()
+    by_id: dict[int, TagFacts] = {}
+    by_uuid: dict[Any, TagFacts] = {}
+    by_public_id: dict[str, TagFacts] = {}
+    by_key: dict[str, TagFacts] = {}
+    for row in rows:
+        facts = TagFacts(*row[:len(FACT_COLUMNS)])
+        by_id[facts.id] = by_uuid[row.uuid] = by_public_id[row.public_id] = facts
+        by_key[facts.path_key] = facts
+    found: list[TagFacts | None] = []
+    for handle in handles:
+        row_id = integer_key(handle)
+        hit = by_id.get(row_id) if row_id is not None else None
+        if hit is None and not isinstance(handle, int):
+            text = str(handle).strip()
+            hit = (by_uuid.get(parse_uuid(text)) or by_public_id.get(text)
+                   or by_key.get(_path_key(text)))
+        found.append(hit)
+    return found
+
+
+def expire_tags(ids: set[int] | None = None,
+                where: Callable[[Tag], bool] | None = None) -> None:
+    """Expire the loaded Tag objects a bulk statement rewrote: those with the given ids, or
+    for which ``where`` holds (neither: every one), in one pass over the session.
+
+    Emits no SQL: an object with unloaded attributes is expired without asking ``where``
+    (which would load it), and an object already expired is skipped, so a thousand bulk
+    statements in one session do not expire the same objects a thousand times."""
+    for obj in list(db.session.identity_map.values()):
+        if not isinstance(obj, Tag):
+            continue
+        state = inspect(obj)
+        if state.expired or (ids is not None and state.identity[0] not in ids):
+            continue
+        if where is not None and not state.unloaded and not where(obj):
+            continue
+        db.session.expire(obj)
+
+
+class _Lockable(Protocol):
+    @property
+    def path(self) -> str: ...
+    @property
+    def protected(self) -> bool: ...
+
+
+def refuse_protected(actor: Actor, tags: Iterable[_Lockable]) -> None:
+    if actor.is_system:
+        return
+    locked = [tag.path for tag in tags if tag.protected]
+    if locked:
+        raise PermissionDenied(f"protected tag(s) cannot be changed: {', '.join(locked[:10])}")
+
+def subtree_ranges(tags: Iterable[TagFacts], name: str = "subtrees") -> Any:
+    """A derived table ``(top, lo, hi)``: each tag's ``id_path`` range (one JSON
+    parameter; join it with :func:`in_range`)."""
+    return json_rows([(tag.id, tag.id_path, tag.id_path[:-1] + "0") for tag in tags],
+                     [("top", "integer"), ("lo", "text"), ("hi", "text")], name)
+
+
+def in_range(ranges: Any) -> ColumnElement[bool]:
+    return and_(Tag.id_path >= ranges.c.lo, Tag.id_path < ranges.c.hi)
