@@ -58,7 +58,7 @@ from webapp.services.errors import ServiceError
 from webapp.services.groups import create_group
 from webapp.services.resources import ResourceInput, register_resources
 from webapp.services.scopes import add_member, create_scope, slugify
-from webapp.services.tags import Provenance, TagSpec, create_tags
+from webapp.services.tags.creation import Provenance, TagSpec, create_tags
 from webapp.services.uow import writing
 from webapp.services.users import create_user
 

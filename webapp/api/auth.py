@@ -15,7 +15,7 @@ from flask import g, request
 from webapp.api.errors import ApiError
 from webapp.services.actor import Actor
 from webapp.services.api_keys import VerifiedKey, actor_for_key, verify_api_key
-from webapp.services.tag_views import TagReadWithKey, verify_key_and_read_tag
+from webapp.services.tags.views import TagReadWithKey, verify_key_and_read_tag
 
 CHALLENGE = {"WWW-Authenticate": 'Bearer realm="tagwright", error="invalid_token"'}
 

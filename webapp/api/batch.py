@@ -12,7 +12,7 @@ from webapp.api.openapi import spec
 from webapp.api.schemas.batch import BatchBody, BatchTagOut
 from webapp.api.schemas.common import errors
 from webapp.api.serializers import user_public_ids
-from webapp.services.tag_batch import GroupedTagSpec, create_grouped_tags
+from webapp.services.tags.batch import GroupedTagSpec, create_grouped_tags
 
 SYSTEM_CREATOR = "system"
 

@@ -23,7 +23,7 @@ from webapp.api.schemas.text import (
     QUALIFIED_NAME_PATTERN,
 )
 from webapp.services.names import PATH_MAX
-from webapp.services.tag_paths import MODEL_TYPES
+from webapp.services.tags.paths import MODEL_TYPES
 
 # Words that are routes of their own under /tags/.
 RESERVED_TAG_HANDLES = ("batch", "bulk-delete", "attach", "detach")

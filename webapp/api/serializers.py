@@ -17,8 +17,8 @@ from webapp.api.schemas.tags import (
 from webapp.extensions import db
 from webapp.models import Resource, Tag, User
 from webapp.services.resources import ResourceRow, TagResources
-from webapp.services.tag_queries import TagRow
-from webapp.services.tag_views import TagView, tag_views
+from webapp.services.tags.queries import TagRow
+from webapp.services.tags.views import TagView, tag_views
 
 
 def user_public_ids(user_ids: Iterable[int | None]) -> dict[int, str]:

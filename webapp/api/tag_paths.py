@@ -30,7 +30,7 @@ from webapp.api.schemas.tag_paths import (
 )
 from webapp.models import Tag
 from webapp.services.external_sources import refresh_external_tags
-from webapp.services.tag_paths import (
+from webapp.services.tags.paths import (
     MODEL_TYPES,
     PathItem,
     ResourceTag,
@@ -40,7 +40,7 @@ from webapp.services.tag_paths import (
     tag_resource,
     untag_resource,
 )
-from webapp.services.tag_queries import search_tags
+from webapp.services.tags.queries import search_tags
 
 TAGS = ["tag (seed 003)"]
 AUTH_ERRORS = errors()

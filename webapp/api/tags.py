@@ -31,17 +31,13 @@ from webapp.services import names
 from webapp.services.errors import FieldError, ServiceError
 from webapp.services.paging import PageRequest
 from webapp.services.resources import list_resources, resources_by_tag
-from webapp.services.tag_paths import load_tags
-from webapp.services.tag_queries import TagFilter, list_tags
-from webapp.services.tag_views import get_tag_view
-from webapp.services.tags import (
-    TagSpec,
-    bulk_delete_tags,
-    create_tag,
-    delete_tag,
-    get_tag,
-    update_tag,
-)
+from webapp.services.tags.creation import TagSpec, create_tag
+from webapp.services.tags.deletion import bulk_delete_tags, delete_tag
+from webapp.services.tags.hierarchy import update_tag
+from webapp.services.tags.lookup import get_tag
+from webapp.services.tags.paths import load_tags
+from webapp.services.tags.queries import TagFilter, list_tags
+from webapp.services.tags.views import get_tag_view
 
 READ_ERRORS = errors()
 ERRORS = errors(404)

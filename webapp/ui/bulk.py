@@ -37,8 +37,8 @@ from webapp.services.resource_selection import (
     browse_selection,
     count_selection,
 )
-from webapp.services.tag_queries import TagFilter, search_tags, usage_counts
-from webapp.services.tags import find_tag
+from webapp.services.tags.lookup import find_tag
+from webapp.services.tags.queries import TagFilter, search_tags, usage_counts
 from webapp.services.undo import undo_change_set
 from webapp.ui.bulk_forms import USE_MATCHING, USE_TICKED, BulkForm, TagQueryForm
 from webapp.ui.rendering import apply_service_error, wants_fragment

@@ -30,7 +30,11 @@ from webapp.services.errors import Conflict, NotFound, ValidationFailed
 from webapp.services.groups import GroupRow, get_group, list_groups
 from webapp.services.paging import Page, PageRequest
 from webapp.services.sql import integer_key
-from webapp.services.tag_queries import (
+from webapp.services.tags.creation import TagSpec, create_tag
+from webapp.services.tags.deletion import delete_tag
+from webapp.services.tags.hierarchy import update_tag
+from webapp.services.tags.lookup import get_tag
+from webapp.services.tags.queries import (
     TagFilter,
     TreeNode,
     ancestors_of,
@@ -43,7 +47,6 @@ from webapp.services.tag_queries import (
     tree_children,
     tree_nodes,
 )
-from webapp.services.tags import TagSpec, create_tag, delete_tag, get_tag, update_tag
 from webapp.ui.hierarchy_forms import (
     AddChildForm,
     ConfirmForm,

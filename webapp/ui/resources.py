@@ -21,7 +21,7 @@ from webapp.services.paging import PageRequest
 from webapp.services.resource_import import import_resources, register_resource
 from webapp.services.resource_selection import browse_selection, build_criteria
 from webapp.services.resources import ResourceInput
-from webapp.services.tags import find_tag
+from webapp.services.tags.lookup import find_tag
 from webapp.ui.rendering import apply_service_error, wants_fragment
 from webapp.ui.resource_forms import (
     ImportResourcesForm,

@@ -27,8 +27,12 @@ from webapp.services.actor import Actor, Permission, authorize
 from webapp.services.errors import ServiceError, ValidationFailed
 from webapp.services.groups import list_groups
 from webapp.services.paging import MAX_PAGE, Page, PageRequest
-from webapp.services.tag_bulk import merge_into, move_tags, tag_at_path
-from webapp.services.tag_queries import (
+from webapp.services.tags.bulk import merge_into, move_tags, tag_at_path
+from webapp.services.tags.creation import CREATE_PERMISSIONS, TagSpec, create_tag
+from webapp.services.tags.deletion import bulk_delete_tags, delete_tag, restore_tag
+from webapp.services.tags.hierarchy import update_tag
+from webapp.services.tags.lookup import get_tag
+from webapp.services.tags.queries import (
     SORTS,
     TagDetail,
     TagFilter,
@@ -42,16 +46,6 @@ from webapp.services.tag_queries import (
     tag_events,
     tag_sources,
     tagged_resources,
-)
-from webapp.services.tags import (
-    CREATE_PERMISSIONS,
-    TagSpec,
-    bulk_delete_tags,
-    create_tag,
-    delete_tag,
-    get_tag,
-    restore_tag,
-    update_tag,
 )
 from webapp.services.undo import ChangeSetFilter, list_change_sets
 from webapp.ui.rendering import apply_service_error, render_page, wants_fragment

@@ -12,8 +12,8 @@ from pydantic import BaseModel, ConfigDict, Field, PlainSerializer, RootModel, f
 from webapp.api.schemas.common import QueryText
 from webapp.api.schemas.text import QualifiedName, items
 from webapp.services.sql import INTEGER_KEY_MAX
-from webapp.services.tag_paths import MAX_NAMES
-from webapp.services.tag_queries import TagFilter
+from webapp.services.tags.paths import MAX_NAMES
+from webapp.services.tags.queries import TagFilter
 
 MAX_EXCLUDED = 50
 
