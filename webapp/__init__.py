@@ -57,17 +57,19 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
         body_limit,
         models,  # noqa: F401  (register every table on the metadata)
     )
-    from webapp.api import register_api
+    from webapp.api import api, register_api
     from webapp.cli import register_cli
     from webapp.health import health
     from webapp.http_errors import register_http_error_handler
     from webapp.rate_limits import init_app as register_rate_limits
     from webapp.ui import register_ui
+    from webapp.ui.extensions import csrf
 
     body_limit.init_app(app)
     app.register_blueprint(health)
     register_api(app)
     register_ui(app)
+    csrf.exempt(api)  # the API authenticates with keys only, never the session cookie
     register_rate_limits(app)
     register_http_error_handler(app)
     register_cli(app)

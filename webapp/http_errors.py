@@ -13,8 +13,9 @@ from typing import Any
 from flask import Flask, request
 from werkzeug.exceptions import BadRequest, HTTPException, InternalServerError
 
-from webapp.api.errors import in_api, json_http_error
+from webapp.api.errors import json_http_error
 from webapp.ui.errors import html_http_error
+from webapp.url_layout import in_api
 
 FORM_TYPES = frozenset({"application/x-www-form-urlencoded", "multipart/form-data"})
 

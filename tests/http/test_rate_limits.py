@@ -170,7 +170,7 @@ def test_failures_from_one_client_never_block_the_right_password_from_another(
                        TAGWRIGHT_RATELIMIT_LOGIN_CLIENT="50 per 15 minutes")
     stranger = _client(limited, A)
     for _ in range(3):
-        assert _sign_in(stranger, "editor@example.com", "guess").status_code == 400
+        assert _sign_in(stranger, "editor@example.com", "guess").status_code == 422
     refused = _sign_in(stranger, "editor@example.com", PASSWORD)  # right, but from A
     assert refused.status_code == 429
     _retry_after(refused, 15 * 60)
@@ -188,7 +188,7 @@ def test_a_client_is_capped_across_accounts(world: World, make_app: MakeApp) -> 
                        TAGWRIGHT_RATELIMIT_LOGIN_CLIENT="3 per 15 minutes")
     sprayer = _client(limited, A)
     for email in ("manager@example.com", "editor@example.com", "nobody@example.com"):
-        assert _sign_in(sprayer, email, "guess").status_code == 400
+        assert _sign_in(sprayer, email, "guess").status_code == 422
     refused = _sign_in(sprayer, "viewer@example.com", PASSWORD)
     assert refused.status_code == 429
     assert "too many failed sign-ins from this client" in refused.get_data(True)
@@ -209,7 +209,7 @@ def test_the_htmx_sign_in_form_gets_the_fragment_with_the_refusal(
         world: World, make_app: MakeApp) -> None:
     limited = make_app(TAGWRIGHT_RATELIMIT_LOGIN="1 per 15 minutes")
     client = _client(limited, A)
-    assert _sign_in(client, "editor@example.com", "guess").status_code == 400
+    assert _sign_in(client, "editor@example.com", "guess").status_code == 422
     token = csrf_token_in(client.get("/login").get_data(True))
     refused = client.post("/login", headers={"HX-Request": "true"}, data={
         "email": "editor@example.com", "password": PASSWORD, "csrf_token": token})
@@ -270,7 +270,7 @@ def test_limits_can_be_switched_off(world: World, make_app: MakeApp) -> None:
     assert {_list_tags(client, key).status_code for _ in range(5)} == {200}
     assert {_list_tags(client, None).status_code for _ in range(5)} == {401}
     assert {_sign_in(client, "editor@example.com", "guess").status_code
-            for _ in range(3)} == {400}
+            for _ in range(3)} == {422}
 
 
 def test_a_malformed_limit_stops_the_app_naming_the_setting(make_app: MakeApp) -> None:
@@ -342,8 +342,8 @@ def test_two_apps_on_one_redis_share_the_counters(
     _assert_rate_limited(_list_tags(_client(first), key))
     _assert_rate_limited(_list_tags(_client(second), key))
 
-    assert _sign_in(_client(first, A), "editor@example.com", "guess").status_code == 400
-    assert _sign_in(_client(second, A), "editor@example.com", "guess").status_code == 400
+    assert _sign_in(_client(first, A), "editor@example.com", "guess").status_code == 422
+    assert _sign_in(_client(second, A), "editor@example.com", "guess").status_code == 422
     assert _sign_in(_client(first, A), "editor@example.com", PASSWORD).status_code == 429
     assert _sign_in(_client(second, B), "editor@example.com", PASSWORD).status_code == 302
 
@@ -360,5 +360,5 @@ def test_an_unreachable_storage_lets_requests_through(
     key = _key(world)
     assert [_list_tags(client, key).status_code for _ in range(3)] == [200, 200, 200]
     assert _list_tags(client, None).status_code == 401
-    assert _sign_in(client, "editor@example.com", "guess").status_code == 400
+    assert _sign_in(client, "editor@example.com", "guess").status_code == 422
     assert _sign_in(client, "editor@example.com", PASSWORD).status_code == 302

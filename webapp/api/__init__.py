@@ -14,8 +14,9 @@ from webapp.api.converters import install as install_converters
 from webapp.api.errors import register_error_handlers
 from webapp.api.openapi import spec
 from webapp.services.sql import integer_key
+from webapp.url_layout import API_PREFIX
 
-api = Blueprint("api", __name__, url_prefix="/api/v1")
+api = Blueprint("api", __name__, url_prefix=API_PREFIX)
 api.record_once(install_converters)  # before any rule: the rules use them
 
 # Routes anyone may read: the API's own description.

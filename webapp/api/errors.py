@@ -1,4 +1,5 @@
-"""The one JSON error shape of the API, and the mapping from service errors to statuses.
+"""The one JSON error shape of the API (service errors take their status from
+:mod:`webapp.error_status`).
 
 Every failure answers ``{"error": {"code", "message", "details": [{"field", "message"}]}}``.
 """
@@ -12,27 +13,11 @@ from flask import Flask, Response, current_app, jsonify, request
 from pydantic import ValidationError
 from werkzeug.exceptions import HTTPException
 
+from webapp.error_status import status_for
 from webapp.services.errors import (
-    Conflict,
     FieldError,
-    LimitExceeded,
-    NotFound,
-    PermissionDenied,
-    RateLimited,
     ServiceError,
-    ValidationFailed,
 )
-
-API_PREFIX = "/api/v1"
-
-SERVICE_STATUS: dict[type[ServiceError], int] = {
-    ValidationFailed: 400,
-    PermissionDenied: 403,
-    NotFound: 404,
-    Conflict: 409,
-    LimitExceeded: 413,
-    RateLimited: 429,
-}
 
 HTTP_CODES: dict[int, str] = {
     400: "BAD_REQUEST",
@@ -102,17 +87,6 @@ def validation_error(error: ValidationError) -> ApiError:
     details = field_errors(error)
     summary = "; ".join(f"{d.field}: {d.message}" for d in details[:3])
     return ApiError(400, "VALIDATION_FAILED", f"invalid input ({summary})", details)
-
-
-def status_for(error: ServiceError) -> int:
-    for cls in type(error).__mro__:
-        if cls in SERVICE_STATUS:
-            return SERVICE_STATUS[cls]
-    return 400
-
-
-def in_api() -> bool:
-    return request.path == API_PREFIX or request.path.startswith(API_PREFIX + "/")
 
 
 def json_http_error(error: HTTPException) -> Response:

@@ -14,7 +14,6 @@ from webapp.ui.scoping import template_globals
 
 
 def register_ui(app: Flask) -> None:
-    from webapp.api import api
     from webapp.ui.blueprints import BLUEPRINTS
 
     app.config.setdefault("WTF_CSRF_TIME_LIMIT", None)  # the token lives as long as the session
@@ -27,7 +26,6 @@ def register_ui(app: Flask) -> None:
         app.config["SESSION_COOKIE_SECURE"] = True
     login_manager.init_app(app)
     csrf.init_app(app)
-    csrf.exempt(api)  # the API authenticates with keys only, never the session cookie
     htmx.init_app(app)
     session.init_app(app)
     security.init_app(app)

@@ -17,7 +17,7 @@ from typing import Any
 from flask import flash, redirect, request, url_for
 from markupsafe import Markup
 
-from webapp.api.errors import status_for
+from webapp.error_status import status_for
 from webapp.models import AuditEvent
 from webapp.services.errors import Conflict, PermissionDenied
 from webapp.services.paging import PageRequest

@@ -14,6 +14,7 @@ from wtforms.validators import DataRequired, Length
 from webapp.services.errors import RateLimited, ValidationFailed
 from webapp.services.scopes import list_scopes
 from webapp.services.sessions import end_session, sign_in
+from webapp.ui.errors import REFUSED_FORM
 from webapp.ui.rendering import render_page
 from webapp.ui.session import SignedIn
 
@@ -56,13 +57,13 @@ def login() -> Any:
                                   user_agent=request.headers.get("User-Agent"))
         except ValidationFailed as error:
             form.password.errors = [error.message]
-            status = 400
+            status = REFUSED_FORM
         else:
             session.clear()  # no state survives from before sign-in (session fixation)
             login_user(SignedIn(user, token))
             return redirect(_safe_next(request.args.get("next")) or home_url())
     elif form.is_submitted():
-        status = 400
+        status = REFUSED_FORM
     return render_page("auth/login.html", "auth/_login_form.html", status, form=form)
 
 

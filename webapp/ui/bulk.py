@@ -41,6 +41,7 @@ from webapp.services.tags.lookup import find_tag
 from webapp.services.tags.queries import TagFilter, search_tags, usage_counts
 from webapp.services.undo import undo_change_set
 from webapp.ui.bulk_forms import USE_MATCHING, USE_TICKED, BulkForm, TagQueryForm
+from webapp.ui.errors import REFUSED_FORM
 from webapp.ui.rendering import apply_service_error, wants_fragment
 from webapp.ui.scoping import current_scope, scoped_actor, scoped_blueprint
 
@@ -213,7 +214,7 @@ def _refused(form: BulkForm, error: ServiceError, status: int, verb: str
 
 def _status(error: ServiceError) -> int:
     return 413 if isinstance(error, LimitExceeded) else 409 if isinstance(error, Conflict) \
-        else 422
+        else REFUSED_FORM
 
 
 @bulk.post("/bulk/preview")
@@ -257,7 +258,7 @@ def apply() -> ResponseReturnValue:
         if not wants_fragment():
             flash(message, "info")
             return redirect(_canonical(form))
-        return _refused(form, ValidationFailed(message), 422, "Nothing to apply")
+        return _refused(form, ValidationFailed(message), REFUSED_FORM, "Nothing to apply")
     target = url_for("bulk.result", change_set_id=applied.change_set_id)
     if not wants_fragment():
         flash("Done. You can undo the change below.", "success")

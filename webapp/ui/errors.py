@@ -9,8 +9,8 @@ from flask import Flask, render_template
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
-from webapp.api.errors import status_for
-from webapp.services.errors import RateLimited, ServiceError
+from webapp.error_status import status_for
+from webapp.services.errors import RateLimited, ServiceError, ValidationFailed
 from webapp.ui.rendering import wants_fragment
 
 TITLES = {
@@ -24,6 +24,17 @@ TITLES = {
     429: "Too many attempts",
     500: "Something went wrong",
 }
+
+
+# The status of a form refused for what was typed in it (a field the form or a service
+# refused), on every page; a conflict (409), a refusal (403) or a missing row (404) keeps
+# its own.
+REFUSED_FORM = 422
+
+
+def form_status(error: ServiceError) -> int:
+    """REFUSED_FORM for input a service refused, else the error's own status."""
+    return REFUSED_FORM if isinstance(error, ValidationFailed) else status_for(error)
 
 
 def render_error(status: int, message: str) -> tuple[str, int]:

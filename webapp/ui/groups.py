@@ -13,7 +13,6 @@ from typing import Any
 
 from flask import flash, redirect, render_template, url_for
 
-from webapp.api.errors import status_for
 from webapp.models import RESOURCE_TYPES
 from webapp.services.actor import Permission, authorize
 from webapp.services.errors import Conflict, ValidationFailed
@@ -25,6 +24,7 @@ from webapp.services.groups import (
     list_groups,
     update_group,
 )
+from webapp.ui.errors import REFUSED_FORM, form_status
 from webapp.ui.group_forms import GroupForm
 from webapp.ui.hierarchy_forms import ConfirmForm
 from webapp.ui.rendering import apply_service_error, render_page, wants_fragment
@@ -84,13 +84,13 @@ def create() -> Any:
     _authorize()
     actor, scope = scoped_actor(), current_scope()
     form = GroupForm()
-    status = 400
+    status = REFUSED_FORM
     if form.validate_on_submit():
         try:
             group = create_group(actor, scope.id, **form.values())
         except FORM_ERRORS as error:
             apply_service_error(form, error)
-            status = status_for(error)
+            status = form_status(error)
         else:
             return _saved(f"Created group {group.identifier}.")
     return _form_answer("groups/index.html", "groups/_form.html", status, form=form)
@@ -109,12 +109,12 @@ def edit(group_id: str) -> Any:
             group = update_group(actor, scope.id, group.id, **form.values())
         except FORM_ERRORS as error:
             apply_service_error(form, error)
-            status = status_for(error)
+            status = form_status(error)
         else:
             renamed = f" (was {old})" if old != group.identifier else ""
             return _saved(f"Saved group {group.identifier}{renamed}.")
     elif form.is_submitted():
-        status = 400
+        status = REFUSED_FORM
     return _form_answer("groups/edit.html", "groups/_form.html", status, form=form, group=group)
 
 

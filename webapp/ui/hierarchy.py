@@ -23,7 +23,6 @@ from urllib.parse import urlsplit
 
 from flask import flash, redirect, render_template, request, url_for
 
-from webapp.api.errors import status_for
 from webapp.models import Tag, TagGroup
 from webapp.services.actor import Permission, authorize
 from webapp.services.errors import Conflict, NotFound, ValidationFailed
@@ -47,6 +46,7 @@ from webapp.services.tags.queries import (
     tree_children,
     tree_nodes,
 )
+from webapp.ui.errors import REFUSED_FORM, form_status
 from webapp.ui.hierarchy_forms import (
     AddChildForm,
     ConfirmForm,
@@ -274,14 +274,14 @@ def create_root() -> Any:
     actor, scope = scoped_actor(), current_scope()
     groups = [row.group for row in list_groups(actor, scope.id)]
     form = NewRootForm(groups)
-    status = 400
+    status = REFUSED_FORM
     if form.validate_on_submit():
         try:
             tag = create_tag(actor, scope.id, TagSpec(name=form.name.data or "",
                                                       group=form.group.data or None))
         except FORM_ERRORS as error:
             apply_service_error(form, error)
-            status = status_for(error)
+            status = form_status(error)
         else:
             flash(f"Added {tag.qualified_name}.", "success")
             if (away := _away(_back(tag))) is not None:
@@ -308,7 +308,7 @@ def add_child(tag_id: str) -> Any:
                                                           parent=tag.id))
         except FORM_ERRORS as error:
             apply_service_error(form, error, {"parent": "name", "group": "name"})
-            status = status_for(error)
+            status = form_status(error)
         else:
             flash(f"Added {created.qualified_name}.", "success")
             if (away := _away(_back(created))) is not None:
@@ -319,7 +319,7 @@ def add_child(tag_id: str) -> Any:
             return _changed("hierarchy/_node_changed.html", target=f"#node-{tag.id}",
                             changed=tree_nodes([tag])[0], tree=tree, **_ancestor_context(tag))
     elif form.is_submitted():
-        status = 400
+        status = REFUSED_FORM
     return _form_page("hierarchy/_add_child.html", status, tag=tag, form=form)
 
 
@@ -339,7 +339,7 @@ def rename(tag_id: str) -> Any:
             tag = update_tag(actor, scope.id, tag.id, name=form.name.data or "")
         except FORM_ERRORS as error:
             apply_service_error(form, error)
-            status = status_for(error)
+            status = form_status(error)
         else:
             flash(f"Renamed {old} to {tag.qualified_name}.", "success")
             if (away := _away(_back(tag))) is not None:
@@ -347,7 +347,7 @@ def rename(tag_id: str) -> Any:
             return _changed("hierarchy/_row_changed.html", target=f"#row-{tag.id}",
                             node=tree_nodes([tag])[0])
     elif form.is_submitted():
-        status = 400
+        status = REFUSED_FORM
     return _form_page("hierarchy/_rename.html", status, tag=tag, form=form)
 
 
@@ -365,7 +365,7 @@ def move(tag_id: str) -> Any:
         except FORM_ERRORS as error:
             apply_service_error(form, error, {"group": "parent", "name": "parent",
                                               "exclusive": "parent", "allowed_types": "parent"})
-            status = status_for(error)
+            status = form_status(error)
         else:
             flash(f"Moved {old} to {tag.qualified_name}.", "success")
             if (away := _away(_back(tag))) is not None:
@@ -375,7 +375,7 @@ def move(tag_id: str) -> Any:
                             push_url=url_for(".index", open=tag.id),
                             tree=build_tree(tag, expand_focus=False))
     elif form.is_submitted():
-        status = 400
+        status = REFUSED_FORM
     return _form_page("hierarchy/_move.html", status, tag=tag, form=form,
                       targets=_targets(tag, ""))
 
@@ -432,7 +432,7 @@ def delete(tag_id: str) -> Any:
             return away
         return _changed("hierarchy/_node_deleted.html", target=f"#node-{tag.id}",
                         **_ancestor_context(tag))
-    return _form_page("hierarchy/_delete.html", 400 if form.is_submitted() else 200,
+    return _form_page("hierarchy/_delete.html", REFUSED_FORM if form.is_submitted() else 200,
                       tag=tag, form=form, summary=summary,
                       locked=protected_in_subtree(actor, scope.id, tag))
 

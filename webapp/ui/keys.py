@@ -25,6 +25,7 @@ from webapp.services.api_keys import (
 from webapp.services.errors import ValidationFailed
 from webapp.services.scopes import list_scopes
 from webapp.ui.audit import format_time, replaces_flashes
+from webapp.ui.errors import REFUSED_FORM
 from webapp.ui.key_forms import KEY_FIELDS, PERMISSION_HELP, CreateKeyForm
 from webapp.ui.rendering import apply_service_error, render_page, wants_fragment
 from webapp.ui.session import current_actor
@@ -97,14 +98,14 @@ def create() -> Any:
     if not form.validate() or chosen is None:
         if chosen is None:
             form.scope.errors = ["You need a role in a scope to create a key."]
-        return _page(form, 400)
+        return _page(form, REFUSED_FORM)
     try:
         key, token = create_api_key(actor, user_id=current_user.user.id, scope_id=chosen.id,
                                     name=form.name.data or "",
                                     permissions=form.permissions.data or [])
     except ValidationFailed as error:
         apply_service_error(form, error, KEY_FIELDS)
-        return _page(form, 400)
+        return _page(form, REFUSED_FORM)
     fresh = CreateKeyForm(formdata=None)
     fresh.scope.data = chosen.slug
     return _page(fresh, token=token, created=key)

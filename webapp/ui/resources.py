@@ -22,6 +22,7 @@ from webapp.services.resource_import import import_resources, register_resource
 from webapp.services.resource_selection import browse_selection, build_criteria
 from webapp.services.resources import ResourceInput
 from webapp.services.tags.lookup import find_tag
+from webapp.ui.errors import REFUSED_FORM
 from webapp.ui.rendering import apply_service_error, wants_fragment
 from webapp.ui.resource_forms import (
     ImportResourcesForm,
@@ -106,8 +107,8 @@ def register() -> ResponseReturnValue:
     except ValidationFailed as error:
         apply_service_error(form, error, {"type": "resource_type", "id": "external_id"})
         if not wants_fragment():
-            return _full_page(422, register_form=form)
-        return render_template("resources/_register_form.html", register_form=form), 422
+            return _full_page(REFUSED_FORM, register_form=form)
+        return render_template("resources/_register_form.html", register_form=form), REFUSED_FORM
     rtype, external_id = item.type.strip().lower(), item.external_id.strip()
     message = (f"Registered {rtype} “{external_id}”." if created else
                f"{rtype} “{external_id}” was registered already; its name and slug were "
@@ -130,7 +131,7 @@ def import_csv() -> ResponseReturnValue:
         text, field = form.source()
         outcome = import_resources(scoped_actor(), current_scope().id, read_resource_csv(text))
     except (ValidationFailed, LimitExceeded) as error:
-        status = 413 if isinstance(error, LimitExceeded) else 422
+        status = 413 if isinstance(error, LimitExceeded) else REFUSED_FORM
         named = [d.field for d in error.details]
         if named and all(name in ("csv_file", "csv_text") for name in named):
             apply_service_error(form, error)

@@ -16,7 +16,6 @@ from flask import Blueprint, flash, g, redirect, request, url_for
 from flask_wtf import FlaskForm
 from htmx_flask import make_response
 
-from webapp.api.errors import status_for
 from webapp.models import Scope
 from webapp.services.actor import ROLE_PERMISSIONS, Actor, Permission, authorize
 from webapp.services.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
@@ -37,6 +36,7 @@ from webapp.services.scopes import (
 )
 from webapp.services.users import get_user, require_site_admin
 from webapp.ui.audit import format_time, replaces_flashes
+from webapp.ui.errors import REFUSED_FORM, form_status
 from webapp.ui.rendering import apply_service_error, render_page, wants_fragment
 from webapp.ui.scope_forms import (
     ROLE_NAMES,
@@ -84,13 +84,13 @@ def create() -> Any:
     require_site_admin(actor)  # a forbidden post is a 403 even when the form is invalid
     form = CreateScopeForm()
     if not form.validate():
-        return _scope_list(form, 400)
+        return _scope_list(form, REFUSED_FORM)
     try:
         scope = create_scope(actor, form.public_id.data or None, name=form.name.data or "",
                              slug=form.slug.data or None)
     except (ValidationFailed, Conflict) as error:
         apply_service_error(form, error, SCOPE_FIELDS)
-        return _scope_list(form, status_for(error))
+        return _scope_list(form, form_status(error))
     flash(f"Scope {scope.name} created. You are its manager.", "success")
     if wants_fragment():
         return _scope_list(CreateScopeForm(formdata=None), created=scope)
@@ -136,20 +136,20 @@ def add(slug: str) -> Any:
     authorize(actor, scope.id, Permission.MEMBERS_MANAGE)
     form = AddMemberForm()
     if not form.validate():
-        return _members(actor, scope, form, 400)
+        return _members(actor, scope, form, REFUSED_FORM)
     email, role = form.email.data or "", form.role.data or ""
     try:
         membership = add_member(actor, scope.id, email, role)
     except NotFound:
         form.email.errors.append("No account has this e-mail; a site administrator "
                                  "creates accounts.")
-        return _members(actor, scope, form, 400)
+        return _members(actor, scope, form, REFUSED_FORM)
     except Conflict as error:  # demoting the last manager
         form.role.errors.append(error.message)
         return _members(actor, scope, form, 409)
     except ValidationFailed as error:
         apply_service_error(form, error)
-        return _members(actor, scope, form, 400)
+        return _members(actor, scope, form, REFUSED_FORM)
     return _done(actor, scope, f"{membership.user.email} is {membership.role} of {scope.name}.")
 
 
@@ -159,7 +159,7 @@ def change_role(slug: str, user_id: int) -> Any:
     authorize(actor, scope.id, Permission.MEMBERS_MANAGE)
     form = RoleForm()
     if not form.validate():
-        return _members(actor, scope, AddMemberForm(formdata=None), 400,
+        return _members(actor, scope, AddMemberForm(formdata=None), REFUSED_FORM,
                         row_errors={user_id: "; ".join(form.role.errors)})
     user = get_user(user_id)
     try:
@@ -210,7 +210,7 @@ def add_source_view(slug: str) -> Any:
     authorize(actor, scope.id, Permission.SOURCES_MANAGE)
     form = SourceForm()
     if not form.validate():
-        return _sources(actor, scope, form, 400)
+        return _sources(actor, scope, form, REFUSED_FORM)
     try:
         source = add_source(actor, scope.id, form.name.data or "", form.url.data or "",
                             timeout_seconds=form.timeout_seconds.data or 0.0)
@@ -219,7 +219,7 @@ def add_source_view(slug: str) -> Any:
         return _sources(actor, scope, form, 403)
     except (ValidationFailed, Conflict) as error:
         apply_service_error(form, error, SOURCE_FIELDS)
-        return _sources(actor, scope, form, status_for(error))
+        return _sources(actor, scope, form, form_status(error))
     flash(f"Source {source.name} added. Refresh to pull its tags.", "success")
     if wants_fragment():
         return _sources(actor, scope, SourceForm(formdata=None))

@@ -15,11 +15,11 @@ from flask import Flask, Request, Response, redirect, request, url_for
 from flask.sessions import SecureCookieSessionInterface, SessionMixin
 from flask_login import current_user
 
-from webapp.api.errors import in_api
 from webapp.models import User
 from webapp.services.actor import Actor
 from webapp.services.sessions import session_user
 from webapp.ui.extensions import login_manager
+from webapp.url_layout import in_api
 
 # Endpoints reachable without signing in (the API checks its keys itself).
 PUBLIC_ENDPOINTS = frozenset({"static", "auth.login", "health.healthz"})

@@ -21,10 +21,9 @@ from urllib.parse import urlsplit
 
 from flask import Response, abort, flash, make_response, redirect, render_template, request, url_for
 
-from webapp.api.errors import status_for
 from webapp.models import Scope
 from webapp.services.actor import Actor, Permission, authorize
-from webapp.services.errors import ServiceError, ValidationFailed
+from webapp.services.errors import ServiceError
 from webapp.services.groups import list_groups
 from webapp.services.paging import MAX_PAGE, Page, PageRequest
 from webapp.services.tags.bulk import merge_into, move_tags, tag_at_path
@@ -48,6 +47,7 @@ from webapp.services.tags.queries import (
     tagged_resources,
 )
 from webapp.services.undo import ChangeSetFilter, list_change_sets
+from webapp.ui.errors import REFUSED_FORM, form_status
 from webapp.ui.rendering import apply_service_error, render_page, wants_fragment
 from webapp.ui.scoping import current_scope, scoped_actor, scoped_blueprint
 from webapp.ui.tag_forms import ActionForm, BulkForm, DeleteForm, TagCreateForm, TagEditForm
@@ -140,10 +140,6 @@ def _actor_scope() -> tuple[Actor, Scope]:
     return scoped_actor(), current_scope()
 
 
-def _form_status(error: ServiceError) -> int:
-    """422 for input the services refused, else the error's own status (403, 404, 409)."""
-    return 422 if isinstance(error, ValidationFailed) else status_for(error)
-
 
 def _fragment(template: str, status: int = 200, *, trigger: bool = False,
               headers: Mapping[str, str] | None = None, **context: Any) -> Response:
@@ -219,7 +215,7 @@ def create() -> Any:
     actor, scope = _actor_scope()
     authorize(actor, scope.id, *CREATE_PERMISSIONS)
     form = TagCreateForm()
-    status = 422
+    status = REFUSED_FORM
     if form.validate_on_submit():
         parent_path = (form.parent.data or "").strip()
         try:
@@ -234,7 +230,7 @@ def create() -> Any:
             ))
         except ServiceError as error:
             apply_service_error(form, error)
-            status = _form_status(error)
+            status = form_status(error)
         else:
             flash(f"Created tag {tag.qualified_name}.", "success")
             if not wants_fragment():
@@ -262,7 +258,7 @@ def bulk() -> Any:
     authorize(actor, scope.id, BULK_PERMISSIONS.get(action, Permission.TAGS_WRITE))
     form = BulkForm(prefix="bulk")
     ids = [int(raw) for raw in request.form.getlist("ids") if raw.isdigit()]
-    status = 422
+    status = REFUSED_FORM
     if action not in BULK_PERMISSIONS:
         form.form_errors.append("Choose an action: delete, move or merge.")
     elif not ids:
@@ -272,7 +268,7 @@ def bulk() -> Any:
             message, category = _bulk(actor, scope, action, ids, form)
         except ServiceError as error:
             apply_service_error(form, error)
-            status = _form_status(error)
+            status = form_status(error)
         else:
             flash(message, category)
             if not wants_fragment():
@@ -346,13 +342,13 @@ def row_save(handle: str) -> Any:
     tag_row = get_tag_row(actor, scope.id, handle)
     tag = tag_row.tag
     form = TagEditForm.for_tag(tag, "", prefix=f"row-{tag.id}")
-    status = 422
+    status = REFUSED_FORM
     if form.validate_on_submit():
         try:
             update_tag(actor, scope.id, tag.id, **form.changes(tag, "", row=True))
         except ServiceError as error:
             apply_service_error(form, error)
-            status = _form_status(error)
+            status = form_status(error)
         else:
             if not wants_fragment():
                 flash(f"Saved {tag.qualified_name}.", "success")
@@ -378,7 +374,7 @@ def restore(handle: str) -> Any:
     try:
         restored = restore_tag(actor, scope.id, handle, hierarchy=True)
     except ServiceError as error:
-        status = status_for(error)
+        status = form_status(error)
         if not wants_fragment():
             flash(error.message, "error")
             return redirect(url_for("tags.index") if in_row
@@ -469,7 +465,7 @@ def edit(handle: str) -> Any:
     tag, parent_path = detail_.tag, _parent_path(detail_)
     groups = [row.group.identifier for row in list_groups(actor, scope.id)]
     form = TagEditForm.for_tag(tag, parent_path, groups)
-    status = 422
+    status = REFUSED_FORM
     if form.validate_on_submit():
         try:
             changes = form.changes(tag, parent_path, row=False)
@@ -478,7 +474,7 @@ def edit(handle: str) -> Any:
             update_tag(actor, scope.id, tag.id, **changes)
         except ServiceError as error:
             apply_service_error(form, error)
-            status = _form_status(error)
+            status = form_status(error)
         else:
             flash(f"Saved {tag.qualified_name}.", "success")
             if not wants_fragment():
@@ -496,14 +492,14 @@ def delete(handle: str) -> Any:
     actor, scope = _actor_scope()
     authorize(actor, scope.id, Permission.TAGS_DELETE)
     form = DeleteForm()
-    status = 422
+    status = REFUSED_FORM
     if form.validate_on_submit():
         try:
             tag = get_tag(actor, scope.id, handle)
             deleted = delete_tag(actor, scope.id, tag.id, hierarchy=bool(form.hierarchy.data))
         except ServiceError as error:
             apply_service_error(form, error, {"deleteHierarchy": "hierarchy"})
-            status = _form_status(error)
+            status = form_status(error)
         else:
             more = f" and {len(deleted) - 1} descendant(s)" if len(deleted) > 1 else ""
             flash(f"Deleted {tag.qualified_name}{more}. Restore it below, or undo "

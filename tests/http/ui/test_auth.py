@@ -25,7 +25,7 @@ def test_login_page_renders_a_form_with_csrf(app: Flask) -> None:
 def test_wrong_password_shows_an_error_beside_the_password(ui: UiWorld) -> None:
     client = ui.app.test_client()
     response = _login(client, "editor@example.com", "wrong-password")
-    assert response.status_code == 400
+    assert response.status_code == 422
     html = response.get_data(True)
     assert 'id="password-errors"' in html and "wrong" in html
     assert 'value="editor@example.com"' in html  # what was typed is kept

@@ -131,21 +131,21 @@ def test_create_errors_are_shown_beside_the_fields(ui: UiWorld) -> None:
     client = ui.client("manager")
     create_group(SYSTEM, ui.world.sid, "team")
     response = ui.post(client, ui.url("groups"), form_data(), htmx=True)
-    assert response.status_code == 400 and 'id="identifier-errors"' in html_of(response)
+    assert response.status_code == 422 and 'id="identifier-errors"' in html_of(response)
     response = ui.post(client, ui.url("groups"), form_data(identifier="TEAM"), htmx=True)
     assert response.status_code == 409
     assert re.search(r'id="identifier-errors"><li>already exists', html_of(response))
     response = ui.post(client, ui.url("groups"), form_data(identifier="a.b"), htmx=True)
-    assert response.status_code == 400 and 'id="identifier-errors"' in html_of(response)
+    assert response.status_code == 422 and 'id="identifier-errors"' in html_of(response)
     response = ui.post(client, ui.url("groups"), form_data(identifier="ok", color="red"),
                        htmx=True)
-    assert response.status_code == 400 and 'id="color-errors"' in html_of(response)
+    assert response.status_code == 422 and 'id="color-errors"' in html_of(response)
     assert 'value="red"' in html_of(response)  # what was typed is kept
     response = ui.post(client, ui.url("groups"), {**form_data(identifier="ok"),
                                                   "allowed_types": ["spaceship"]}, htmx=True)
-    assert response.status_code == 400 and 'id="allowed_types-errors"' in html_of(response)
+    assert response.status_code == 422 and 'id="allowed_types-errors"' in html_of(response)
     response = ui.post(client, ui.url("groups"), form_data(), htmx=False)
-    assert response.status_code == 400 and "<html" in html_of(response)
+    assert response.status_code == 422 and "<html" in html_of(response)
     assert 'id="identifier-errors"' in html_of(response)
 
 

@@ -218,14 +218,14 @@ def test_add_a_root_tag_in_a_group(ui: UiWorld) -> None:
 def test_add_root_errors_are_shown_beside_the_name(ui: UiWorld) -> None:
     client = ui.client("editor")
     response = ui.post(client, ui.url("hierarchy"), {"root-name": ""}, htmx=True)
-    assert response.status_code == 400
+    assert response.status_code == 422
     assert 'id="root-name-errors"' in html_of(response) and "<html" not in html_of(response)
     tag(ui, "Alpha")
     response = ui.post(client, ui.url("hierarchy"), {"root-name": "alpha"}, htmx=True)
     assert response.status_code == 409
     assert re.search(r'id="root-name-errors"><li>already exists', html_of(response))
     response = ui.post(client, ui.url("hierarchy"), {"root-name": "a::b::c"})
-    assert response.status_code == 400 and "<html" in html_of(response)
+    assert response.status_code == 422 and "<html" in html_of(response)
     assert 'id="root-name-errors"' in html_of(response)
 
 
@@ -253,11 +253,11 @@ def test_add_child_errors_are_shown_beside_the_field(tree: UiWorld) -> None:
     europe = path_tag(tree, "region.europe")
     url = tree.url(f"hierarchy/{europe.id}/add")
     response = tree.post(client, url, {f"n{europe.id}-name": "  "}, htmx=True)
-    assert response.status_code == 400 and f'id="n{europe.id}-name-errors"' in html_of(response)
+    assert response.status_code == 422 and f'id="n{europe.id}-name-errors"' in html_of(response)
     response = tree.post(client, url, {f"n{europe.id}-name": "FRANCE"}, htmx=True)
     assert response.status_code == 409 and f'id="n{europe.id}-name-errors"' in html_of(response)
     response = tree.post(client, url, {f"n{europe.id}-name": "a::b"}, htmx=True)
-    assert response.status_code == 400 and f'id="n{europe.id}-name-errors"' in html_of(response)
+    assert response.status_code == 422 and f'id="n{europe.id}-name-errors"' in html_of(response)
 
 
 def test_plain_add_child_redirects_to_the_tree_opened_at_the_new_tag(tree: UiWorld) -> None:
@@ -304,7 +304,7 @@ def test_rename_errors_are_shown_beside_the_name(tree: UiWorld) -> None:
     assert response.status_code == 409
     assert f'id="n{europe.id}-name-errors"' in html_of(response)
     response = tree.post(client, url, {f"n{europe.id}-name": "a.b"}, htmx=True)
-    assert response.status_code == 400 and "must not contain" in html_of(response)
+    assert response.status_code == 422 and "must not contain" in html_of(response)
 
 
 # --- move -------------------------------------------------------------------------------
@@ -353,13 +353,13 @@ def test_move_errors_are_shown_beside_the_parent(tree: UiWorld) -> None:
     region, france = path_tag(tree, "region"), path_tag(tree, "region.europe.france")
     url = tree.url(f"hierarchy/{region.id}/move")
     response = tree.post(client, url, {f"n{region.id}-target": str(france.id)}, htmx=True)
-    assert response.status_code == 400
+    assert response.status_code == 422
     html = html_of(response)
     assert f'id="n{region.id}-parent-errors"' in html and "cycle" in html
     response = tree.post(client, url, {f"n{region.id}-parent": "no.such.thing"}, htmx=True)
-    assert response.status_code == 400 and "no tag has the path" in html_of(response)
+    assert response.status_code == 422 and "no tag has the path" in html_of(response)
     response = tree.post(client, url, {f"n{region.id}-parent": ""}, htmx=True)
-    assert response.status_code == 400 and f'id="n{region.id}-parent-errors"' in \
+    assert response.status_code == 422 and f'id="n{region.id}-parent-errors"' in \
         html_of(response)
 
 
@@ -368,7 +368,7 @@ def test_a_typed_number_is_a_path_not_an_id(tree: UiWorld) -> None:
     topic = path_tag(tree, "topic")
     response = tree.post(tree.client("editor"), tree.url(f"hierarchy/{topic.id}/move"),
                          {f"n{topic.id}-parent": str(numbered.id)}, htmx=True)
-    assert response.status_code == 400  # no tag is named like that id
+    assert response.status_code == 422  # no tag is named like that id
     response = tree.post(tree.client("editor"), tree.url(f"hierarchy/{topic.id}/move"),
                          {f"n{topic.id}-parent": "2024"}, htmx=True)
     assert response.status_code == 200 and path_tag(tree, "2024.topic")

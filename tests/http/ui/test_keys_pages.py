@@ -85,7 +85,7 @@ def test_a_viewer_may_create_a_read_key_but_nothing_more(ui: UiWorld) -> None:
         "name": "writer", "scope": "acme", "permissions": ["tags.read", "tags.write"]},
         htmx=True)
     body = response.get_data(True)
-    assert response.status_code == 400 and 'id="permissions-errors"' in body
+    assert response.status_code == 422 and 'id="permissions-errors"' in body
     assert "does not allow tags.write" in body and not TOKEN.search(body)
     assert db.session.scalar(db.select(ApiKey).where(ApiKey.name == "writer")) is None
 
@@ -102,7 +102,7 @@ def test_form_errors_beside_their_fields(ui: UiWorld) -> None:
     for data, field in cases:
         response = ui.post(client, "/settings/keys", data, htmx=True)
         body = response.get_data(True)
-        assert response.status_code == 400, (data, body[:300])
+        assert response.status_code == 422, (data, body[:300])
         assert f'id="{field}-errors"' in body, (data, body)
         assert not TOKEN.search(body)
     assert db.session.scalar(db.select(db.func.count(ApiKey.id))) == 0

@@ -69,9 +69,9 @@ def test_admins_see_every_scope_and_create_one(ui: UiWorld) -> None:
 def test_create_errors_are_shown_beside_their_field(ui: UiWorld) -> None:
     client = ui.client("admin")
     cases = [
-        ({"name": ""}, "name", 400),
-        ({"name": "X", "public_id": "acme2"}, "public_id", 400),
-        ({"name": "X", "slug": "Not A Slug!"}, "slug", 400),
+        ({"name": ""}, "name", 422),
+        ({"name": "X", "public_id": "acme2"}, "public_id", 422),
+        ({"name": "X", "slug": "Not A Slug!"}, "slug", 422),
         ({"name": "X", "slug": "acme"}, "slug", 409),
         ({"name": "X", "public_id": "scope_acme", "slug": "fresh"}, "public_id", 409),
     ]
@@ -82,7 +82,7 @@ def test_create_errors_are_shown_beside_their_field(ui: UiWorld) -> None:
         assert f'id="{field}-errors"' in body, data
         assert 'id="create-scope-form"' in body
     page = ui.post(client, "/scopes", {"name": ""})
-    assert page.status_code == 400 and "<html" in page.get_data(True)
+    assert page.status_code == 422 and "<html" in page.get_data(True)
 
 
 def test_only_admins_may_create_scopes(ui: UiWorld) -> None:
@@ -169,17 +169,17 @@ def test_add_member_errors_beside_the_field(ui: UiWorld) -> None:
     client = ui.client("manager")
     response = ui.post(client, "/scopes/acme/members",
                        {"email": "ghost@example.com", "role": "viewer"}, htmx=True)
-    assert response.status_code == 400
+    assert response.status_code == 422
     assert 'id="email-errors"' in response.get_data(True)
     assert "No account has this e-mail" in response.get_data(True)
 
     response = ui.post(client, "/scopes/acme/members", {"email": "", "role": "viewer"},
                        htmx=True)
-    assert response.status_code == 400 and 'id="email-errors"' in response.get_data(True)
+    assert response.status_code == 422 and 'id="email-errors"' in response.get_data(True)
 
     response = ui.post(client, "/scopes/acme/members",
                        {"email": "x@example.com", "role": "owner"}, htmx=True)
-    assert response.status_code == 400 and 'id="role-errors"' in response.get_data(True)
+    assert response.status_code == 422 and 'id="role-errors"' in response.get_data(True)
 
     # Demoting the last manager through the add form: beside the role.
     response = ui.post(client, "/scopes/acme/members",
@@ -212,7 +212,7 @@ def test_change_role_and_last_manager_protection(ui: UiWorld) -> None:
 
     bad = ui.post(client, f"/scopes/acme/members/{editor_id}/role", {"role": "boss"},
                   htmx=True)
-    assert bad.status_code == 400 and f'id="member-{editor_id}-errors"' in bad.get_data(True)
+    assert bad.status_code == 422 and f'id="member-{editor_id}-errors"' in bad.get_data(True)
 
 
 def test_remove_member_and_last_manager_protection(ui: UiWorld) -> None:
@@ -250,7 +250,7 @@ def test_hostile_member_names_are_escaped(ui: UiWorld) -> None:
     response = ui.post(ui.client("manager"), "/scopes/acme/members",
                        {"email": XSS, "role": "viewer"}, htmx=True)
     body = response.get_data(True)
-    assert response.status_code == 400 and XSS not in body
+    assert response.status_code == 422 and XSS not in body
 
 
 def test_members_page_costs_a_constant_number_of_statements(ui: UiWorld, count_queries) -> None:  # type: ignore[no-untyped-def]
@@ -318,14 +318,14 @@ def test_source_errors_beside_their_field(ui: UiWorld) -> None:
     add_source(ui.world.manager, ui.world.sid, "cmdb", "https://cmdb.example.com/tags.json")
     client = ui.client("manager")
     cases = [
-        ({"name": "", "url": "https://a.example", "timeout_seconds": "5"}, "name", 400),
-        ({"name": "a", "url": "ftp://a.example", "timeout_seconds": "5"}, "url", 400),
+        ({"name": "", "url": "https://a.example", "timeout_seconds": "5"}, "name", 422),
+        ({"name": "a", "url": "ftp://a.example", "timeout_seconds": "5"}, "url", 422),
         ({"name": "a", "url": "https://a.example", "timeout_seconds": "600"},
-         "timeout_seconds", 400),
+         "timeout_seconds", 422),
         ({"name": "a", "url": "https://a.example", "timeout_seconds": "soon"},
-         "timeout_seconds", 400),
+         "timeout_seconds", 422),
         ({"name": "CMDB", "url": "https://a.example", "timeout_seconds": "5"}, "name", 409),
-        ({"name": "curated", "url": "https://a.example", "timeout_seconds": "5"}, "name", 400),
+        ({"name": "curated", "url": "https://a.example", "timeout_seconds": "5"}, "name", 422),
         ({"name": "disk", "url": "file:///etc/passwd", "timeout_seconds": "5"}, "url", 403),
     ]
     for data, field, status in cases:
