@@ -127,7 +127,7 @@ def test_audit_expand_filter_and_undo(page: Any, app: Any) -> None:
     shot(page, "audit-undone")
 
 
-@pytest.mark.http_errors(400, 403, 409)  # unknown e-mail, file:// source, last manager
+@pytest.mark.http_errors(403, 409, 422)  # unknown e-mail, file:// source, last manager
 def test_scopes_and_members(page: Any, app: Any) -> None:
     world = _data()
     make_user("newcomer@example.com")
@@ -176,7 +176,7 @@ def test_scopes_and_members(page: Any, app: Any) -> None:
     assert membership is not None and membership.role == "editor"
 
 
-@pytest.mark.http_errors(400)  # the bad slug
+@pytest.mark.http_errors(422)  # the bad slug
 def test_admin_creates_a_scope(page: Any, app: Any) -> None:
     make_world()
     make_user("admin@example.com", admin=True)
