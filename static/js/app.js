@@ -18,6 +18,74 @@
     }
   });
 
+  // The top navigation on narrow screens: the "Menu" button shows and hides it (the CSS
+  // shows the links while aria-expanded is "true"); Esc or a click elsewhere closes it.
+  function navToggle() {
+    return document.querySelector("[data-nav-toggle]");
+  }
+
+  function setNavOpen(toggle, open) {
+    toggle.setAttribute("aria-expanded", open ? "true" : "false");
+  }
+
+  document.addEventListener("click", function (event) {
+    var toggle = navToggle();
+    if (!toggle || !(event.target instanceof Element)) { return; }
+    if (event.target.closest("[data-nav-toggle]")) {
+      setNavOpen(toggle, toggle.getAttribute("aria-expanded") !== "true");
+    } else if (toggle.getAttribute("aria-expanded") === "true" &&
+               !event.target.closest("#" + toggle.getAttribute("aria-controls"))) {
+      setNavOpen(toggle, false);
+    }
+  });
+  document.addEventListener("keydown", function (event) {
+    var toggle = navToggle();
+    if (event.key !== "Escape" || !toggle || toggle.getAttribute("aria-expanded") !== "true") {
+      return;
+    }
+    var menu = document.getElementById(toggle.getAttribute("aria-controls"));
+    var inside = menu && menu.contains(document.activeElement);
+    setNavOpen(toggle, false);
+    if (inside || document.activeElement === toggle) { toggle.focus(); }
+  });
+
+  // A field with a character limit shows "n / limit" as it is typed: the input carries
+  // data-counter="<id of the counter>" and maxlength (see the field macro in _field.html).
+  function updateCounter(input) {
+    var counter = document.getElementById(input.dataset.counter);
+    var limit = parseInt(input.getAttribute("maxlength"), 10);
+    if (!counter || !limit) { return; }
+    var used = input.value.length;
+    counter.textContent = used + " / " + limit;
+    counter.classList.toggle("near", used >= limit * 0.9 && used < limit);
+    counter.classList.toggle("full", used >= limit);
+  }
+
+  document.addEventListener("input", function (event) {
+    var input = event.target;
+    if (input instanceof HTMLElement && input.dataset.counter) { updateCounter(input); }
+  });
+  // Fields swapped in by htmx (or restored by the browser) start with the right count.
+  function updateCounters(root) {
+    if (!root || !root.querySelectorAll) { return; }
+    root.querySelectorAll("[data-counter]").forEach(updateCounter);
+  }
+  document.addEventListener("DOMContentLoaded", function () { updateCounters(document); });
+  document.addEventListener("htmx:load", function (event) { updateCounters(event.target); });
+
+  // Enter in a one-line textarea (data-enter-submits) saves its form, as Enter does in a
+  // text input; Shift+Enter still starts a new line.
+  document.addEventListener("keydown", function (event) {
+    var area = event.target;
+    if (event.key !== "Enter" || event.shiftKey || event.isComposing || event.altKey ||
+        event.ctrlKey || event.metaKey || !(area instanceof HTMLTextAreaElement) ||
+        !area.hasAttribute("data-enter-submits") || !area.form) {
+      return;
+    }
+    event.preventDefault();
+    area.form.requestSubmit();
+  });
+
   // "Select all" checkboxes: <input type="checkbox" data-select-all="name"> ticks every
   // checkbox named `name` in the same form.
   document.addEventListener("change", function (event) {

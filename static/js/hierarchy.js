@@ -136,9 +136,22 @@
     clearHighlight();
   });
 
-  // Esc closes the "find" suggestions.
+  // Esc closes the "find" suggestions, and the rename / move / add-child / delete panel the
+  // focus is in (or, with the focus elsewhere, any open panel); the focus goes back to the
+  // row the panel belongs to, so the keyboard user is where they started.
   document.addEventListener("keydown", function (event) {
+    if (event.key !== "Escape") { return; }
     var results = document.getElementById("find-results");
-    if (event.key === "Escape" && results) { results.innerHTML = ""; }
+    if (results) { results.innerHTML = ""; }
+    var active = document.activeElement;
+    var panel = active && active.closest ? active.closest(".node-panel") : null;
+    var panels = panel ? [panel] : Array.prototype.filter.call(
+      document.querySelectorAll(".node-panel"), function (p) { return p.children.length; });
+    panels.forEach(function (p) {
+      p.innerHTML = "";
+      var row = p.parentElement && p.parentElement.querySelector(":scope > .row");
+      var back = row && row.querySelector(".node-actions button, .node-actions a, a.node-name");
+      if (panel && back) { back.focus(); }
+    });
   });
 })();

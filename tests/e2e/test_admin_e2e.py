@@ -191,3 +191,33 @@ def test_admin_creates_a_scope(page: Any, app: Any) -> None:
     page.click("#create-scope-form button[type=submit]")
     page.locator("tr.fresh", has_text="Gamma").wait_for()
     shot(page, "scopes-admin")
+
+
+def test_a_phone_width_screen(page: Any) -> None:
+    """At 390 px no page is wider than the screen, the navigation folds behind a Menu
+    button (Esc folds it again), and a limited field counts its characters as typed."""
+    _data()
+    page.set_viewport_size({"width": 390, "height": 844})
+    sign_in(page, "manager@example.com", PASSWORD)
+    for path in ("tags", "hierarchy", "groups", "resources", "bulk", "audit"):
+        page.goto(f"/s/acme/{path}")
+        width = page.evaluate("document.documentElement.scrollWidth")
+        assert width <= 390, f"/s/acme/{path} is {width} px wide"
+
+    menu = page.get_by_role("button", name="Menu")
+    audit_link = page.get_by_role("navigation", name="Scope").get_by_role("link", name="Audit")
+    expect(audit_link).to_be_hidden()
+    menu.click()
+    expect(audit_link).to_be_visible()
+    expect(menu).to_have_attribute("aria-expanded", "true")
+    shot(page, "phone-menu-open")
+    page.keyboard.press("Escape")
+    expect(audit_link).to_be_hidden()
+
+    page.goto("/s/acme/groups")
+    identifier = page.get_by_label("Identifier")
+    counter = page.locator(f"#{identifier.get_attribute('id')}-count")
+    limit = identifier.get_attribute("maxlength")
+    expect(counter).to_have_text(f"0 / {limit}")
+    identifier.press_sequentially("team", delay=10)
+    expect(counter).to_have_text(f"4 / {limit}")

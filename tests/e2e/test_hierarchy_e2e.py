@@ -178,6 +178,14 @@ def test_errors_show_in_place(page: Any, live_server: str, app: Flask) -> None:
     panel.get_by_role("link", name="Cancel").click()
     expect(panel).to_be_empty()
 
+    # Esc closes a panel too, and the keyboard focus goes back to the tag's row.
+    panel = act(page, "Beta", "Move")
+    panel.locator("input:not([type=hidden])").first.focus()
+    page.keyboard.press("Escape")
+    expect(panel).to_be_empty()
+    focused_in_row = "document.activeElement.closest('.row') === document.getElementById('%s')"
+    assert page.evaluate(focused_in_row % row(page, "Beta").get_attribute("id"))
+
 
 @pytest.mark.http_errors(409)
 def test_groups_page(page: Any, live_server: str, app: Flask) -> None:

@@ -84,6 +84,13 @@ def test_search_as_you_type_and_inline_edit(page: Any, live_server: str, app: Fl
     expect(row.locator(".swatch")).to_have_attribute("style", re.compile("#FF8800", re.I))
     assert page.evaluate("window.__marker") == 1
 
+    # Enter in the one-line description saves the row (Shift+Enter would start a new line).
+    row.get_by_role("link", name="Edit").click()
+    page.locator(f"#row-{email.id}-description").fill("Work e-mail")
+    page.locator(f"#row-{email.id}-description").press("Enter")
+    expect(row.locator(".desc")).to_have_text("Work e-mail")
+    expect(row.get_by_role("link", name="Edit")).to_be_visible()
+
     # Cancel of an edit brings the row back unchanged; Esc does the same, even pressed
     # before htmx has settled the edit row (a slow settle makes that race certain).
     page.evaluate("window.htmx.config.defaultSettleDelay = 1500")

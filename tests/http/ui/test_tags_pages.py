@@ -100,11 +100,13 @@ def test_usage_counts_badges_and_filters(ui: UiWorld) -> None:
 def test_protected_and_system_badges(ui: UiWorld) -> None:
     from tests.unit.factories import SYSTEM
 
-    create_tag(SYSTEM, ui.world.sid, TagSpec("Discovered"),
-               Provenance(system_created=True, protected=True))
+    locked = create_tag(SYSTEM, ui.world.sid, TagSpec("Discovered"),
+                        Provenance(system_created=True, protected=True))
     page = html(ui.get(ui.client("editor"), ui.url("tags"), htmx=True))
     assert 'class="badge lock"' in page and 'class="badge system"' in page
-    assert 'aria-disabled="true" title="Protected tags cannot be changed"' in page
+    row = page.split(f'id="tag-row-{locked.id}"', 1)[1].split("</tr>", 1)[0]
+    assert 'class="row-lock"' in row and "protected tags cannot be edited or deleted" in row
+    assert "row_edit" not in row and ">Edit<" not in row
 
 
 def test_sort_and_paging(ui: UiWorld) -> None:
