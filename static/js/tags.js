@@ -32,8 +32,24 @@
       return "Move " + tags + (parent ? " under " + parent : " to the top level") + "?";
     }
     var target = fieldValue("bulk-target");
-    return "Merge " + tags + " into " + (target || "…") + "? Their resources get " +
-      (target || "the target") + " and the merged tags are deleted.";
+    return "Merge " + plural(mergedAway(target), "tag", "tags") + " into " + (target || "…") +
+      "? Their resources get " + (target || "the target") + " and the merged tags are deleted.";
+  }
+
+  // The lookup key of a typed path or qualified name, as the server makes it (the group
+  // prefix does not count; NFKC, case folded, the segments trimmed).
+  function pathKey(text) {
+    var path = text.indexOf("::") >= 0 ? text.slice(text.indexOf("::") + 2) : text;
+    path = path.split(".").map(function (part) { return part.trim(); }).join(".");
+    return path.normalize("NFKC").toLowerCase().normalize("NFKC");
+  }
+
+  // The ticked tags a merge deletes: the target stays when it is ticked too.
+  function mergedAway(target) {
+    var key = target ? pathKey(target) : null;
+    return rowBoxes().filter(function (box) {
+      return box.checked && box.dataset.tagKey !== key;
+    }).length;
   }
 
   function refresh() {

@@ -231,8 +231,9 @@ def test_merge_of_many_sources_and_its_undo(world: World) -> None:
     assignments.attach(world.editor, sid, ["keep"], {"node": ["n3"]})
     assignments.attach(world.editor, sid, ["a.z"], {"file": ["f1"]})
     before, linked = tag_state(sid), links(sid)
-    kept = tag_bulk.merge_into(world.editor, sid, ["a", "b", "keep", "a.z", "a"], "keep")
-    assert kept.path == "keep"
+    outcome = tag_bulk.merge_into(world.editor, sid, ["a", "b", "keep", "a.z", "a"], "keep")
+    assert outcome.kept.path == "keep" and outcome.count == 3
+    assert change_sets()[-1].summary == "Merge 3 tags into keep"
     assert [row[1] for row in tag_state(sid)] == ["keep", "keep.k", "keep.w", "keep.x",
                                                   "keep.y"]
     assert {(key, ext) for key, _, ext in links(sid)} == {

@@ -110,18 +110,29 @@ def test_merge_into_merges_each_source_and_skips_the_target(world: World) -> Non
     assignments.attach(world.editor, sid, ["a"], {"node": ["n1"]})
     assignments.attach(world.editor, sid, ["b"], {"node": ["n2"]})
     before = len(change_sets())
-    kept = tag_bulk.merge_into(world.editor, sid, [a.id, b.id, keep.id], "keep")
-    assert kept.id == keep.id
+    merged = tag_bulk.merge_into(world.editor, sid, [a.id, b.id, keep.id], "keep")
+    assert merged.kept.id == keep.id and merged.count == 2
     assert len(change_sets()) == before + 1
-    assert change_sets()[-1].summary == "Merge 3 tag(s) into keep"
+    # One count, the tags merged away, in the change set's title as on the pages.
+    assert change_sets()[-1].summary == merged.summary == "Merge 2 tags into keep"
     assert tag_queries.get_tag_row(world.viewer, sid, keep.id).usage == 2
     assert [p for p, *_ in tag_state(sid)] == ["keep"]
 
     with pytest.raises(ValidationFailed) as caught:
         tag_bulk.merge_into(world.editor, sid, [keep.id], "missing")
     assert caught.value.details[0].field == "target"
+    with pytest.raises(ValidationFailed) as caught:  # the target alone: nothing to merge
+        tag_bulk.merge_into(world.editor, sid, [keep.id], "keep")
+    assert caught.value.details[0].field == "target"
+    assert len(change_sets()) == before + 1
     with pytest.raises(PermissionDenied):
         tag_bulk.merge_into(world.viewer, sid, [keep.id], "keep")
+
+
+def test_merge_summaries_count_in_words() -> None:
+    assert tag_bulk.merge_summary(1, "x") == "Merge 1 tag into x"
+    assert tag_bulk.merge_summary(3, "x") == "Merge 3 tags into x"
+    assert tag_bulk.merge_summary(1200, "g::x") == "Merge 1,200 tags into g::x"
 
 
 def test_tag_events_are_what_each_change_set_did_to_the_tag(world: World) -> None:

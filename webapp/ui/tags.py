@@ -47,6 +47,7 @@ from webapp.services.tags.queries import (
     tagged_resources,
 )
 from webapp.services.undo import ChangeSetFilter, list_change_sets
+from webapp.services.wording import counted
 from webapp.ui.errors import REFUSED_FORM, form_status
 from webapp.ui.rendering import apply_service_error, render_page, wants_fragment
 from webapp.ui.scoping import current_scope, scoped_actor, scoped_blueprint
@@ -289,9 +290,9 @@ def _bulk(actor: Actor, scope: Scope, action: str, ids: list[int], form: BulkFor
         where = f"under {parent}" if parent else "to the top level"
         return f"Moved {len(moved)} tag(s) {where}.", "success"
     if action == "merge":
-        kept = merge_into(actor, scope.id, ids, (form.target.data or "").strip())
-        merged = len([tag_id for tag_id in ids if tag_id != kept.id])
-        return f"Merged {merged} tag(s) into {kept.qualified_name}.", "success"
+        merged = merge_into(actor, scope.id, ids, (form.target.data or "").strip())
+        return (f"Merged {counted(merged.count, 'tag')} into {merged.kept.qualified_name}.",
+                "success")
     outcome = bulk_delete_tags(actor, scope.id, ids, hierarchy=bool(form.hierarchy.data))
     message = f"Deleted {len(outcome.deleted)} tag(s)."
     if outcome.refused:

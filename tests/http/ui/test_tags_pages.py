@@ -10,7 +10,7 @@ import pytest
 from flask.testing import FlaskClient
 
 from tests.http.ui.conftest import HX, UiWorld
-from tests.unit.factories import live_tag
+from tests.unit.factories import change_sets, live_tag
 from webapp.extensions import db
 from webapp.models import Tag
 from webapp.services import assignments
@@ -327,12 +327,18 @@ def test_bulk_move_and_merge(ui: UiWorld) -> None:
     assert cycle.status_code == 422
     assert re.search(r'id="bulk-parent-errors"><li>Address: ', html(cycle))
 
+    email = tag(ui, "Address.email")
     merged = ui.post(client, ui.url("tags/bulk"), {
-        "action": "merge", "ids": [str(phone.id), str(pii.id)],
+        "action": "merge", "ids": [str(phone.id), str(pii.id), str(email.id)],
         "bulk-target": "Address.email"}, htmx=True)
     assert merged.status_code == 200
-    assert "Merged 2 tag(s) into Address.email." in html(merged)
+    # The target ticked too stays: the count is of the tags merged away, everywhere.
+    assert "Merged 2 tags into Address.email." in html(merged)
     assert live_tag(ui.world.sid, "address.phone") is None
+    assert change_sets()[-1].summary == "Merge 2 tags into Address.email"
+    alone = ui.post(client, ui.url("tags/bulk"), {
+        "action": "merge", "ids": [str(email.id)], "bulk-target": "address.EMAIL"}, htmx=True)
+    assert alone.status_code == 422 and "nothing to merge" in html(alone)
 
     unknown = ui.post(client, ui.url("tags/bulk"), {
         "action": "merge", "ids": [str(dbt.id)], "bulk-target": "nope"}, htmx=True)
@@ -361,7 +367,7 @@ def test_typed_paths_are_never_read_as_ids(ui: UiWorld) -> None:
     assert row_paths(html(ui.get(client, ui.url("tags?parent=nope"), htmx=True))) == []
     merged = ui.post(client, ui.url("tags/bulk"), {
         "action": "merge", "ids": [str(dbt.id)], "bulk-target": str(pii.id)}, htmx=True)
-    assert f"Merged 1 tag(s) into {pii.id}." in html(merged)
+    assert f"Merged 1 tag into {pii.id}." in html(merged)
     assert live_tag(ui.world.sid, "pii") is not None
     moved = ui.post(client, ui.url("tags/bulk"), {
         "action": "move", "ids": [str(tag(ui, "Address.phone").id)],

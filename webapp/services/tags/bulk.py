@@ -8,6 +8,7 @@ read as an id (a tag named ``2024`` is that tag, not the tag whose key is 2024).
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 from webapp.models import Tag
 from webapp.services.actor import Actor, Permission, authorize
@@ -23,6 +24,7 @@ from webapp.services.tags.lookup import TagFacts, find_live_tags, find_tag
 from webapp.services.tags.merge import merge_all
 from webapp.services.tags.queries import tag_by_path
 from webapp.services.uow import writing
+from webapp.services.wording import counted
 
 MAX_SELECTION = 1000
 
@@ -85,22 +87,45 @@ def move_tags(actor: Actor, scope_id: int, handles: Sequence[int | str],
             lambda tag_id, error: _about(scope_id, tag_id, error, "parent"))
 
 
+@dataclass(frozen=True)
+class Merged:
+    """What a merge did: the tag kept and how many tags were merged into it (and deleted)."""
+
+    kept: Tag
+    count: int
+
+    @property
+    def summary(self) -> str:
+        """``Merge 3 tags into keep``: the change set's title; the pages say the same."""
+        return merge_summary(self.count, self.kept.qualified_name)
+
+
+def merge_summary(count: int, target: str) -> str:
+    return f"Merge {counted(count, 'tag')} into {target}"
+
+
 def merge_into(actor: Actor, scope_id: int, sources: Sequence[int | str], target: str
-               ) -> Tag:
+               ) -> Merged:
     """Merge the sources into ``target`` in one change set (see
     :func:`webapp.services.tags.merge.merge_all`, a fixed number of statements); a source that
-    is the target itself, or is given twice, is merged once or skipped.  Errors name the
-    tag and are reported on ``target``."""
+    is the target itself, or is given twice, is merged once or skipped, and the count (in
+    the change set's summary and the result) is of the tags merged away.  A selection of
+    the target alone merges nothing and is refused.  Errors name the tag and are reported
+    on ``target``."""
     _check_selection(sources)
-    with writing(actor, scope_id, f"Merge {len(sources)} tag(s) into {target}") as recorder:
+    with writing(actor, scope_id, f"Merge into {target}") as recorder:
         authorize(actor, scope_id, Permission.TAGS_WRITE)
         authorize(actor, scope_id, Permission.TAGS_DELETE)
         if not target.strip():
             raise ValidationFailed.field("target", "choose the tag to merge into")
         kept = tag_at_path(actor, scope_id, target, "target")
-        recorder.summary = f"Merge {len(sources)} tag(s) into {kept.qualified_name}"
         # "Merge these into that one" may tick the target too: it stays as it is.
         gone = {tag.id: tag for tag in _live(scope_id, sources, "target") if tag.id != kept.id}
+        if not gone:
+            raise ValidationFailed.field(
+                "target", f"nothing to merge: tick tags other than {kept.qualified_name}")
+        merged = Merged(kept, len(gone))
+        recorder.summary = merged.summary
         merge_all(actor, scope_id, recorder, list(gone.values()), kept,
                   lambda tag_id, error: _about(scope_id, tag_id, error, "target"))
-        return kept
+        return merged
