@@ -6,7 +6,8 @@ import pytest
 from flask import Flask
 from sqlalchemy import func, select
 
-from webapp.demo import ADMIN_EMAIL, DEMO_USERS, PASSWORD_ENV, build_resources, load_demo
+from webapp.cli.demo.dataset import ADMIN_EMAIL, DEMO_USERS, build_resources
+from webapp.cli.demo.loader import PASSWORD_ENV, load_demo
 from webapp.extensions import db
 from webapp.models import (
     RESOURCE_TYPES,

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from flask import Flask
 
-from webapp.demo import load_demo
+from webapp.cli.demo.loader import load_demo
 
 DS = "d2c1b472-902c-477a-b300-e7c3fd72609b"
 DS2 = "f3e4d5c6-b7a8-49e0-1f2a-3b4c5d6e7f80"

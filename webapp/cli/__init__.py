@@ -3,17 +3,17 @@
 The commands act as a site administrator (``Actor(user_id=None, is_admin=True, via="cli")``)
 through the same services as the web admin and the API, so every change is validated and
 audited the same way.  A service error ends the command with its message and exit code 1.
+``demo`` loads the demo data set of :mod:`webapp.cli.demo`, which only that command imports.
 """
 
 from __future__ import annotations
 
-import importlib.util
 from collections.abc import Iterator
 from contextlib import contextmanager
 
 import click
-from flask import Flask
-from flask.cli import AppGroup
+from flask import Flask, current_app
+from flask.cli import AppGroup, with_appcontext
 
 from webapp.models import Role
 from webapp.services.actor import API_KEY_PERMISSIONS, Actor
@@ -247,13 +247,26 @@ def refresh_sources_command(scope: str) -> None:
         raise click.exceptions.Exit(1)
 
 
+@click.command("demo")
+@with_appcontext
+def demo_command() -> None:
+    """Load the demo data set (scope_acme) and create the demo users; idempotent."""
+    from webapp.cli.demo.loader import PASSWORD_ENV, demo_password, load_demo
+    from webapp.cli.demo.summary import print_summary
+
+    password, from_env = demo_password()
+    try:
+        summary = load_demo(password)
+    except ServiceError as error:
+        prefix = f"{PASSWORD_ENV}: " if from_env and "password" in error.message else ""
+        raise click.ClickException(f"{prefix}{error.message}") from error
+    print_summary(current_app, summary, from_env=from_env)
+
+
 def register_cli(app: Flask) -> None:
-    """Attach the command groups to ``app``."""
+    """Attach the command groups and the ``demo`` command to ``app``."""
     app.cli.add_command(users_cli)
     app.cli.add_command(scopes_cli)
     app.cli.add_command(keys_cli)
     app.cli.add_command(sources_cli)
-    if importlib.util.find_spec("webapp.demo") is not None:
-        from webapp.demo import register_demo_command
-
-        register_demo_command(app)
+    app.cli.add_command(demo_command)

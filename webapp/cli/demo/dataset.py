@@ -1,10 +1,9 @@
-"""Demo data: ``flask --app wsgi demo`` loads a realistic scope into an empty database.
+"""The demo data set: what ``flask --app wsgi demo`` loads into an empty database.
 
-``load_demo()`` creates, as the system actor and through the services only:
+This module only describes the data; :mod:`~webapp.cli.demo.loader` loads it.  It holds:
 
 - the demo users (``admin@example.com``, a site admin, and a viewer, an editor and a
-  manager of the scope), all with one password: ``TAGWRIGHT_DEMO_PASSWORD`` when set, else
-  a random one printed once, when the users are created;
+  manager of the scope);
 - scope ``scope_acme`` ("Acme Corp", slug ``acme``) with the tag groups ``priority``
   (``tag_group_priority``, exclusive; its tags are ``urgent``, ``normal`` and ``backlog``,
   so that replaying seed 002's batch example creates ``high``/``medium``/``low``), ``environment``
@@ -17,56 +16,27 @@
   ``legacy``, ``Confidential`` …);
 - several hundred resources of all 13 types with stable ids (UUIDv5 for the seed 000/001
   types, integers for data sources and projects, ``<datasource>_<column>`` for columns,
-  ``node_<n>`` / ``file_<n>`` for seed 004) and a few thousand assignments, made with a few
+  ``node_<n>`` / ``file_<n>`` for seed 004) and a few thousand assignments, planned as a few
   dozen set-based ``attach`` calls.
 
-Everything happens in one transaction (one change set), so a failure leaves nothing behind.
-The data is deterministic (``random.Random(42)``) and loaded once: when ``scope_acme``
-exists the data step is skipped, and existing users keep their passwords.
+The data is deterministic (``random.Random(42)``).
 """
 
 from __future__ import annotations
 
-import os
 import random
-import secrets
 import uuid
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any
 
-import click
-from flask import Flask
-from sqlalchemy import func, select
-
-from webapp.extensions import db
-from webapp.models import (
-    Assignment,
-    AssignmentContext,
-    Membership,
-    Resource,
-    Role,
-    Scope,
-    Tag,
-    TagGroup,
-    User,
-)
-from webapp.services.actor import Actor
-from webapp.services.assignments import attach
-from webapp.services.errors import ServiceError
-from webapp.services.groups import create_group
-from webapp.services.resources import ResourceInput, register_resources
-from webapp.services.scopes import add_member, create_scope, slugify
-from webapp.services.tags.creation import Provenance, TagSpec, create_tags
-from webapp.services.uow import writing
-from webapp.services.users import create_user
+from webapp.models import AssignmentContext, Role
+from webapp.services.scopes import slugify
 
 SCOPE_ID = "scope_acme"
 SCOPE_NAME = "Acme Corp"
 SCOPE_SLUG = "acme"
 ADMIN_EMAIL = "admin@example.com"
-PASSWORD_ENV = "TAGWRIGHT_DEMO_PASSWORD"
 SEED = 42
 # Fixed namespace of the UUIDv5 ids of the seed 000/001 resource types.
 RESOURCE_NAMESPACE = uuid.UUID("6f3c2a1e-5b7d-4e8f-9a0b-1c2d3e4f5a6b")
@@ -78,35 +48,6 @@ DEMO_USERS: tuple[tuple[str, str, Role | None], ...] = (
     ("editor@example.com", "Eddie Editor", Role.EDITOR),
     ("manager@example.com", "Mona Manager", Role.MANAGER),
 )
-
-
-@dataclass
-class DemoUser:
-    email: str
-    role: str  # "site admin", "viewer", "editor", "manager"
-    created: bool
-    password: str | None  # only when created by this run
-
-
-@dataclass
-class DemoSummary:
-    """What ``load_demo`` did and what the demo scope now holds."""
-
-    scope_public_id: str
-    scope_name: str
-    scope_slug: str
-    created: bool  # False when scope_acme already existed and the data step was skipped
-    users: list[DemoUser] = field(default_factory=list)
-    groups: int = 0
-    tags: int = 0
-    resources: int = 0
-    resource_types: int = 0
-    assignments: int = 0
-
-    @property
-    def password(self) -> str | None:
-        """The password of the users created by this run (None when none was created)."""
-        return next((user.password for user in self.users if user.password), None)
 
 
 # --- the data ---------------------------------------------------------------------------
@@ -480,6 +421,10 @@ def build_resources() -> list[_Res]:
 # --- planning the assignments -----------------------------------------------------------
 
 
+# The resources of each type; a defaultdict, so a type without resources gives [].
+_ByType = dict[str, list[_Res]]
+
+
 @dataclass
 class _Plan:
     """(tag name, assignment context) -> the resources the tag goes on."""
@@ -520,36 +465,57 @@ def _partition(rng: random.Random, resources: Sequence[_Res], tags: Sequence[str
 
 
 def plan_assignments(resources: Sequence[_Res]) -> _Plan:
+    """Which tags go on which resources, and in which assignment context.
+
+    The steps draw from one ``random.Random(SEED)`` in a fixed order, so the plan is the
+    same on every run.
+    """
     rng = random.Random(SEED)
-    by_type: dict[str, list[_Res]] = defaultdict(list)
+    by_type: _ByType = defaultdict(list)
     for resource in resources:
         by_type[resource.type].append(resource)
     plan = _Plan()
-    manual, api, rule, imported = (AssignmentContext.MANUAL, AssignmentContext.API,
-                                   AssignmentContext.RULE, AssignmentContext.IMPORT)
+    _plan_priority(rng, plan, resources)
+    _plan_environment(rng, plan, by_type)
+    _plan_teams(rng, plan, resources)
+    _plan_sensitivity(rng, plan, by_type)
+    _plan_column_discoveries(rng, plan, by_type["column"])
+    _plan_datasource_findings(rng, plan, by_type)
+    _plan_curated_tags(rng, plan, by_type)
+    _plan_notes(rng, plan, by_type)
+    return plan
 
-    # priority::urgent/normal/backlog on every type (exclusive: one per resource).
+
+def _plan_priority(rng: random.Random, plan: _Plan, resources: Sequence[_Res]) -> None:
+    """priority::urgent/normal/backlog on every type (exclusive: one per resource)."""
     for tag, chosen in _partition(rng, resources, ["urgent", "normal", "backlog"],
                                   [2, 5, 3], untagged=0.25).items():
-        plan.add(f"priority::{tag}", chosen, manual)
+        plan.add(f"priority::{tag}", chosen, AssignmentContext.MANUAL)
 
-    # environment::… on the pipeline and warehouse types.
+
+def _plan_environment(rng: random.Random, plan: _Plan, by_type: _ByType) -> None:
+    """environment::… on the pipeline and warehouse types."""
     env_types = ("source", "transformation", "destination", "table", "volume", "datasource",
                  "project", "layer")
     env_resources = [r for t in env_types for r in by_type[t]]
     for tag, chosen in _partition(rng, env_resources, ["production", "staging", "development"],
                                   [6, 2, 2], untagged=0.1).items():
-        plan.add(f"environment::{tag}", chosen, imported)
+        plan.add(f"environment::{tag}", chosen, AssignmentContext.IMPORT)
 
-    # team::… (not exclusive): one or two teams on most non-column resources.
+
+def _plan_teams(rng: random.Random, plan: _Plan, resources: Sequence[_Res]) -> None:
+    """team::… (not exclusive): one or two teams on most non-column resources."""
     teams = ["revops", "data-platform", "growth", "finance"]
     for resource in resources:
         if resource.type == "column" or rng.random() < 0.15:
             continue
         for team in rng.sample(teams, k=rng.choice([1, 1, 1, 2])):
-            plan.add(f"team::{team}", [resource], manual)
+            plan.add(f"team::{team}", [resource], AssignmentContext.MANUAL)
 
-    # sensitivity::… on data sources, tables and columns only (the group allows no more).
+
+def _plan_sensitivity(rng: random.Random, plan: _Plan, by_type: _ByType) -> None:
+    """sensitivity::… on data sources, tables and columns only (the group allows no more)."""
+    rule = AssignmentContext.RULE
     columns = by_type["column"]
     sensitive = [c for c in columns if c.name in SENSITIVE_COLUMNS]
     personal = [c for c in columns if c.name not in SENSITIVE_COLUMNS
@@ -563,9 +529,12 @@ def plan_assignments(resources: Sequence[_Res]) -> _Plan:
     for tag, chosen in _partition(rng, by_type["datasource"] + by_type["table"],
                                   ["public", "internal", "confidential", "restricted"],
                                   [1, 4, 3, 2], untagged=0.05).items():
-        plan.add(f"sensitivity::{tag}", chosen, manual)
+        plan.add(f"sensitivity::{tag}", chosen, AssignmentContext.MANUAL)
 
-    # Columns: Discovered.* and Address.* by column name (a classifier's "rule").
+
+def _plan_column_discoveries(rng: random.Random, plan: _Plan, columns: Sequence[_Res]) -> None:
+    """Columns: Discovered.* and Address.* by column name (a classifier's "rule")."""
+    rule = AssignmentContext.RULE
     for column in columns:
         for tag in COLUMN_TAGS.get(column.name, ()):
             plan.add(tag, [column], rule)
@@ -573,8 +542,11 @@ def plan_assignments(resources: Sequence[_Res]) -> _Plan:
             for country in rng.sample(COUNTRIES, k=rng.randint(1, 3)):
                 plan.add(f"Discovered.Country.{country}", [column], rule)
 
-    # Data sources: countries found in them, data properties, Confidential, pii.
-    datasources = by_type["datasource"]
+
+def _plan_datasource_findings(rng: random.Random, plan: _Plan, by_type: _ByType) -> None:
+    """Data sources: countries found in them, data properties, Confidential, pii, gdpr."""
+    rule = AssignmentContext.RULE
+    datasources, columns = by_type["datasource"], by_type["column"]
     for datasource in datasources:
         for country in rng.sample(COUNTRIES, k=rng.randint(1, 4)):
             plan.add(f"Discovered.Country.{country}", [datasource], rule)
@@ -584,13 +556,19 @@ def plan_assignments(resources: Sequence[_Res]) -> _Plan:
                                      if f"{d.id}_passport_number" in {c.id for c in columns}],
              rule)
     plan.add("Confidential", rng.sample(datasources, 10) + rng.sample(by_type["project"], 4),
-             api)
+             AssignmentContext.API)
     plan.add("pii", [d for d in datasources if any(
         c.id.startswith(f"{d.id}_") and "pii" in COLUMN_TAGS.get(c.name, ()) for c in columns
     )], rule)
-    plan.add("gdpr", rng.sample(datasources, 12) + rng.sample(by_type["project"], 3), manual)
+    plan.add("gdpr", rng.sample(datasources, 12) + rng.sample(by_type["project"], 3),
+             AssignmentContext.MANUAL)
 
-    # Plain curated tags of seeds 000/001 on the pipeline types.
+
+def _plan_curated_tags(rng: random.Random, plan: _Plan, by_type: _ByType) -> None:
+    """Plain curated tags of seeds 000/001 on the pipeline types."""
+    manual, api, imported = (AssignmentContext.MANUAL, AssignmentContext.API,
+                             AssignmentContext.IMPORT)
+    datasources = by_type["datasource"]
     sources = by_type["source"]
     ads_sources = [s for s in sources if s.slug.endswith("-ads")]
     global_ads = [s for s in ads_sources if s.slug in {slug for _, slug in AD_PLATFORMS}]
@@ -617,202 +595,11 @@ def plan_assignments(resources: Sequence[_Res]) -> _Plan:
              + rng.sample(by_type["visualization"], 10) + rng.sample(datasources, 8), manual)
     plan.add("needs-review", rng.sample(pipeline, 30) + rng.sample(datasources, 5), api)
 
-    # Seed 004 nodes and files: topics, and a few plain tags.
+
+def _plan_notes(rng: random.Random, plan: _Plan, by_type: _ByType) -> None:
+    """Seed 004 nodes and files: topics, and a few plain tags."""
     notes = by_type["node"] + by_type["file"]
     for resource in notes:
         for topic in rng.sample(GROUP_TAGS["topic"], k=rng.choice([1, 1, 2])):
-            plan.add(f"topic::{topic[0]}", [resource], manual)
-    plan.add("Confidential", rng.sample(notes, 8), manual)
-    return plan
-
-
-# --- loading ----------------------------------------------------------------------------
-
-
-def demo_password() -> tuple[str, bool]:
-    """The password for new demo users and whether it came from the environment."""
-    from_env = os.environ.get(PASSWORD_ENV)
-    if from_env:
-        return from_env, True
-    return secrets.token_urlsafe(12), False
-
-
-def _ensure_users(actor: Actor, password: str) -> dict[str, tuple[User, bool]]:
-    users: dict[str, tuple[User, bool]] = {}
-    for email, display_name, role in DEMO_USERS:
-        user = db.session.scalar(select(User).where(User.email == email))
-        created = user is None
-        if user is None:
-            user = create_user(actor, email, password, display_name=display_name,
-                               is_admin=role is None)
-        users[email] = (user, created)
-    return users
-
-
-def _create_tags(actor: Actor, scope_id: int) -> None:
-    for group in GROUPS:
-        create_group(
-            actor, scope_id, group.identifier, label=group.label,
-            description=group.description, color=group.color, exclusive=group.exclusive,
-            allowed_types=group.allowed_types, public_id=group.public_id,
-        )
-    create_tags(actor, scope_id, [
-        TagSpec(name=name, group=group, label=label, color=color, public_id=public_id)
-        for group, tags in GROUP_TAGS.items() for name, label, color, public_id in tags
-    ])
-    create_tags(actor, scope_id, [
-        TagSpec(name="Address", color="#0EA5E9", description="Postal and electronic addresses."),
-        *(TagSpec(name=f"Address.{leaf}") for leaf in ADDRESS_TAGS),
-        *(TagSpec(name=name, color=color, description=description)
-          for name, color, description in PLAIN_TAGS),
-    ])
-    system = Provenance(source="curated", system_created=True, protected=True)
-    create_tags(actor, scope_id, [
-        TagSpec(name="Discovered", color="#64748B",
-                description="Found by sensitive data discovery. Managed by the system."),
-        TagSpec(name="Discovered.Country", description="Data about people in a country."),
-        *(TagSpec(name=f"Discovered.Country.{country}") for country in COUNTRIES),
-        *(TagSpec(name=f"Discovered.{name}") for name in DISCOVERED_TAGS),
-    ], system)
-    create_tags(actor, scope_id, [
-        TagSpec(name="DataProperties", color="#94A3B8",
-                description="Statistical shape of a data source, found by the system."),
-        *(TagSpec(name=f"DataProperties.{name}") for name in DATA_PROPERTIES),
-    ], Provenance(source="curated", system_created=True))
-
-
-def _load_data(actor: Actor, scope_id: int) -> None:
-    _create_tags(actor, scope_id)
-    resources = build_resources()
-    register_resources(actor, scope_id, [
-        ResourceInput(r.type, r.id, r.name, r.slug) for r in resources
-    ])
-    for tags, context, refs in plan_assignments(resources).calls():
-        attach(actor, scope_id, tags, refs, context=AssignmentContext(context),
-               create_missing=False)
-
-
-def _counts(scope_id: int) -> dict[str, int]:
-    """Live groups, tags, resources (and their types) and assignments of the scope."""
-    def count(query: Any) -> int:
-        return db.session.scalar(query) or 0
-
-    return {
-        "groups": count(select(func.count()).select_from(TagGroup)
-                        .where(TagGroup.scope_id == scope_id)),
-        "tags": count(select(func.count()).select_from(Tag)
-                      .where(Tag.scope_id == scope_id, Tag.deleted_at.is_(None))),
-        "resources": count(select(func.count()).select_from(Resource)
-                           .where(Resource.scope_id == scope_id)),
-        "resource_types": count(select(func.count(func.distinct(Resource.type)))
-                                .where(Resource.scope_id == scope_id)),
-        "assignments": count(select(func.count()).select_from(Assignment)
-                             .join(Resource, Resource.id == Assignment.resource_id)
-                             .where(Resource.scope_id == scope_id)),
-    }
-
-
-def load_demo(password: str | None = None) -> DemoSummary:
-    """Load the demo data set once; see the module docstring.
-
-    ``password`` (else ``TAGWRIGHT_DEMO_PASSWORD``, else a random one) is given to the demo
-    users this call creates; existing users are left as they are.
-    """
-    if password is None:
-        password, _ = demo_password()
-    actor = Actor.system()
-    with writing(actor, None, f"Load the demo data ({SCOPE_ID})"):
-        users = _ensure_users(actor, password)
-        scope = db.session.scalar(select(Scope).where(Scope.public_id == SCOPE_ID))
-        created = scope is None
-        if scope is None:
-            scope = create_scope(actor, SCOPE_ID, name=SCOPE_NAME, slug=SCOPE_SLUG)
-        for email, _name, role in DEMO_USERS:
-            user, user_created = users[email]
-            if role is None or not (created or user_created):
-                continue
-            if db.session.get(Membership, (user.id, scope.id)) is None:
-                add_member(actor, scope.id, email, role)
-        if created:
-            _load_data(actor, scope.id)
-        summary = DemoSummary(
-            scope_public_id=scope.public_id, scope_name=scope.name, scope_slug=scope.slug,
-            created=created,
-            users=[
-                DemoUser(email, role.value if role else "site admin", users[email][1],
-                         password if users[email][1] else None)
-                for email, _name, role in DEMO_USERS
-            ],
-            **_counts(scope.id),
-        )
-    return summary
-
-
-# --- the command ------------------------------------------------------------------------
-
-
-def _set_password_hint(app: Flask) -> str | None:
-    """The command that resets a password, when the CLI has one."""
-    users = app.cli.commands.get("users")
-    if users is not None and "set-password" in getattr(users, "commands", {}):
-        return "flask --app wsgi users set-password"
-    return None
-
-
-def print_summary(app: Flask, summary: DemoSummary, *, from_env: bool) -> None:
-    echo = click.echo
-    counts = (f"{summary.groups} tag groups, {summary.tags} tags, {summary.resources} "
-              f"resources of {summary.resource_types} types, {summary.assignments} assignments")
-    if summary.created:
-        echo(f"Loaded the demo data into {summary.scope_public_id} ({summary.scope_name}): "
-             f"{counts}.")
-    else:
-        echo(f"Scope {summary.scope_public_id} ({summary.scope_name}) already exists, so the "
-             f"demo data was not loaded again. It holds {counts}.")
-    port = os.environ.get("PORT") or "5000"
-    width = max(len(user.email) for user in summary.users)
-    echo("")
-    served = {rule.rule for rule in app.url_map.iter_rules()}
-    if "/login" in served:
-        echo(f"  Log in at:  http://127.0.0.1:{port}/login")
-        echo(f"  Scope:      http://127.0.0.1:{port}/s/{summary.scope_slug}/tags")
-    else:  # the web admin is not part of this build: point at what is served
-        echo(f"  Server:     http://127.0.0.1:{port}/healthz")
-    for index, user in enumerate(summary.users):
-        label = "Email:" if index == 0 else ""
-        state = "" if user.created else "  (already existed)"
-        echo(f"  {label:<10}  {user.email:<{width}}  {user.role:<10}{state}".rstrip())
-    password = summary.password
-    if password is not None:
-        new_users = [user for user in summary.users if user.created]
-        whom = "all demo users" if len(new_users) == len(summary.users) else \
-            ", ".join(user.email for user in new_users)
-        origin = f"from {PASSWORD_ENV}" if from_env else "shown only now"
-        echo(f"  Password:   {password}   ({whom}; {origin})")
-    existing = [user.email for user in summary.users if not user.created]
-    if existing:
-        echo(f"  The password of {'these users' if len(existing) > 1 else existing[0]} was "
-             "printed when {} created; it is not stored anywhere readable.".format(
-                 "they were" if len(existing) > 1 else "it was"))
-        hint = _set_password_hint(app)
-        if hint:
-            echo(f"  To choose a new one:  {hint} {existing[0]}")
-    echo("")
-
-
-def register_demo_command(app: Flask) -> None:
-    """Add ``flask --app wsgi demo`` to the app's CLI."""
-
-    @app.cli.command("demo")
-    def demo_command() -> None:
-        """Load the demo data set (scope_acme) and create the demo users; idempotent."""
-        password, from_env = demo_password()
-        try:
-            summary = load_demo(password)
-        except ServiceError as error:
-            prefix = f"{PASSWORD_ENV}: " if from_env and "password" in error.message else ""
-            raise click.ClickException(f"{prefix}{error.message}") from error
-        print_summary(app, summary, from_env=from_env)
-
-
-__all__ = ["DemoSummary", "DemoUser", "load_demo", "register_demo_command"]
+            plan.add(f"topic::{topic[0]}", [resource], AssignmentContext.MANUAL)
+    plan.add("Confidential", rng.sample(notes, 8), AssignmentContext.MANUAL)
