@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.unit.factories import SYSTEM, World, external_ids, make_user, make_world
+from tests.unit.factories import SYSTEM, World, external_ids, make_user
 from webapp.models import ChangeSet
 from webapp.services import assignments, groups, undo
 from webapp.services.actor import Actor, Permission
@@ -18,11 +18,6 @@ from webapp.services.tags.deletion import delete_tag
 from webapp.services.tags.hierarchy import update_tag
 from webapp.services.tags.lookup import find_tag
 from webapp.services.undo import ChangeSetFilter, can_be_undone, digest_change_sets
-
-
-@pytest.fixture
-def world(app) -> World:  # type: ignore[no-untyped-def]
-    return make_world()
 
 
 def _latest(world: World) -> ChangeSet:

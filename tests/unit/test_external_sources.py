@@ -15,7 +15,7 @@ from flask import Flask
 from sqlalchemy import select
 
 from tests.feed_server import FeedServer, feed_server
-from tests.unit.factories import SYSTEM, World, events, fields, key_actor, make_world
+from tests.unit.factories import SYSTEM, World, events, fields, key_actor
 from webapp.extensions import db
 from webapp.models import ExternalTagSource, Tag
 from webapp.services import external_sources as sources
@@ -41,10 +41,6 @@ def feeds() -> Iterator[FeedServer]:
     with feed_server() as server:
         yield server
 
-
-@pytest.fixture
-def world(app: Flask) -> World:
-    return make_world()
 
 
 def feed_file(tmp_path: Path, paths: Any, name: str = "feed.json") -> str:

@@ -6,20 +6,14 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from flask import Flask
 
-from tests.unit.factories import SYSTEM, World, external_ids, make_world
+from tests.unit.factories import SYSTEM, World, external_ids
 from webapp.services import assignments, groups, resources
 from webapp.services.errors import NotFound, PermissionDenied
 from webapp.services.paging import PageRequest
 from webapp.services.resources import ResourceInput
 from webapp.services.tags.creation import TagSpec, create_tags
 from webapp.services.tags.deletion import delete_tag
-
-
-@pytest.fixture
-def world(app: Flask) -> World:
-    return make_world()
 
 
 def test_page_groups_by_identifier_with_live_counts(world: World) -> None:

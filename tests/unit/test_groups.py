@@ -4,7 +4,6 @@ names, exclusive and allowed_types guards, counts, permissions and audit."""
 from __future__ import annotations
 
 import pytest
-from flask import Flask
 from sqlalchemy import select
 
 from tests.unit.factories import (
@@ -16,7 +15,6 @@ from tests.unit.factories import (
     fields,
     key_actor,
     live_tag,
-    make_world,
     snapshot_counts,
 )
 from webapp.extensions import db
@@ -27,11 +25,6 @@ from webapp.services.errors import Conflict, NotFound, PermissionDenied, Validat
 from webapp.services.tags.creation import TagSpec, create_tag, create_tags
 from webapp.services.tags.deletion import delete_tag, restore_tag
 from webapp.services.tags.lookup import get_tag
-
-
-@pytest.fixture
-def world(app: Flask) -> World:
-    return make_world()
 
 
 def group_row(group_id: int) -> TagGroup:

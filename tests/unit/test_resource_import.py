@@ -4,10 +4,9 @@ when any line is bad, one upsert, counts of new and existing resources."""
 from __future__ import annotations
 
 import pytest
-from flask import Flask
 from sqlalchemy import select
 
-from tests.unit.factories import SYSTEM, World, count, fields, make_world, snapshot_counts
+from tests.unit.factories import SYSTEM, World, count, fields, snapshot_counts
 from webapp.extensions import db
 from webapp.models import Resource
 from webapp.services import resource_import, resources
@@ -17,10 +16,13 @@ from webapp.services.resources import ResourceInput
 
 
 @pytest.fixture
-def world(app: Flask) -> World:
-    world = make_world()
+def old_table(world: World) -> None:
+    """Table ``t1`` named "Old", already registered in ``world.scope`` before each test:
+    an import meets it as an existing resource and refreshes its name."""
     resources.register_resources(SYSTEM, world.sid, [ResourceInput("table", "t1", "Old")])
-    return world
+
+
+pytestmark = pytest.mark.usefixtures("old_table")
 
 
 def test_import_counts_new_existing_and_duplicate_lines(world: World) -> None:

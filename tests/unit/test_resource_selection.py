@@ -6,10 +6,9 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from flask import Flask
 from sqlalchemy import select
 
-from tests.unit.factories import SYSTEM, World, fields, make_world
+from tests.unit.factories import SYSTEM, World, fields
 from webapp.extensions import db
 from webapp.models import Resource
 from webapp.services import assignments, resources
@@ -30,8 +29,10 @@ from webapp.services.resources import ResourceInput
 
 
 @pytest.fixture
-def world(app: Flask) -> World:
-    world = make_world()
+def catalog(world: World) -> None:
+    """The resources every selection here chooses from: three sources, three tables and a
+    folder in ``world.scope`` (names and slugs with "ads" in several places, LIKE wildcards
+    in ``t3``), and one source in ``world.other_scope`` that no selection may reach."""
     resources.register_resources(SYSTEM, world.sid, [
         ResourceInput("source", "s1", "Facebook Ads", "facebook-ads"),
         ResourceInput("source", "s2", "Google Ads", "google-ads"),
@@ -44,7 +45,9 @@ def world(app: Flask) -> World:
     resources.register_resources(SYSTEM, world.other_scope.id, [
         ResourceInput("source", "s9", "Other Ads", "other-ads"),
     ])
-    return world
+
+
+pytestmark = pytest.mark.usefixtures("catalog")
 
 
 def ids_of(world: World, criteria: ResourceCriteria) -> list[str]:

@@ -6,7 +6,6 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from flask import Flask
 from sqlalchemy import select
 
 from tests.unit.factories import (
@@ -17,7 +16,6 @@ from tests.unit.factories import (
     events,
     external_ids,
     fields,
-    make_world,
     snapshot_counts,
 )
 from webapp.extensions import db
@@ -29,11 +27,6 @@ from webapp.services.paging import PageRequest
 from webapp.services.resources import ResourceInput
 from webapp.services.tags.deletion import delete_tag
 from webapp.services.tags.lookup import get_tag
-
-
-@pytest.fixture
-def world(app: Flask) -> World:
-    return make_world()
 
 
 def rows() -> list[tuple[str, str, str | None, str | None]]:

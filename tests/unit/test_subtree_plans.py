@@ -11,10 +11,9 @@ from contextlib import contextmanager
 from typing import Any
 
 import pytest
-from flask import Flask
 from sqlalchemy import event
 
-from tests.unit.factories import World, make_world
+from tests.unit.factories import World
 from webapp.extensions import db
 from webapp.services.tags import bulk as tag_bulk
 from webapp.services.tags.creation import TagSpec, create_tag, create_tags
@@ -23,7 +22,7 @@ from webapp.services.tags.hierarchy import update_tag
 from webapp.services.tags.lookup import find_live_tags, find_tag
 from webapp.services.tags.queries import protected_in_subtree, subtree_summary
 
-pytestmark = pytest.mark.sqlite_only
+pytestmark = [pytest.mark.sqlite_only, pytest.mark.usefixtures("root_with_children")]
 
 
 @contextmanager
@@ -50,10 +49,10 @@ def plan_of(statement: str, parameters: Any) -> str:
 
 
 @pytest.fixture
-def world(app: Flask) -> World:
-    world = make_world()
+def root_with_children(world: World) -> None:
+    """Tag ``Root`` with 30 children ``Root.Child0`` … ``Root.Child29`` in ``world.scope``:
+    the subtree every action below works on (used by every test of the module)."""
     create_tags(world.editor, world.sid, [TagSpec(f"Root.Child{n}") for n in range(30)])
-    return world
 
 
 def _rename(world: World) -> None:

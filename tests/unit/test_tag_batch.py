@@ -4,7 +4,6 @@ unique per group, client ids, all-or-nothing, field names, limits and permission
 from __future__ import annotations
 
 import pytest
-from flask import Flask
 
 from tests.unit.factories import (
     SYSTEM,
@@ -13,7 +12,6 @@ from tests.unit.factories import (
     fields,
     key_actor,
     live_tag,
-    make_world,
     snapshot_counts,
 )
 from webapp.services import groups
@@ -35,11 +33,14 @@ from webapp.services.tags.batch import (
 
 
 @pytest.fixture
-def world(app: Flask) -> World:
-    world = make_world()
+def two_groups(world: World) -> None:
+    """Groups ``Priority`` (public id ``tag_group_priority``, the default of ``spec``) and
+    ``severity`` in ``world.scope``, where every batch below puts its tags."""
     groups.create_group(SYSTEM, world.sid, "Priority", public_id="tag_group_priority")
     groups.create_group(SYSTEM, world.sid, "severity")
-    return world
+
+
+pytestmark = pytest.mark.usefixtures("two_groups")
 
 
 def spec(identifier: str, label: str = "Label", group: str = "tag_group_priority",

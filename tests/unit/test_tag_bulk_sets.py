@@ -16,7 +16,6 @@ from tests.unit.factories import (
     change_sets,
     events,
     links,
-    make_world,
     tag_state,
 )
 from webapp.extensions import db
@@ -29,11 +28,6 @@ from webapp.services.tags.creation import Provenance, TagSpec, create_tag, creat
 from webapp.services.tags.deletion import bulk_delete_tags
 from webapp.services.tags.hierarchy import update_tag
 from webapp.services.tags.lookup import find_live_tags, find_tag
-
-
-@pytest.fixture
-def world(app) -> World:  # type: ignore[no-untyped-def]
-    return make_world()
 
 
 def cost(count_queries: Any, call: Callable[[], object]) -> int:

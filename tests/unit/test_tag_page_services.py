@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.unit.factories import SYSTEM, World, change_sets, make_world, tag_state
+from tests.unit.factories import SYSTEM, World, change_sets, tag_state
 from webapp.services import assignments
 from webapp.services.errors import (
     Conflict,
@@ -20,11 +20,6 @@ from webapp.services.tags.creation import Provenance, TagSpec, create_tag, creat
 from webapp.services.tags.deletion import delete_tag
 from webapp.services.tags.hierarchy import update_tag
 from webapp.services.tags.lookup import find_tag
-
-
-@pytest.fixture
-def world(app) -> World:  # type: ignore[no-untyped-def]
-    return make_world()
 
 
 def test_sources_row_and_detail(world: World) -> None:

@@ -4,7 +4,6 @@ change set, tags on one resource, delete by path."""
 from __future__ import annotations
 
 import pytest
-from flask import Flask
 
 from tests.unit.factories import (
     SYSTEM,
@@ -13,7 +12,6 @@ from tests.unit.factories import (
     events,
     fields,
     links,
-    make_world,
     snapshot_counts,
     tag_state,
 )
@@ -28,11 +26,6 @@ from webapp.services.tags.paths import (
     tag_resource,
     untag_resource,
 )
-
-
-@pytest.fixture
-def world(app: Flask) -> World:
-    return make_world()
 
 
 def paths(world: World) -> list[str]:

@@ -10,10 +10,9 @@ import random
 from collections.abc import Iterable
 
 import pytest
-from flask import Flask
 from sqlalchemy import select, text
 
-from tests.unit.factories import SYSTEM, World, make_world
+from tests.unit.factories import SYSTEM, World
 from webapp.extensions import db
 from webapp.models import Tag
 from webapp.services import names
@@ -43,10 +42,6 @@ TERMS = [
     "a" * 120,
 ]
 
-
-@pytest.fixture
-def world(app: Flask) -> World:
-    return make_world()
 
 
 def create(world: World, name: str, **kwargs: object) -> Tag:

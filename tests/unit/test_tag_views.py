@@ -7,9 +7,8 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from flask import Flask
 
-from tests.unit.factories import World, make_world
+from tests.unit.factories import World
 from webapp.models import Tag
 from webapp.services.api_keys import actor_for_key, create_api_key, revoke_api_key
 from webapp.services.errors import NotFound, PermissionDenied
@@ -23,11 +22,6 @@ from webapp.services.tags.views import (
     tag_views,
     verify_key_and_read_tag,
 )
-
-
-@pytest.fixture
-def world(app: Flask) -> World:
-    return make_world()
 
 
 def _made(world: World) -> dict[str, Tag]:

@@ -7,7 +7,6 @@ import uuid
 from typing import Any
 
 import pytest
-from flask import Flask
 from sqlalchemy import select
 
 from tests.unit.factories import (
@@ -19,7 +18,6 @@ from tests.unit.factories import (
     fields,
     key_actor,
     live_tag,
-    make_world,
     snapshot_counts,
     tag_state,
 )
@@ -32,11 +30,6 @@ from webapp.services.tags.creation import Provenance, TagSpec, create_tag, creat
 from webapp.services.tags.deletion import bulk_delete_tags, delete_tag, restore_tag
 from webapp.services.tags.hierarchy import update_tag
 from webapp.services.tags.lookup import get_tag
-
-
-@pytest.fixture
-def world(app: Flask) -> World:
-    return make_world()
 
 
 def create(world: World, name: str, actor: Actor | None = None, **kwargs: Any) -> Tag:
@@ -869,8 +862,7 @@ def test_rename_and_move_with_keys_that_casefold_to_other_lengths(world: World) 
     assert get_tag(world.viewer, world.sid, "GASSE.häußer.TÜR").id == tree[0].id
 
 
-def test_update_records_the_new_group_and_names_the_tag_in_the_summary(app: Flask) -> None:
-    world = make_world()
+def test_update_records_the_new_group_and_names_the_tag_in_the_summary(world: World) -> None:
     tag = create_tag(world.manager, world.sid, TagSpec(name="mail"))
     update_tag(world.manager, world.sid, tag.id, group="channel")
     event = events("tag", "update")[-1]

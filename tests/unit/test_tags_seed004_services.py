@@ -6,20 +6,14 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from flask import Flask
 
-from tests.unit.factories import SYSTEM, World, make_world
+from tests.unit.factories import SYSTEM, World
 from webapp.services import assignments, resources
 from webapp.services.errors import ValidationFailed
 from webapp.services.tags import queries as tag_queries
 from webapp.services.tags.creation import Provenance, TagSpec, create_tag
 from webapp.services.tags.deletion import bulk_delete_tags
 from webapp.services.tags.queries import TagFilter
-
-
-@pytest.fixture
-def world(app: Flask) -> World:
-    return make_world()
 
 
 def paths(world: World, filters: TagFilter) -> list[str]:

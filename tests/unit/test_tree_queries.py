@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.unit.factories import SYSTEM, World, external_ids, live_tag, make_world
+from tests.unit.factories import SYSTEM, World, external_ids, live_tag
 from webapp.models import Tag
 from webapp.services.assignments import attach
 from webapp.services.errors import PermissionDenied
@@ -14,11 +14,6 @@ from webapp.services.paging import PageRequest
 from webapp.services.tags import queries as tag_queries
 from webapp.services.tags.creation import Provenance, TagSpec, create_tag, create_tags
 from webapp.services.tags.deletion import delete_tag
-
-
-@pytest.fixture
-def world(app) -> World:  # type: ignore[no-untyped-def]
-    return make_world()
 
 
 def tag(world: World, key: str) -> Tag:
