@@ -14,14 +14,14 @@ tags-changed`` when the list should refresh itself; a plain POST gets a redirect
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 from typing import Any
 from urllib.parse import urlsplit
 
 from flask import Response, abort, flash, make_response, redirect, render_template, request, url_for
 
-from webapp.models import Scope
+from webapp.models import Scope, Tag
 from webapp.services.actor import Actor, Permission, authorize
 from webapp.services.errors import ServiceError
 from webapp.services.groups import list_groups
@@ -402,27 +402,43 @@ def _parent_path(detail: TagDetail) -> str:
     return detail.ancestors[-1].qualified_name if detail.ancestors else ""
 
 
+def _card_pages() -> dict[str, int]:
+    """The page of each card (``?rpage=`` resources, ``?hpage=`` history): each card's
+    pager keeps the other card's page in its links."""
+    return {"rpage": _int(request.args.get("rpage")), "hpage": _int(request.args.get("hpage"))}
+
+
+def _resources_card(actor: Actor, scope: Scope, tag: Tag) -> dict[str, Any]:
+    """What ``tags/_resources.html`` shows: a page of the resources carrying the tag."""
+    pages = _card_pages()
+    return {"tag": tag, **pages,
+            "resources": tagged_resources(actor, scope.id, tag.id,
+                                          PageRequest(pages["rpage"], DETAIL_PER_PAGE))}
+
+
+def _history_card(actor: Actor, scope: Scope, tag: Tag) -> dict[str, Any]:
+    """What ``tags/_history.html`` shows: a page of the change sets that touched the tag,
+    with what each did to it."""
+    pages = _card_pages()
+    history = list_change_sets(actor, scope.id, ChangeSetFilter(tag_id=tag.id),
+                               PageRequest(pages["hpage"], DETAIL_PER_PAGE))
+    return {"tag": tag, **pages, "history": history,
+            "history_events": tag_events(actor, scope.id, tag.id,
+                                         [change_set.id for change_set in history.items])}
+
+
 def _detail_context(handle: str, *, edit_form: TagEditForm | None = None,
                     delete_form: DeleteForm | None = None) -> dict[str, Any]:
+    """Everything the tag's page shows (its cards included)."""
     actor, scope = _actor_scope()
     detail = tag_detail(actor, scope.id, handle)
     tag = detail.tag
-    rpage = _int(request.args.get("rpage"))
-    hpage = _int(request.args.get("hpage"))
-    history = list_change_sets(actor, scope.id, ChangeSetFilter(tag_id=tag.id),
-                               PageRequest(hpage, DETAIL_PER_PAGE))
     context: dict[str, Any] = {
         "detail": detail,
-        "tag": tag,
         "children": list_tags(actor, scope.id, TagFilter(parent=tag.id),
                               paging=PageRequest(1, CHILDREN_SHOWN)),
-        "resources": tagged_resources(actor, scope.id, tag.id,
-                                      PageRequest(rpage, DETAIL_PER_PAGE)),
-        "history": history,
-        "history_events": tag_events(actor, scope.id, tag.id,
-                                     [change_set.id for change_set in history.items]),
-        "rpage": rpage,
-        "hpage": hpage,
+        **_resources_card(actor, scope, tag),
+        **_history_card(actor, scope, tag),
     }
     if actor.can(scope.id, Permission.TAGS_WRITE) and tag.deleted_at is None:
         groups = [row.group.identifier for row in list_groups(actor, scope.id)]
@@ -446,16 +462,27 @@ def detail(handle: str) -> Any:
     return render_page("tags/detail.html", "tags/_detail.html", **_detail_context(handle))
 
 
+def _card(handle: str, template: str,
+          build: Callable[[Actor, Scope, Tag], dict[str, Any]]) -> Any:
+    """One card of the tag's page: for htmx the card alone, read with only what it shows
+    (the tag, then ``build``'s reads); else the whole page, which includes the same card."""
+    if not wants_fragment():
+        return render_page("tags/detail.html", template, **_detail_context(handle))
+    actor, scope = _actor_scope()
+    tag = get_tag(actor, scope.id, handle, include_deleted=True)  # as the page finds it
+    return render_page("tags/detail.html", template, **build(actor, scope, tag))
+
+
 @tags.get("/tags/<handle>/resources")
 def resources(handle: str) -> Any:
     """A page of the tag's resources (``?rpage=``): the card for htmx, else the page."""
-    return render_page("tags/detail.html", "tags/_resources.html", **_detail_context(handle))
+    return _card(handle, "tags/_resources.html", _resources_card)
 
 
 @tags.get("/tags/<handle>/history")
 def history(handle: str) -> Any:
     """A page of the tag's change sets (``?hpage=``): the card for htmx, else the page."""
-    return render_page("tags/detail.html", "tags/_history.html", **_detail_context(handle))
+    return _card(handle, "tags/_history.html", _history_card)
 
 
 @tags.post("/tags/<handle>/edit")

@@ -17,6 +17,7 @@ from webapp.services import assignments
 from webapp.services.tags import queries as tag_queries
 from webapp.services.tags.creation import Provenance, TagSpec, create_tag, create_tags
 from webapp.services.tags.deletion import delete_tag
+from webapp.services.tags.hierarchy import update_tag
 from webapp.services.tags.lookup import find_tag
 
 XSS = "<img src=x onerror=alert(1)>"
@@ -452,6 +453,61 @@ def test_detail_page_is_a_constant_number_of_statements(ui: UiWorld, count_queri
             assert ui.get(client, url).status_code == 200
         counts.append(counter.count)
     assert counts[0] == counts[1]
+
+
+@pytest.mark.parametrize(("card", "other_card"), [("resources", "history"),
+                                                  ("history", "resources")])
+def test_a_card_alone_is_read_without_the_rest_of_the_page(
+        ui: UiWorld, count_queries, card: str, other_card: str) -> None:  # type: ignore[no-untyped-def]
+    seed(ui)
+    email = tag(ui, "Address.email")
+    assignments.attach(ui.world.editor, ui.world.sid, ["Address.email"],
+                       {"node": [f"n{i:02d}" for i in range(25)]})
+    update_tag(ui.world.editor, ui.world.sid, email.id, name="mail")
+    client = ui.client("editor")  # the page has the edit and delete forms too
+    url = ui.url(f"tags/{email.id}/{card}?rpage=2&hpage=1")
+    ui.get(client, url)  # the same transaction state before each count
+    db.session.expire_all()
+    with count_queries() as fragment:
+        part = ui.get(client, url, htmx=True)
+    with count_queries() as full:
+        page = ui.get(client, url)
+    assert part.status_code == page.status_code == 200
+    part_html, page_html = html(part), html(page)
+
+    # The fragment is the card, and nothing else of the page.
+    assert part_html.lstrip().startswith(f'<section class="card" id="tag-{card}"')
+    for elsewhere in ("<html", 'id="tag-detail"', 'id="tag-details-title"',
+                      'id="tag-children"', f'id="tag-{other_card}"', 'id="tag-edit"',
+                      'id="tag-delete"'):
+        assert elsewhere not in part_html, elsewhere
+    # The plain request is the whole page, with the same card in it.
+    for everywhere in ("<html", 'id="tag-detail"', 'id="tag-children"',
+                       'id="tag-resources"', 'id="tag-history"', 'id="tag-edit"'):
+        assert everywhere in page_html, everywhere
+    card_html = part_html.strip()
+    assert card_html in page_html
+    if card == "resources":
+        assert "Page 2 of 2" in card_html and "n24" in card_html
+    else:
+        assert "name: <q>email</q> → <q>mail</q>" in card_html
+    # The card reads the session, the scope, the tag and its own page (6 statements on
+    # either card, where the page reads 19).
+    assert fragment.count < full.count
+
+
+def test_the_cards_of_a_deleted_tag(ui: UiWorld) -> None:
+    seed(ui)
+    email = tag(ui, "Address.email")
+    delete_tag(ui.world.editor, ui.world.sid, email.id)
+    client = ui.client("viewer")
+    resources = html(ui.get(client, ui.url(f"tags/{email.id}/resources"), htmx=True))
+    assert 'id="tag-resources"' in resources and "c3" in resources  # its links are kept
+    history = html(ui.get(client, ui.url(f"tags/{email.id}/history"), htmx=True))
+    assert 'id="tag-history"' in history and "Delete" in history
+    assert ui.get(client, ui.url("tags/999999/history"), htmx=True).status_code == 404
+    outsider = ui.client("outsider")
+    assert ui.get(outsider, ui.url(f"tags/{email.id}/resources"), htmx=True).status_code == 404
 
 
 def test_edit_on_the_detail_page(ui: UiWorld) -> None:
