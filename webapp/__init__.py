@@ -8,7 +8,7 @@ from typing import Any
 from flask import Flask
 from werkzeug.routing import IntegerConverter
 
-from webapp import config
+from webapp import config, fastpath
 from webapp.database import configure_engine, engine_options
 from webapp.extensions import db, migrate
 
@@ -52,6 +52,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     migrate.init_app(app, db, directory=str(PROJECT_ROOT / "migrations"), compare_type=True)
     with app.app_context():
         configure_engine(db.engine)
+        fastpath.install(db.engine)  # SQLite: BEGIN on the driver, from-hints rendered
 
     from webapp import (
         body_limit,

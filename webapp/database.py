@@ -1,9 +1,10 @@
 """Engine behaviour that the whole app relies on.
 
-SQLite: WAL journal, ``busy_timeout`` of 10 s, foreign keys on, and write transactions
-that start with ``BEGIN IMMEDIATE`` so two writers queue on the lock instead of failing
-with "database is locked" when a read transaction tries to upgrade.  Read transactions
-stay deferred so readers never wait on each other.
+SQLite: WAL journal, ``busy_timeout`` of 10 s, foreign keys on.  How its transactions
+begin (``BEGIN IMMEDIATE`` for writes, so two writers queue on the lock instead of failing
+with "database is locked" when a read transaction tries to upgrade; deferred ``BEGIN`` for
+reads, so readers never wait on each other) is installed by :func:`webapp.fastpath.install`,
+which sends them straight to the driver.  ``WRITE_OPTION`` marks a write transaction.
 
 PostgreSQL: while a request is served, a transaction that was not begun as a write runs
 its statements in autocommit.  Under READ COMMITTED every statement takes its own snapshot
@@ -45,7 +46,8 @@ def engine_options(url: str) -> dict[str, Any]:
 
 
 def configure_engine(engine: Engine) -> None:
-    """Install the connection hooks on ``engine`` (idempotent per engine)."""
+    """Install the connection hooks on ``engine`` (idempotent per engine); the app factory
+    then installs the speed paths (:func:`webapp.fastpath.install`)."""
     if engine in _engines:
         return
     _engines.add(engine)
@@ -58,8 +60,6 @@ def configure_engine(engine: Engine) -> None:
 def _configure_sqlite(engine: Engine) -> None:
     @event.listens_for(engine, "connect")
     def on_connect(dbapi_connection: Any, _record: Any) -> None:
-        # Let SQLAlchemy's "begin" hook issue BEGIN itself (pysqlite's own is unreliable).
-        dbapi_connection.isolation_level = None
         cursor = dbapi_connection.cursor()
         if engine.url.database not in (None, "", ":memory:"):
             cursor.execute("PRAGMA journal_mode=WAL")
@@ -67,14 +67,6 @@ def _configure_sqlite(engine: Engine) -> None:
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.close()
-
-    @event.listens_for(engine, "begin")
-    def on_begin(connection: Connection) -> None:
-        immediate = connection.get_execution_options().get(WRITE_OPTION, False)
-        # Straight to the driver: every request begins a transaction, and SQLAlchemy's
-        # statement machinery costs ten times the BEGIN itself.
-        connection.connection.driver_connection.execute(  # type: ignore[union-attr]
-            "BEGIN IMMEDIATE" if immediate else "BEGIN")
 
 
 def _configure_postgresql(engine: Engine) -> None:

@@ -6,14 +6,23 @@ models that validate them and generate the OpenAPI document.
 
 from __future__ import annotations
 
-from flask import Blueprint, Flask, Response, g, render_template, request, url_for
+from flask import (
+    Blueprint,
+    Flask,
+    Response,
+    current_app,
+    g,
+    render_template,
+    request,
+    url_for,
+)
 
 from webapp.api.auth import authenticate
 from webapp.api.body_guard import refuse_control_parameters
 from webapp.api.converters import install as install_converters
 from webapp.api.errors import register_error_handlers
 from webapp.api.openapi import spec
-from webapp.services.sql import integer_key
+from webapp.fastpath import check_tag_reads_with_key, tag_read_with_key
 from webapp.url_layout import API_PREFIX
 
 api = Blueprint("api", __name__, url_prefix=API_PREFIX)
@@ -22,9 +31,6 @@ api.record_once(install_converters)  # before any rule: the rules use them
 # Routes anyone may read: the API's own description.
 PUBLIC_ENDPOINTS = frozenset({"api.docs"})
 
-# GET /tags/{id}, the call integrations make most, checks its key and reads the tag in one
-# statement: the view argument that names the tag, by endpoint.
-TAG_READ_WITH_KEY = {"api.get_one_tag": "tag_id"}
 
 @api.before_request
 def _bounded_input() -> None:
@@ -37,14 +43,9 @@ def _bounded_input() -> None:
 def _authenticate() -> None:
     if request.endpoint in PUBLIC_ENDPOINTS:
         return
-    g.api_caller = authenticate(_tag_read_with_key())
-
-
-def _tag_read_with_key() -> int | None:
-    argument = TAG_READ_WITH_KEY.get(request.endpoint or "")
-    if argument is None or request.view_args is None:
-        return None
-    return integer_key(request.view_args.get(argument))
+    view = current_app.view_functions.get(request.endpoint or "")
+    # A view marked @reads_tag_with_key has its tag read with the key (webapp.fastpath).
+    g.api_caller = authenticate(tag_read_with_key(view, request.view_args))
 
 
 @api.after_request
@@ -63,5 +64,6 @@ def register_api(app: Flask) -> None:
     from webapp.api import routes  # noqa: F401  (attach every route to the blueprint)
 
     app.register_blueprint(api)
+    check_tag_reads_with_key(app)
     register_error_handlers(app)
     spec.register(app)

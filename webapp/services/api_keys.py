@@ -25,6 +25,7 @@ from sqlalchemy import and_, bindparam, or_, select, update
 
 from webapp.database import WRITE_OPTION
 from webapp.extensions import db
+from webapp.fastpath import HotRead
 from webapp.models import ApiKey, Membership, Role, Scope, User
 from webapp.models.types import utcnow
 from webapp.services import names
@@ -36,7 +37,6 @@ from webapp.services.actor import (
     Permission,
 )
 from webapp.services.errors import NotFound, PermissionDenied, ValidationFailed
-from webapp.services.hot_reads import HotRead
 from webapp.services.uow import current_recorder, writing
 
 TOKEN_PREFIX = "tw"
@@ -242,9 +242,9 @@ class VerifiedKey:
     last_used_at: datetime | None
 
 
-# Every API request runs this look-up, a key by its token's prefix (bound as ``prefix``)
-# with its owner, scope and role: a hot read (see webapp.services.hot_reads).  Reads that
-# check the key in the same statement as their own data extend it with outer joins.
+# Every API request runs this look-up: a key by its token's prefix (bound as ``prefix``)
+# with its owner, scope and role.  Reads that check the key in the same statement as their
+# own data extend it with outer joins.
 KEY_LOOKUP = (
     select(ApiKey.id, ApiKey.scope_id, Scope.public_id.label("scope_public_id"),
            ApiKey.user_id, User.public_id.label("user_public_id"), User.email,

@@ -5,13 +5,11 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
 
 from sqlalchemy import (
     Integer,
     Select,
     String,
-    Table,
     and_,
     column,
     false,
@@ -21,10 +19,10 @@ from sqlalchemy import (
     select,
     table,
 )
-from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import aliased
 
 from webapp.extensions import db
+from webapp.fastpath import sqlite_not_indexed
 from webapp.models import Assignment, AuditEvent, Resource, Tag, TagGroup, User
 from webapp.services import names
 from webapp.services.actor import Actor, Permission, authorize
@@ -113,17 +111,6 @@ def tag_query(scope_id: int, filters: TagFilter) -> Select[tuple[Tag]]:
 _TAGS_FTS = table("tags_fts", column("rowid", Integer), column("path_key", String))
 
 
-@compiles(Table, "sqlite")
-def _table_with_sqlite_hint(element: Table, compiler: Any, **kw: Any) -> str:
-    """Render ``Select.with_hint(table, "NOT INDEXED", "sqlite")`` after the table name;
-    SQLAlchemy's SQLite compiler drops from-hints."""
-    text: str = compiler.visit_table(element, **kw)
-    hints = kw.get("fromhints")
-    if kw.get("asfrom") and hints and element in hints:
-        text += f" {hints[element]}"
-    return text
-
-
 _TRIGRAM = 3
 # A term with this many candidates in the index is "common": walking the tags in path
 # order finds a page of its matches sooner than fetching and sorting all of them.
@@ -156,7 +143,7 @@ def search_path_keys(query: Select[tuple[Tag]], key: str) -> Select[tuple[Tag]]:
     ) or 0
     if probed >= _COMMON:
         return query.where(like)
-    return query.where(Tag.id.in_(candidates), like).with_hint(Tag, "NOT INDEXED", "sqlite")
+    return sqlite_not_indexed(query.where(Tag.id.in_(candidates), like), Tag)
 
 
 def usage_counts(tag_ids: Sequence[int]) -> dict[int, int]:

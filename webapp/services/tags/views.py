@@ -20,11 +20,11 @@ from sqlalchemy import Select, and_, bindparam, literal_column, select, union_al
 from sqlalchemy.orm import aliased
 
 from webapp.extensions import db
+from webapp.fastpath import HotRead
 from webapp.models import ApiKey, Tag, TagGroup, User
 from webapp.services.actor import Actor, Permission, authorize
 from webapp.services.api_keys import KEY_LOOKUP, VerifiedKey, verify_api_key_with
 from webapp.services.errors import NotFound
-from webapp.services.hot_reads import HotRead
 from webapp.services.sql import integer_key
 from webapp.services.tags.lookup import get_tag
 
@@ -79,7 +79,7 @@ def _with_view(statement: Select[Any], prefix: str = "") -> Select[Any]:
     )
 
 
-# Hot reads (see webapp.services.hot_reads): built once, compiled once per dialect.
+# A tag's view by scope and id, live or any.
 _VIEW_BY_ID = _with_view(select().select_from(Tag)).where(
     Tag.scope_id == bindparam("scope_id"), Tag.id == bindparam("row_id"))
 _ANY_VIEW = HotRead(_VIEW_BY_ID)
