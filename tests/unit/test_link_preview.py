@@ -22,8 +22,8 @@ from webapp.extensions import db
 from webapp.services import assignments, groups, resources, undo
 from webapp.services.actor import Actor
 from webapp.services.errors import LimitExceeded, PermissionDenied, ValidationFailed
+from webapp.services.link_plan import LinkAction
 from webapp.services.link_preview import (
-    LinkAction,
     apply_links,
     change_set_outcome,
     describe_names,
@@ -176,18 +176,18 @@ def test_a_tag_no_selected_resource_may_carry_is_neither_created_nor_applied(
     assert not preview.has_effect
     with pytest.raises(ValidationFailed) as caught:
         apply_links(world.editor, world.sid, ATTACH, ["pii::email"], ADS)
-    assert fields(caught.value) == ["tags"]
+    assert fields(caught.value) == ["names"]
 
 
 def test_two_tags_of_one_exclusive_group_are_refused(world: World) -> None:
     groups.create_group(world.manager, world.sid, "priority", exclusive=True)
     with pytest.raises(ValidationFailed) as caught:
         preview_links(world.editor, world.sid, ATTACH, ["priority::high", "priority::low"], ADS)
-    assert fields(caught.value) == ["tags"] and "exclusive" in caught.value.message
+    assert fields(caught.value) == ["names"] and "exclusive" in caught.value.message
 
 
 def test_bad_input_is_refused_by_field(world: World) -> None:
-    for names_, field in (([], "tags"), (["a..b"], "tags"), (["x"], "selection")):
+    for names_, field in (([], "names"), (["a..b"], "names[0]"), (["x"], "selection")):
         criteria = ResourceCriteria(pattern="nothing-matches") if field == "selection" else ADS
         with pytest.raises(ValidationFailed) as caught:
             preview_links(world.editor, world.sid, ATTACH, names_, criteria)
@@ -199,12 +199,12 @@ def test_bad_input_is_refused_by_field(world: World) -> None:
 def test_the_link_limit_applies_to_tags_times_resources(
     world: World, monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    from webapp.services import link_preview
+    from webapp.services import link_plan
 
-    monkeypatch.setattr(link_preview, "MAX_LINKS", 19)
+    monkeypatch.setattr(link_plan, "MAX_LINKS", 19)
     with pytest.raises(LimitExceeded) as caught:
         preview_links(world.editor, world.sid, ATTACH, ["a", "b"], ADS)
-    assert fields(caught.value) == ["selection"]
+    assert fields(caught.value) == ["resources"]
     with pytest.raises(LimitExceeded):
         apply_links(world.editor, world.sid, ATTACH, ["a", "b"], ADS)
 

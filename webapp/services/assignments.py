@@ -9,6 +9,7 @@ exclusive group) are copied to ``assignment_removals`` first, so an undo can res
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -43,7 +44,16 @@ from webapp.models import (
 from webapp.models.types import UTCDateTime, utcnow
 from webapp.services import names
 from webapp.services.actor import Actor, Permission, authorize
-from webapp.services.errors import FieldError, LimitExceeded, ValidationFailed
+from webapp.services.errors import ValidationFailed
+from webapp.services.link_plan import (
+    LinkAction,
+    LinkPlan,
+    RefusedTypes,
+    check_size,
+    parse_names,
+    plan_links,
+    refuse_unknown,
+)
 from webapp.services.resources import clean_external_id, clean_type
 from webapp.services.sql import dialect_name, integer_list, reference_pairs, upsert_insert
 from webapp.services.tags.creation import Provenance, ensure_paths
@@ -52,9 +62,6 @@ from webapp.services.uow import ChangeRecorder, writing
 # SQLAlchemy reads an INSERT's rowcount only when asked; psycopg's is -1 afterwards.
 _ROWCOUNT = {"preserve_rowcount": True}
 
-MAX_NAMES = 100
-MAX_LINKS = 100_000
-
 ResourceRefs = Mapping[str, Sequence[str]]  # resource type -> external ids
 
 
@@ -62,14 +69,17 @@ ResourceRefs = Mapping[str, Sequence[str]]  # resource type -> external ids
 class LinkOutcome:
     """What an attach or detach did."""
 
-    tags: list[Tag]
+    tags: list[Tag]  # the tags attached or detached (an attach: created ones included)
     resources: int  # distinct resources named
     changed: int  # links added (attach) or removed (detach)
     replaced: int = 0  # links removed because an exclusive group allows one tag
+    offered: int = 0  # tag × resource links the change asked for (refused ones excluded)
+    refused: int = 0  # tag × resource links skipped: a group does not allow the type
 
     @property
     def already_present(self) -> int:
-        return len(self.tags) * self.resources - self.changed
+        """Attach: links that were there already; detach: links that were not there."""
+        return self.offered - self.changed
 
 
 def attach(
@@ -88,34 +98,19 @@ def attach(
     case an unknown or deleted name fails the whole call.  Unregistered resources are
     registered.  A tag of an exclusive group replaces the group's other tags on each
     resource; two tags of one exclusive group in one call, or a resource type the tag's
-    group does not allow, fail the call.
+    group does not allow, fail the call (the plan's rules: :mod:`webapp.services.link_plan`).
     """
-    qnames = _parse_names(tag_names)
+    qnames = parse_names(tag_names)
     pairs = _parse_refs(refs)
-    _check_size(qnames, pairs)
+    check_size(len(qnames), len(pairs))
     with writing(actor, scope_id, _summary("Attach", qnames, pairs)) as recorder:
         authorize(actor, scope_id, Permission.TAGS_WRITE)
-        if create_missing:
-            by_key = ensure_paths(actor, scope_id, recorder, qnames, provenance or Provenance())
-        else:
-            by_key = _existing(scope_id, qnames)
-            unknown = [q.text for q in qnames if q.key not in by_key]
-            if unknown:
-                raise ValidationFailed(
-                    f"unknown or deleted tag(s): {', '.join(unknown)}; nothing was added",
-                    [FieldError("name", f"unknown or deleted tag {name!r}") for name in unknown],
-                )
-        tags = [by_key[q.key] for q in qnames]
-        check_group_rules(tags, {rtype for rtype, _ in pairs})
-        _register_missing(scope_id, recorder, pairs)
-        targets = _resource_ids(scope_id, pairs)
-        change_set_id = recorder.change_set_id()
-        _record_replaced(recorder, tags, targets)
-        replaced = replace_in_exclusive_groups(change_set_id, tags, targets)
-        added = _insert_links(change_set_id, actor, context, [t.id for t in tags], targets)
-        _touch(tags)
-        _record(recorder, "attach", tags, len(pairs))
-        return LinkOutcome(tags, len(pairs), added, replaced)
+        plan = plan_links(scope_id, LinkAction.ATTACH, qnames, _types(pairs),
+                          RefusedTypes.REFUSE)
+        if not create_missing:
+            refuse_unknown(plan)
+        return execute_attach(actor, scope_id, recorder, plan, pairs, context=context,
+                              provenance=provenance)
 
 
 def detach(actor: Actor, scope_id: int, tag_names: Sequence[str], refs: ResourceRefs
@@ -124,23 +119,79 @@ def detach(actor: Actor, scope_id: int, tag_names: Sequence[str], refs: Resource
 
     Unknown names and unregistered resources are skipped; the tags themselves stay.
     """
-    qnames = _parse_names(tag_names)
+    qnames = parse_names(tag_names)
     pairs = _parse_refs(refs)
-    _check_size(qnames, pairs)
+    check_size(len(qnames), len(pairs))
     with writing(actor, scope_id, _summary("Detach", qnames, pairs)) as recorder:
         authorize(actor, scope_id, Permission.TAGS_WRITE)
-        by_key = _existing(scope_id, qnames)
-        tags = [by_key[q.key] for q in qnames if q.key in by_key]
-        if not tags:
-            return LinkOutcome([], len(pairs), 0)
-        links = and_(
-            Assignment.tag_id.in_([t.id for t in tags]),
-            Assignment.resource_id.in_(_resource_ids(scope_id, pairs)),
-        )
-        removed = remove_links(recorder.change_set_id(), links)
-        _touch(tags)
-        _record(recorder, "detach", tags, len(pairs))
-        return LinkOutcome(tags, len(pairs), removed)
+        plan = plan_links(scope_id, LinkAction.DETACH, qnames, _types(pairs))
+        return execute_detach(scope_id, recorder, plan, pairs)
+
+
+def execute_attach(
+    actor: Actor,
+    scope_id: int,
+    recorder: ChangeRecorder,
+    plan: LinkPlan,
+    pairs: Sequence[tuple[str, str]],
+    *,
+    context: AssignmentContext,
+    provenance: Provenance | None = None,
+) -> LinkOutcome:
+    """Make an attach plan's change on the resources ``pairs`` (type, external id) name:
+    create its missing tags and groups, register unknown resources, replace rivals in
+    exclusive groups, add the links, and record skipped resources (a ``skip`` event per
+    tag) — a fixed number of statements per set of allowed types, whatever the counts.
+    A plan whose tags go on none of its resources is refused."""
+    if not plan.applied:
+        raise ValidationFailed.field(
+            "names", "the groups of these tags allow none of the selected resource types")
+    by_key = ensure_paths(actor, scope_id, recorder, [item.qname for item in plan.applied],
+                          provenance or Provenance(), live=plan.live)
+    _register_missing(scope_id, recorder, list(pairs))
+    change_set_id = recorder.change_set_id()
+    tags: list[Tag] = []
+    added = replaced = offered = 0
+    events: list[dict[str, Any]] = []
+    for takes, members in plan.partitions().items():
+        chosen = [pair for pair in pairs if pair[0] in takes]
+        member_tags = [by_key[item.qname.key] for item in members]
+        targets = _resource_ids(scope_id, chosen)
+        _record_replaced(recorder, member_tags, targets)
+        replaced += replace_in_exclusive_groups(change_set_id, member_tags, targets)
+        added += _insert_links(change_set_id, actor, context, [t.id for t in member_tags],
+                               targets)
+        offered += len(member_tags) * len(chosen)
+        tags.extend(member_tags)
+        events.extend(_event("attach", tag, len(chosen)) for tag in member_tags)
+    for item in plan.names:
+        tag = by_key.get(item.qname.key, item.tag)
+        if item.refused_types and tag is not None:
+            skipped = sum(plan.resource_types[rtype] for rtype in item.refused_types)
+            events.append({"object_type": "assignments", "object_id": tag.id,
+                           "action": "skip", "before": None,
+                           "after": {"tag": item.text, "resources": skipped,
+                                     "allowed_types": sorted(item.allowed or ())}})
+    _touch(tags)
+    recorder.record_many(events)
+    return LinkOutcome(tags, len(pairs), added, replaced, offered, plan.refused)
+
+
+def execute_detach(scope_id: int, recorder: ChangeRecorder, plan: LinkPlan,
+                   pairs: Sequence[tuple[str, str]]) -> LinkOutcome:
+    """Make a detach plan's change: remove its known tags' links on the named resources
+    (copied to the removals first, for undo); unknown names are skipped."""
+    tags = [item.tag for item in plan.known if item.tag is not None]
+    if not tags:
+        return LinkOutcome([], len(pairs), 0)
+    links = and_(
+        Assignment.tag_id.in_([t.id for t in tags]),
+        Assignment.resource_id.in_(_resource_ids(scope_id, list(pairs))),
+    )
+    removed = remove_links(recorder.change_set_id(), links)
+    _touch(tags)
+    recorder.record_many([_event("detach", tag, len(pairs)) for tag in tags])
+    return LinkOutcome(tags, len(pairs), removed, offered=len(tags) * len(pairs))
 
 
 # --- building blocks, shared with merge and undo ----------------------------------------
@@ -265,29 +316,6 @@ def _record_replaced(recorder: ChangeRecorder, tags: Sequence[Tag], resource_ids
     ])
 
 
-def check_group_rules(tags: Sequence[Tag], resource_types: set[str]) -> None:
-    """Refuse two tags of one exclusive group, and types a tag's group does not allow."""
-    seen: dict[int, Tag] = {}
-    for tag in tags:
-        group = tag.group
-        if group is None:
-            continue
-        if group.exclusive:
-            if group.id in seen:
-                raise ValidationFailed.field(
-                    "names", f"{seen[group.id].qualified_name!r} and {tag.qualified_name!r} "
-                    f"belong to the exclusive group {group.identifier!r}; a resource carries "
-                    "at most one of them"
-                )
-            seen[group.id] = tag
-        refused = sorted(resource_types - set(group.allowed_types)) if group.allowed_types else []
-        if refused:
-            raise ValidationFailed.field(
-                "names", f"tags of group {group.identifier!r} cannot be attached to "
-                f"{', '.join(refused)} resources (allowed: {', '.join(group.allowed_types)})"
-            )
-
-
 # --- internals --------------------------------------------------------------------------
 
 def _insert_links(change_set_id: int, actor: Actor, context: str, tag_ids: list[int],
@@ -298,21 +326,6 @@ def _insert_links(change_set_id: int, actor: Actor, context: str, tag_ids: list[
         targets, true()
     )
     return insert_links(change_set_id, actor, context, pairs)
-
-
-def _parse_names(tag_names: Sequence[str]) -> list[names.QualifiedName]:
-    if isinstance(tag_names, str) or not tag_names:
-        raise ValidationFailed.field("names", "give at least one tag name")
-    if len(tag_names) > MAX_NAMES:
-        raise LimitExceeded(
-            f"at most {MAX_NAMES} names per call ({len(tag_names)} given)",
-            [FieldError("names", f"at most {MAX_NAMES} names")],
-        )
-    unique: dict[str, names.QualifiedName] = {}
-    for index, raw in enumerate(tag_names):
-        qname = names.parse_name(raw, f"names[{index}]")
-        unique.setdefault(qname.key, qname)
-    return list(unique.values())
 
 
 def _parse_refs(refs: ResourceRefs) -> list[tuple[str, str]]:
@@ -331,34 +344,10 @@ def _parse_refs(refs: ResourceRefs) -> list[tuple[str, str]]:
     return list(pairs)
 
 
-def _check_size(qnames: Sequence[names.QualifiedName], pairs: Sequence[tuple[str, str]]
-                ) -> None:
-    links = len(qnames) * len(pairs)
-    if links > MAX_LINKS:
-        raise LimitExceeded(
-            f"{len(qnames)} names × {len(pairs)} resources = {links} links; at most "
-            f"{MAX_LINKS} per call",
-            [FieldError("resources", f"at most {MAX_LINKS} tag × resource links per call")],
-        )
-
-
 def _summary(verb: str, qnames: Sequence[names.QualifiedName],
              pairs: Sequence[tuple[str, str]]) -> str:
     shown = ", ".join(q.text for q in qnames[:3]) + (" …" if len(qnames) > 3 else "")
     return f"{verb} {shown} on {len(pairs)} resource(s)"
-
-
-def _existing(scope_id: int, qnames: Sequence[names.QualifiedName]) -> dict[str, Tag]:
-    return {
-        tag.path_key: tag
-        for tag in db.session.scalars(
-            select(Tag).where(
-                Tag.scope_id == scope_id,
-                Tag.deleted_at.is_(None),
-                Tag.path_key.in_([q.key for q in qnames]),
-            )
-        )
-    }
 
 
 def _register_missing(scope_id: int, recorder: ChangeRecorder, pairs: list[tuple[str, str]]
@@ -410,9 +399,11 @@ def _touch(tags: Sequence[Tag]) -> None:
         tag.updated_at = now
 
 
-def _record(recorder: ChangeRecorder, action: str, tags: Sequence[Tag], resources: int) -> None:
-    recorder.record_many([
-        {"object_type": "assignments", "object_id": tag.id, "action": action, "before": None,
-         "after": {"tag": tag.qualified_name, "resources": resources}}
-        for tag in tags
-    ])
+def _types(pairs: Sequence[tuple[str, str]]) -> dict[str, int]:
+    """The named resources per type."""
+    return dict(Counter(rtype for rtype, _ in pairs))
+
+
+def _event(action: str, tag: Tag, resources: int) -> dict[str, Any]:
+    return {"object_type": "assignments", "object_id": tag.id, "action": action,
+            "before": None, "after": {"tag": tag.qualified_name, "resources": resources}}

@@ -1,15 +1,16 @@
 """Bulk tagging from the web admin: preview the exact change, apply it, read it back.
 
-:func:`preview_links` says what attaching (or detaching) some tags on a selection of
-resources would do — links added, already present, replaced in an exclusive group (which
-rival tags lose how many links), refused by a group's allowed types, tags and groups to be
-created; for a detach, links removed and not present — without writing anything, in a
-fixed number of statements whatever the number of tags or resources.
+:func:`preview_links` shows the plan of :func:`webapp.services.link_plan.plan_links` —
+links added, already present, replaced in an exclusive group (which rival tags lose how
+many links), refused by a group's allowed types, tags and groups to be created; for a
+detach, links removed and not present — counted on the selection without writing
+anything, in a fixed number of statements whatever the number of tags or resources.
 
-:func:`apply_links` then makes that change with :func:`webapp.services.assignments.attach`
-/ :func:`~webapp.services.assignments.detach`, re-reading the same selection criteria, in
-one change set.  Where a group's allowed types refuse some resources, the tag is attached
-to the others only (the preview shows what is skipped) and a ``skip`` event records it.
+:func:`apply_links` plans again on the selection as it is inside the write transaction
+and executes that plan with the same executors as the API's attach and detach, in one
+change set.  The page's selection is a filter, so resources a group's allowed types refuse
+are skipped (the preview shows them; a ``skip`` event records them) where the API refuses
+the call (docs/decisions.md).
 
 :func:`change_set_outcome` reads back what an applied change set did, per tag, from the
 link tables and the audit trail (so it stays right after an undo).
@@ -17,8 +18,7 @@ link tables and the audit trail (so it stays right after an undo).
 
 from __future__ import annotations
 
-import enum
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -37,8 +37,17 @@ from webapp.models import (
 )
 from webapp.services import names
 from webapp.services.actor import Actor, Permission, authorize
-from webapp.services.assignments import MAX_LINKS, MAX_NAMES, attach, detach
-from webapp.services.errors import FieldError, LimitExceeded, ValidationFailed
+from webapp.services.assignments import execute_attach, execute_detach
+from webapp.services.errors import ValidationFailed
+from webapp.services.link_plan import (
+    LinkAction,
+    LinkPlan,
+    PlannedName,
+    RefusedTypes,
+    parse_names,
+    plan_links,
+    resolve_names,
+)
 from webapp.services.resource_selection import (
     ResourceCriteria,
     count_selection,
@@ -48,14 +57,9 @@ from webapp.services.resource_selection import (
 )
 from webapp.services.tags.queries import usage_counts
 from webapp.services.undo import get_change_set
-from webapp.services.uow import ChangeRecorder, writing
+from webapp.services.uow import writing
 
 SAMPLE_SIZE = 12
-
-
-class LinkAction(enum.StrEnum):
-    ATTACH = "attach"
-    DETACH = "detach"
 
 
 # --- names ------------------------------------------------------------------------------
@@ -81,79 +85,6 @@ class NameStatus:
         return self.is_new and self.group is None and names.GROUP_SEPARATOR in self.text
 
 
-@dataclass(frozen=True)
-class _Resolved:
-    qname: names.QualifiedName
-    tag: Tag | None
-    group: TagGroup | None
-    group_missing: bool
-
-    @property
-    def text(self) -> str:
-        return self.tag.qualified_name if self.tag else self.qname.text
-
-    @property
-    def allowed(self) -> frozenset[str] | None:
-        """The resource types its group allows, None for any."""
-        if self.group is None or not self.group.allowed_types:
-            return None
-        return frozenset(self.group.allowed_types)
-
-    @property
-    def exclusive(self) -> bool:
-        return bool(self.group and self.group.exclusive)
-
-
-def _parse(raw_names: Sequence[str]) -> list[names.QualifiedName]:
-    if isinstance(raw_names, str) or not raw_names:
-        raise ValidationFailed.field("tags", "choose at least one tag")
-    unique: dict[str, names.QualifiedName] = {}
-    for raw in raw_names:
-        try:
-            qname = names.parse_name(raw, "tags")
-        except ValidationFailed as error:
-            message = f"“{str(raw).strip()}” is not a valid tag name: {error.details[0].message}"
-            raise ValidationFailed(message, [FieldError("tags", message)]) from error
-        unique.setdefault(qname.key, qname)
-    if len(unique) > MAX_NAMES:
-        raise LimitExceeded(f"at most {MAX_NAMES} tags at once ({len(unique)} given)",
-                            [FieldError("tags", f"at most {MAX_NAMES} tags at once")])
-    return list(unique.values())
-
-
-def _resolve(scope_id: int, qnames: Sequence[names.QualifiedName]
-             ) -> tuple[list[_Resolved], set[str]]:
-    """Each name's live tag and group (two queries at most), and the keys of every live
-    tag among the names and their ancestors."""
-    keys = {prefix.key for qname in qnames for prefix in qname.prefixes()}
-    live = {
-        tag.path_key: tag
-        for tag in db.session.scalars(
-            select(Tag).where(Tag.scope_id == scope_id, Tag.deleted_at.is_(None),
-                              Tag.path_key.in_(list(keys)))
-        )
-    }
-    wanted_groups = {names.key(q.group) for q in qnames if q.group and q.key not in live}
-    groups: dict[str, TagGroup] = {}
-    if wanted_groups:
-        groups = {
-            group.identifier_key: group
-            for group in db.session.scalars(
-                select(TagGroup).where(TagGroup.scope_id == scope_id,
-                                       TagGroup.identifier_key.in_(list(wanted_groups)))
-            )
-        }
-    resolved = []
-    for qname in qnames:
-        tag = live.get(qname.key)
-        if tag is not None:
-            resolved.append(_Resolved(qname, tag, tag.group, False))
-        else:
-            group = groups.get(names.key(qname.group)) if qname.group else None
-            resolved.append(_Resolved(qname, None, group, bool(qname.group) and group is None))
-    return resolved, set(live)
-
-
 def describe_names(actor: Actor, scope_id: int, raw_names: Sequence[str]) -> list[NameStatus]:
     """What each typed name stands for (existing tag, new tag, or invalid name), in at
     most two queries.  Duplicates (by case-insensitive key) are dropped."""
@@ -162,7 +93,7 @@ def describe_names(actor: Actor, scope_id: int, raw_names: Sequence[str]) -> lis
     seen: set[str] = set()
     for raw in raw_names:
         try:
-            qname = names.parse_name(raw, "tags")
+            qname = names.parse_name(raw, "names")
         except ValidationFailed as error:
             statuses.append(NameStatus(str(raw).strip(), error=error.details[0].message))
             continue
@@ -170,7 +101,8 @@ def describe_names(actor: Actor, scope_id: int, raw_names: Sequence[str]) -> lis
             seen.add(qname.key)
             statuses.append(qname)
     parsed = [s for s in statuses if isinstance(s, names.QualifiedName)]
-    resolved = {r.qname.key: r for r in _resolve(scope_id, parsed)[0]} if parsed else {}
+    resolved = ({r.qname.key: r for r in resolve_names(scope_id, parsed)[0]}
+                if parsed else {})
     result = []
     for status in statuses:
         if isinstance(status, NameStatus):
@@ -179,31 +111,6 @@ def describe_names(actor: Actor, scope_id: int, raw_names: Sequence[str]) -> lis
             found = resolved[status.key]
             result.append(NameStatus(found.text, found.tag, found.group))
     return result
-
-
-def _refuse_exclusive_pairs(resolved: Sequence[_Resolved]) -> None:
-    """Two tags of one exclusive group cannot both go on a resource (as attach says)."""
-    seen: dict[int, _Resolved] = {}
-    for item in resolved:
-        if item.exclusive and item.group is not None:
-            if item.group.id in seen:
-                raise ValidationFailed.field(
-                    "tags", f"{seen[item.group.id].text!r} and {item.text!r} belong to the "
-                    f"exclusive group {item.group.identifier!r}; a resource carries at most "
-                    "one of them"
-                )
-            seen[item.group.id] = item
-
-
-def _check_size(tag_count: int, resource_count: int) -> None:
-    links = tag_count * resource_count
-    if links > MAX_LINKS:
-        raise LimitExceeded(
-            f"{tag_count} tag(s) × {resource_count} resources = {links} links; at most "
-            f"{MAX_LINKS} at once",
-            [FieldError("selection", f"at most {MAX_LINKS:,} tag × resource links at once "
-                                     f"({links:,} chosen); narrow the selection")],
-        )
 
 
 # --- preview ----------------------------------------------------------------------------
@@ -297,68 +204,49 @@ def preview_links(
 ) -> LinkPreview:
     """The exact change :func:`apply_links` would make now; writes nothing.
 
-    Raises ValidationFailed for bad names, two tags of one exclusive group (attach) or an
-    empty selection, LimitExceeded past the link limit.  At most eight statements.
+    Raises what :func:`~webapp.services.link_plan.plan_links` raises (bad names, two tags
+    of one exclusive group, no tag allowed anywhere, past the link limit) and
+    ValidationFailed for an empty selection.  At most eight statements.
     """
     authorize(actor, scope_id, Permission.TAGS_WRITE)
-    action = LinkAction(action)
-    qnames = _parse(tag_names)
-    resolved, live_keys = _resolve(scope_id, qnames)
-    if action is LinkAction.ATTACH:
-        _refuse_exclusive_pairs(resolved)
+    qnames = parse_names(tag_names)
     counts = count_selection(actor, scope_id, criteria)
     if not counts.total:
         raise ValidationFailed.field("selection", "no resources are selected")
-    _check_size(len(qnames), counts.total)
     selected = ({criteria.rtype: counts.total} if criteria.rtype else dict(counts.by_type))
+    plan = plan_links(scope_id, action, qnames, selected, RefusedTypes.SKIP)
     ids = selected_ids(scope_id, criteria)
-    present = _present(ids, [r.tag.id for r in resolved if r.tag])
+    present = _present(ids, [item.tag.id for item in plan.known if item.tag is not None])
 
-    if action is LinkAction.DETACH:
-        known = [r for r in resolved if r.tag is not None]
-        plans = []
-        for item in known:
-            assert item.tag is not None
-            removed = sum(present.get((item.tag.id, rtype), 0) for rtype in selected)
-            plans.append(TagPlan(item.text, item.tag, item.group, removed,
-                                 counts.total - removed))
+    def carried(item: PlannedName) -> int:
+        if item.tag is None:
+            return 0
+        return sum(present.get((item.tag.id, rtype), 0) for rtype in item.takes)
+
+    if plan.action is LinkAction.DETACH:
         return LinkPreview(
-            action, counts.total, selected, plans,
-            unknown=[r.qname.text for r in resolved if r.tag is None],
-            sample=_sample(scope_id, criteria, action, known, [], {}, sample_size),
+            plan.action, counts.total, selected,
+            [TagPlan(item.text, item.tag, item.group, carried(item),
+                     counts.total - carried(item)) for item in plan.known],
+            unknown=[item.qname.text for item in plan.unknown],
+            sample=_sample(scope_id, criteria, plan, {}, sample_size),
         )
-
-    plans = []
-    applied: list[_Resolved] = []
-    for item in resolved:
-        allowed = item.allowed
-        takes = {t: n for t, n in selected.items() if allowed is None or t in allowed}
-        already = sum(present.get((item.tag.id, t), 0) for t in takes) if item.tag else 0
-        plans.append(TagPlan(
-            item.text, item.tag, item.group,
-            change=sum(takes.values()) - already,
-            unchanged=already,
-            refused=counts.total - sum(takes.values()),
-            refused_types=tuple(sorted(set(selected) - set(takes))),
-        ))
-        if takes:
-            applied.append(item)
-    winners = [item for item in applied if item.exclusive]
-    replacements = _replacements(ids, winners)
-    created = sorted(
-        {prefix.key: prefix for item in applied for prefix in item.qname.prefixes()
-         if prefix.key not in live_keys}.values(),
-        key=lambda q: (len(q.segments), q.key),
-    )
-    groups_created = sorted({item.qname.group for item in applied
-                             if item.group_missing and item.qname.group})
+    plans = [
+        TagPlan(item.text, item.tag, item.group,
+                change=sum(selected[rtype] for rtype in item.takes) - carried(item),
+                unchanged=carried(item),
+                refused=sum(selected[rtype] for rtype in item.refused_types),
+                refused_types=item.refused_types)
+        for item in plan.names
+    ]
+    replacements = _replacements(ids, plan.winners)
     rivals = {replacement.tag.id: replacement.tag for replacement in replacements}
     return LinkPreview(
-        action, counts.total, selected, plans,
-        created=[q.text for q in created],
-        groups_created=groups_created,
+        plan.action, counts.total, selected, plans,
+        created=[q.text for q in plan.created],
+        groups_created=plan.groups_created,
         replacements=replacements,
-        sample=_sample(scope_id, criteria, action, resolved, winners, rivals, sample_size),
+        sample=_sample(scope_id, criteria, plan, rivals, sample_size),
     )
 
 
@@ -375,22 +263,21 @@ def _present(ids: Select[Any], tag_ids: Sequence[int]) -> dict[tuple[int, str], 
     return {(tag_id, rtype): number for tag_id, rtype, number in rows}
 
 
-def _rival_condition(winners: Sequence[_Resolved]) -> ColumnElement[bool] | None:
+def _rival_condition(winners: Sequence[PlannedName]) -> ColumnElement[bool] | None:
     """Links (joined to their tag and resource) an exclusive winner would replace: the
-    other tags of its group, on the resource types its group allows."""
+    other tags of its group, on the resource types it goes on."""
     conditions = []
     for item in winners:
         assert item.group is not None
-        parts: list[ColumnElement[bool]] = [Tag.group_id == item.group.id]
+        parts: list[ColumnElement[bool]] = [Tag.group_id == item.group.id,
+                                            Resource.type.in_(item.takes)]
         if item.tag is not None:
             parts.append(Tag.id != item.tag.id)
-        if item.allowed is not None:
-            parts.append(Resource.type.in_(sorted(item.allowed)))
         conditions.append(and_(*parts))
     return or_(*conditions) if conditions else None
 
 
-def _replacements(ids: Select[Any], winners: Sequence[_Resolved]) -> list[Replacement]:
+def _replacements(ids: Select[Any], winners: Sequence[PlannedName]) -> list[Replacement]:
     condition = _rival_condition(winners)
     if condition is None:
         return []
@@ -410,9 +297,8 @@ def _replacements(ids: Select[Any], winners: Sequence[_Resolved]) -> list[Replac
             if tag.group_id is not None]
 
 
-def _sample(scope_id: int, criteria: ResourceCriteria, action: LinkAction,
-            items: Sequence[_Resolved], winners: Sequence[_Resolved], rivals: Mapping[int, Tag],
-            size: int) -> list[SampleRow]:
+def _sample(scope_id: int, criteria: ResourceCriteria, plan: LinkPlan,
+            rivals: Mapping[int, Tag], size: int) -> list[SampleRow]:
     """The first ``size`` selected resources and what happens to each (two queries)."""
     if size <= 0:
         return []
@@ -420,6 +306,7 @@ def _sample(scope_id: int, criteria: ResourceCriteria, action: LinkAction,
         selection_query(scope_id, criteria)
         .order_by(Resource.type, Resource.external_id).limit(size)
     ).all()
+    items = plan.known if plan.action is LinkAction.DETACH else plan.names
     tag_ids = [item.tag.id for item in items if item.tag is not None]
     linked: set[tuple[int, int]] = set()
     if resources and (tag_ids or rivals):
@@ -434,9 +321,9 @@ def _sample(scope_id: int, criteria: ResourceCriteria, action: LinkAction,
         cells = []
         for item in items:
             has = item.tag is not None and (resource.id, item.tag.id) in linked
-            if action is LinkAction.DETACH:
+            if plan.action is LinkAction.DETACH:
                 cells.append("remove" if has else "absent")
-            elif item.allowed is not None and resource.type not in item.allowed:
+            elif resource.type not in item.takes:
                 cells.append("refused")
             else:
                 cells.append("present" if has else "add")
@@ -444,7 +331,7 @@ def _sample(scope_id: int, criteria: ResourceCriteria, action: LinkAction,
             rival for rival_id, rival in rivals.items()
             if (resource.id, rival_id) in linked and any(
                 w.group is not None and w.group.id == rival.group_id
-                and (w.allowed is None or resource.type in w.allowed) for w in winners)
+                and resource.type in w.takes for w in plan.winners)
         )
         rows.append(SampleRow(resource, tuple(cells), losing))
     return rows
@@ -475,81 +362,28 @@ def apply_links(
     """Attach or detach the tags on the resources ``criteria`` selects now, as
     :func:`preview_links` described, in one change set (manual context).
 
-    The selection is read again inside the write transaction, so if the data changed
-    since the preview the counts returned are the real ones.
+    The selection is read and planned again inside the write transaction, so if the data
+    changed since the preview the counts returned are the real ones.
     """
     action = LinkAction(action)
-    qnames = _parse(tag_names)
+    qnames = parse_names(tag_names)
     shown = ", ".join(q.text for q in qnames[:3]) + (" …" if len(qnames) > 3 else "")
     with writing(actor, scope_id, f"Bulk {action.value} {shown}") as recorder:
         authorize(actor, scope_id, Permission.TAGS_WRITE)
         pairs = selection_pairs(scope_id, criteria)
         if not pairs:
             raise ValidationFailed.field("selection", "no resources are selected")
-        _check_size(len(qnames), len(pairs))
+        plan = plan_links(scope_id, action, qnames, dict(Counter(t for t, _ in pairs)),
+                          RefusedTypes.SKIP)
         recorder.summary = f"Bulk {action.value} {shown} on {len(pairs)} resource(s)"
         if action is LinkAction.DETACH:
-            outcome = detach(actor, scope_id, [q.text for q in qnames], _refs(pairs))
-            result = AppliedLinks(None, len(pairs), outcome.changed,
-                                  len(outcome.tags) * len(pairs) - outcome.changed)
+            outcome = execute_detach(scope_id, recorder, plan, pairs)
         else:
-            result = _attach_allowed(actor, scope_id, recorder, qnames, pairs)
+            outcome = execute_attach(actor, scope_id, recorder, plan, pairs,
+                                     context=AssignmentContext.MANUAL)
     change_set = recorder.change_set
-    return AppliedLinks(change_set.id if change_set else None, result.resources,
-                        result.changed, result.unchanged, result.replaced, result.refused)
-
-
-def _attach_allowed(actor: Actor, scope_id: int, recorder: ChangeRecorder,
-                    qnames: Sequence[names.QualifiedName], pairs: Sequence[tuple[str, str]]
-                    ) -> AppliedLinks:
-    """One attach call per set of allowed types among the tags (usually one call), each
-    on the resources of those types; refused resources are recorded as skipped."""
-    resolved, _ = _resolve(scope_id, qnames)
-    _refuse_exclusive_pairs(resolved)
-    partitions: dict[frozenset[str] | None, list[_Resolved]] = defaultdict(list)
-    for item in resolved:
-        partitions[item.allowed].append(item)
-    calls = []
-    skipped = []
-    for allowed, members in partitions.items():
-        chosen = [pair for pair in pairs if allowed is None or pair[0] in allowed]
-        if chosen:
-            calls.append((members, chosen))
-        if len(chosen) < len(pairs):
-            skipped.append((members, allowed, len(pairs) - len(chosen)))
-    if not calls:
-        raise ValidationFailed.field(
-            "tags", "the groups of these tags allow none of the selected resource types"
-        )
-    changed = unchanged = replaced = refused = 0
-    for members, chosen in calls:
-        outcome = attach(actor, scope_id, [m.qname.text for m in members], _refs(chosen),
-                         context=AssignmentContext.MANUAL)
-        changed += outcome.changed
-        unchanged += outcome.already_present
-        replaced += outcome.replaced
-    skipped_keys = [m.qname.key for members, _, _ in skipped for m in members]
-    by_key = {tag.path_key: tag for tag in db.session.scalars(
-        select(Tag).where(Tag.scope_id == scope_id, Tag.deleted_at.is_(None),
-                          Tag.path_key.in_(skipped_keys))
-    )} if skipped_keys else {}
-    for members, allowed, count in skipped:
-        refused += count * len(members)
-        recorder.record_many([
-            {"object_type": "assignments", "object_id": by_key[m.qname.key].id,
-             "action": "skip", "before": None,
-             "after": {"tag": m.text, "resources": count,
-                       "allowed_types": sorted(allowed or ())}}
-            for m in members if m.qname.key in by_key
-        ])
-    return AppliedLinks(None, len(pairs), changed, unchanged, replaced, refused)
-
-
-def _refs(pairs: Sequence[tuple[str, str]]) -> dict[str, list[str]]:
-    refs: dict[str, list[str]] = defaultdict(list)
-    for rtype, external_id in pairs:
-        refs[rtype].append(external_id)
-    return dict(refs)
+    return AppliedLinks(change_set.id if change_set else None, len(pairs), outcome.changed,
+                        outcome.already_present, outcome.replaced, outcome.refused)
 
 
 # --- outcome ----------------------------------------------------------------------------

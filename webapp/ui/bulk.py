@@ -23,8 +23,8 @@ from webapp.services.errors import (
     ServiceError,
     ValidationFailed,
 )
+from webapp.services.link_plan import LinkAction
 from webapp.services.link_preview import (
-    LinkAction,
     apply_links,
     change_set_outcome,
     describe_names,
@@ -39,9 +39,9 @@ from webapp.services.resource_selection import (
 )
 from webapp.services.tags.lookup import find_tag
 from webapp.services.tags.queries import TagFilter, search_tags, usage_counts
-from webapp.services.undo import undo_change_set
+from webapp.services.undo import get_change_set, preview_undo, preview_undos, undo_change_set
 from webapp.ui.bulk_forms import USE_MATCHING, USE_TICKED, BulkForm, TagQueryForm
-from webapp.ui.errors import REFUSED_FORM
+from webapp.ui.errors import REFUSED_FORM, form_status
 from webapp.ui.rendering import apply_service_error, wants_fragment
 from webapp.ui.scoping import current_scope, scoped_actor, scoped_blueprint
 
@@ -187,10 +187,15 @@ def chosen() -> ResponseReturnValue:
         "HX-Replace-Url": _canonical(form)}
 
 
+def _is_about_tags(detail: FieldError) -> bool:
+    """The service names the tags of a change ``names`` (or ``names[i]``)."""
+    return detail.field == "names" or detail.field.startswith("names[")
+
+
 def _split_errors(error: ServiceError) -> tuple[list[str], list[FieldError]]:
     """Errors about the tags, and errors about the selection."""
-    tag_errors = [d.message for d in error.details if d.field == "tags"]
-    other = [d for d in error.details if d.field != "tags"]
+    tag_errors = [d.message for d in error.details if _is_about_tags(d)]
+    other = [d for d in error.details if not _is_about_tags(d)]
     if not error.details:
         other = [FieldError("selection", error.message)]
     return tag_errors, other
@@ -212,11 +217,6 @@ def _refused(form: BulkForm, error: ServiceError, status: int, verb: str
     return render_template("bulk/_refused.html", **context), status, headers
 
 
-def _status(error: ServiceError) -> int:
-    return 413 if isinstance(error, LimitExceeded) else 409 if isinstance(error, Conflict) \
-        else REFUSED_FORM
-
-
 @bulk.post("/bulk/preview")
 def preview() -> ResponseReturnValue:
     form = _form()
@@ -228,7 +228,7 @@ def preview() -> ResponseReturnValue:
         if not wants_fragment():
             flash(error.message, "error")
             return redirect(_canonical(form))
-        return _refused(form, error, _status(error), "Cannot preview this change")
+        return _refused(form, error, form_status(error), "Cannot preview this change")
     context = {"form": form, "plan": plan, "criteria": criteria, "tag": _tag_of(criteria)}
     if not wants_fragment():
         return render_template("bulk/preview.html", **context)
@@ -252,7 +252,7 @@ def apply() -> ResponseReturnValue:
         if not wants_fragment():
             flash(error.message, "error")
             return redirect(_canonical(form))
-        return _refused(form, error, _status(error), "Cannot apply this change")
+        return _refused(form, error, form_status(error), "Cannot apply this change")
     if applied.change_set_id is None:
         message = "Nothing changed: none of these tags is on the selected resources."
         if not wants_fragment():
@@ -267,14 +267,33 @@ def apply() -> ResponseReturnValue:
 
 
 def _result(change_set_id: int, *, undo_error: str | None = None) -> str:
-    outcome = change_set_outcome(scoped_actor(), current_scope().id, change_set_id)
+    actor, scope = scoped_actor(), current_scope()
+    outcome = change_set_outcome(actor, scope.id, change_set_id)
+    done = outcome.change_set
+    preview = (preview_undos(actor, scope.id, [done]).get(done.id)
+               if not outcome.undone and done.reverts_id is None else None)
     template = "bulk/_result.html" if wants_fragment() else "bulk/result.html"
-    return render_template(template, outcome=outcome, undo_error=undo_error)
+    return render_template(template, outcome=outcome, undo_error=undo_error, preview=preview)
 
 
 @bulk.get("/bulk/changes/<int:change_set_id>")
 def result(change_set_id: int) -> ResponseReturnValue:
     return _result(change_set_id)
+
+
+@bulk.get("/bulk/changes/<int:change_set_id>/undo")
+def confirm_undo(change_set_id: int) -> ResponseReturnValue:
+    """The undo's confirmation as a page (the Undo button without JavaScript)."""
+    actor, scope = scoped_actor(), current_scope()
+    change_set = get_change_set(actor, scope.id, change_set_id)
+    back = url_for("bulk.result", change_set_id=change_set_id)
+    try:
+        preview = preview_undo(actor, scope.id, change_set_id)
+    except Conflict as error:
+        return render_template("audit/undo.html", cs=change_set, error=error.message,
+                               back=back), 409
+    return render_template("audit/undo.html", cs=change_set, preview=preview, back=back,
+                           action=url_for("bulk.undo", change_set_id=change_set_id))
 
 
 @bulk.post("/bulk/changes/<int:change_set_id>/undo")

@@ -17,7 +17,7 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.widgets import HiddenInput
 
 from webapp.models import RESOURCE_TYPES
-from webapp.services.link_preview import LinkAction
+from webapp.services.link_plan import LinkAction
 from webapp.services.resource_selection import (
     PatternField,
     PatternMode,

@@ -14,7 +14,7 @@ from tests.http.api.conftest import ApiWorld, error_of
 from tests.unit.factories import count, external_ids, links, live_tag, snapshot_counts
 from webapp.models import Assignment, Resource, Tag
 from webapp.services import groups
-from webapp.services.assignments import MAX_LINKS, MAX_NAMES
+from webapp.services.link_plan import MAX_LINKS, MAX_NAMES
 
 ATTACH = "/api/v1/tags/attach/"
 DETACH = "/api/v1/tags/detach/"

@@ -226,7 +226,7 @@ def test_preview_errors_are_beside_their_cause(seeded: UiWorld) -> None:
     assert none.status_code == 422
     assert none.headers["HX-Retarget"] == "#bulk-preview"
     body = html(none)
-    assert "Cannot preview this change" in body and "choose at least one tag" in body
+    assert "Cannot preview this change" in body and "give at least one tag name" in body
     assert '<div id="chosen-tags" class="chosen-tags has-error" hx-swap-oob="true">' in body
     assert 'id="tags-errors"' in body
     bad = html(seeded.post(client, seeded.url("bulk/preview"), {**ADS, "tags": ["a..b"]},
@@ -250,7 +250,7 @@ def test_preview_without_htmx_is_a_full_page(seeded: UiWorld) -> None:
     assert 'id="apply-button"' in html(response)
     refused = seeded.post(client, seeded.url("bulk/preview"), {**ADS, "tags": []})
     assert refused.status_code == 302
-    assert "choose at least one tag" in html(client.get(refused.location))
+    assert "give at least one tag name" in html(client.get(refused.location))
 
 
 def test_ticked_rows_are_the_selection_when_chosen(seeded: UiWorld) -> None:

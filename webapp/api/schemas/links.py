@@ -9,7 +9,7 @@ from uuid import UUID
 from pydantic import BaseModel, ConfigDict, Field
 
 from webapp.api.schemas.text import QualifiedName, items
-from webapp.services.assignments import MAX_NAMES
+from webapp.services.link_plan import MAX_NAMES
 
 # The resource lists of the seeds' bodies: the plural of a resource type.
 LINK_LISTS: tuple[str, ...] = (

@@ -175,21 +175,25 @@ def ensure_paths(
     provenance: Provenance,
     *,
     attributes: Mapping[str, Mapping[str, Any]] | None = None,
+    live: Mapping[str, Tag] | None = None,
 ) -> dict[str, Tag]:
     """Return the live tag of every name (by key), creating missing tags and ancestors.
 
-    One query finds every existing prefix; missing tags are inserted level by level, so
-    the statement count depends on the depth of the names, never on how many there are.
+    One query finds every existing prefix (none when the caller passes ``live``: every
+    live tag among the names and their ancestors, by key, as a link plan holds them);
+    missing tags are inserted level by level, so the statement count depends on the depth
+    of the names, never on how many there are.
     """
     wanted = {prefix.key: prefix for qname in qnames for prefix in qname.prefixes()}
-    found: dict[str, Tag] = {
-        tag.path_key: tag
-        for tag in db.session.scalars(
-            select(Tag).where(
-                Tag.scope_id == scope_id, Tag.deleted_at.is_(None), Tag.path_key.in_(list(wanted))
+    found: dict[str, Tag] = (
+        {key: live[key] for key in wanted if key in live} if live is not None else {
+            tag.path_key: tag
+            for tag in db.session.scalars(
+                select(Tag).where(Tag.scope_id == scope_id, Tag.deleted_at.is_(None),
+                                  Tag.path_key.in_(list(wanted)))
             )
-        )
-    }
+        }
+    )
     missing = [qname for key, qname in wanted.items() if key not in found]
     if not missing:
         return found

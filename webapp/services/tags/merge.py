@@ -11,13 +11,13 @@ from webapp.extensions import db
 from webapp.models import Assignment, Resource, Tag
 from webapp.services.actor import Actor, Permission, authorize
 from webapp.services.assignments import (
-    check_group_rules,
     insert_links,
     remove_links,
     replace_in_exclusive_groups,
     typed_literal,
 )
 from webapp.services.errors import ServiceError, ValidationFailed
+from webapp.services.link_plan import check_group_rules
 from webapp.services.sql import integer_list, json_rows
 from webapp.services.tags.deletion import live_children, mark_deleted
 from webapp.services.tags.hierarchy import Blame, relocate_all

@@ -23,7 +23,7 @@ from webapp.models import Assignment, AssignmentContext, Resource, Tag
 from webapp.models.types import utcnow
 from webapp.services import names
 from webapp.services.actor import Actor, Permission, authorize
-from webapp.services.assignments import MAX_NAMES, attach, detach
+from webapp.services.assignments import attach, detach
 from webapp.services.errors import (
     FieldError,
     LimitExceeded,
@@ -31,6 +31,7 @@ from webapp.services.errors import (
     ServiceError,
     ValidationFailed,
 )
+from webapp.services.link_plan import MAX_NAMES
 from webapp.services.resources import clean_external_id
 from webapp.services.sql import integer_list
 from webapp.services.tags.creation import CREATE_PERMISSIONS, Provenance, ensure_paths
