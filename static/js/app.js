@@ -97,6 +97,39 @@
     box.dispatchEvent(new Event("selection-changed", { bubbles: true }));
   });
 
+  // Confirmation dialogs (the Undo buttons, see templates/_undo.html): a button with
+  // data-dialog="<id>" opens that <dialog> instead of submitting its own form (which, without
+  // JavaScript, leads to the confirmation as a page).  [data-dialog-close] or Esc closes it,
+  // as does a click on the backdrop; focus goes back to the button that opened it.
+  var dialogOpeners = new WeakMap();
+
+  document.addEventListener("click", function (event) {
+    if (!(event.target instanceof Element)) { return; }
+    var opener = event.target.closest("[data-dialog]");
+    if (opener) {
+      var dialog = document.getElementById(opener.dataset.dialog);
+      if (!dialog || typeof dialog.showModal !== "function") { return; }
+      event.preventDefault();
+      dialogOpeners.set(dialog, opener);
+      dialog.showModal();
+      var cancel = dialog.querySelector("[data-dialog-close]");  // the harmless choice
+      if (cancel) { cancel.focus(); }
+      return;
+    }
+    var closer = event.target.closest("[data-dialog-close]");
+    if (closer && closer.closest("dialog")) {
+      closer.closest("dialog").close();
+    } else if (event.target instanceof HTMLDialogElement && event.target.open) {
+      var box = event.target.getBoundingClientRect();  // a click outside the box: backdrop
+      if (event.clientX < box.left || event.clientX > box.right ||
+          event.clientY < box.top || event.clientY > box.bottom) { event.target.close(); }
+    }
+  });
+  document.addEventListener("close", function (event) {
+    var opener = event.target instanceof HTMLDialogElement && dialogOpeners.get(event.target);
+    if (opener && opener.isConnected) { opener.focus(); }
+  }, true);
+
   // Errors that htmx could not swap (network down, server crash) still reach the user.
   document.addEventListener("htmx:sendError", function () {
     showFlash("The server could not be reached. Check your connection and try again.");

@@ -107,9 +107,26 @@ def test_audit_expand_filter_and_undo(page: Any, app: Any) -> None:
     page.wait_for_url(re.compile(r"/audit$"))
     page.locator("tr", has_text="Update tag pii").first.wait_for()
 
-    # The tag's creation cannot be undone: a newer change set updated it.
+    # Undo asks first, in a dialog that says what the undo does; Cancel and Esc close it.
     create_row = page.locator("tr", has_text="Create tag pii").first
     create_row.get_by_role("button", name="Undo").click()
+    dialog = page.get_by_role("dialog", name=re.compile(r"Undo change set #\d+\?"))
+    expect(dialog).to_be_visible()
+    expect(dialog).to_contain_text("Delete 1 tag.")
+    expect(dialog.get_by_role("button", name="Cancel")).to_be_focused()
+    shot(page, "audit-undo-confirm")
+    dialog.get_by_role("button", name="Cancel").click()
+    expect(dialog).to_be_hidden()
+    expect(create_row.get_by_role("button", name="Undo")).to_be_focused()
+    create_row.get_by_role("button", name="Undo").click()
+    expect(dialog).to_be_visible()
+    page.keyboard.press("Escape")
+    expect(dialog).to_be_hidden()
+    assert page.locator("tr.undone").count() == 0  # nothing was undone
+
+    # The tag's creation cannot be undone: a newer change set updated it.
+    create_row.get_by_role("button", name="Undo").click()
+    dialog.get_by_role("button", name=re.compile(r"^Undo change set")).click()
     error = page.locator("tr", has_text="Create tag pii").first.locator(".row-error")
     error.wait_for()
     assert "cannot be undone" in error.inner_text()
@@ -118,6 +135,8 @@ def test_audit_expand_filter_and_undo(page: Any, app: Any) -> None:
     # Undo the update: the label and colour come back, and the row is marked undone.
     page.locator("tr", has_text="Update tag pii").first.get_by_role("button",
                                                                      name="Undo").click()
+    expect(dialog).to_contain_text("Change 1 tag back.")
+    dialog.get_by_role("button", name=re.compile(r"^Undo change set")).click()
     page.locator("tr.undone", has_text="Update tag pii").wait_for()
     assert "was undone" in page.locator("#flashes").inner_text()
     assert page.locator("tr", has_text="Undo: Update tag pii").count() == 1

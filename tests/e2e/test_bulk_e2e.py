@@ -116,15 +116,19 @@ def test_bulk_tag_200_resources_by_name_pattern_preview_apply_undo(
     assert (_usage(sid, "marketing"), _usage(sid, "Campaign.spring-2025")) == (250, 200)
     _shot(page, "bulk-4-result")
 
-    # Undo: the usage returns to what it was.
+    # Undo, once confirmed: the usage returns to what it was.
     page.locator("#undo-button").click()
+    dialog = page.get_by_role("dialog")
+    expect(dialog).to_contain_text("Remove 400 links, delete 2 tags.")
+    _shot(page, "bulk-5-undo-confirm")
+    dialog.get_by_role("button", name=re.compile(r"^Undo change set")).click()
     expect(result.locator("h2#result-title")).to_have_text("Undone")
     expect(result.locator("tr[data-tag='marketing'] .usage")).to_have_text("50")
     expect(result.locator("tr[data-tag='Campaign.spring-2025'] .usage")).to_have_text("0")
     expect(page.locator("#undo-button")).to_have_count(0)
     assert _usage(sid, "marketing") == 50
     assert find_tag(sid, "Campaign.spring-2025") is None  # the new tags went with the undo
-    _shot(page, "bulk-5-undone")
+    _shot(page, "bulk-6-undone")
 
     # The result URL stands on its own (a reload shows the same, undone, change).
     page.reload()

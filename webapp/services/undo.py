@@ -34,6 +34,7 @@ from webapp.services.sql import integer_list, upsert_insert
 from webapp.services.tags.hierarchy import Place, relocate, relocate_each
 from webapp.services.tags.lookup import expire_tags
 from webapp.services.uow import ChangeRecorder, writing
+from webapp.services.wording import counted
 
 UNDOABLE = {"tag", "tag_group", "assignments", "resources"}
 
@@ -89,7 +90,7 @@ def undo_change_set(actor: Actor, scope_id: int, change_set_id: int) -> ChangeSe
         authorize(actor, scope_id, Permission.TAGS_WRITE)
         target = get_change_set(actor, scope_id, change_set_id)
         events = list(target.events)
-        _refuse_unundoable(actor, scope_id, target, events)
+        _refuse_unundoable(actor, scope_id, target, {event.object_type for event in events})
         _refuse_conflicts(target, events)
         undo_id = recorder.change_set_id()
         remove_links(undo_id, Assignment.change_set_id == target.id)
@@ -115,12 +116,12 @@ def undo_change_set(actor: Actor, scope_id: int, change_set_id: int) -> ChangeSe
 
 
 def _refuse_unundoable(actor: Actor, scope_id: int, target: ChangeSet,
-                       events: Sequence[AuditEvent]) -> None:
+                       kinds: set[str]) -> None:
+    """``kinds``: the object types of the change set's events."""
     if target.reverted_by_id is not None:
         raise Conflict(f"change set {target.id} was already undone by {target.reverted_by_id}")
     if target.reverts_id is not None:
         raise Conflict("an undo cannot be undone; make the change again instead")
-    kinds = {event.object_type for event in events}
     if kinds - UNDOABLE:
         raise Conflict(f"change set {target.id} changed {', '.join(sorted(kinds - UNDOABLE))}, "
                        "which cannot be undone here")
@@ -357,6 +358,99 @@ def _revert_group(scope_id: int, recorder: ChangeRecorder, event: AuditEvent) ->
         db.session.add(revived)
         db.session.flush()
         recorder.record("tag_group", revived.id, "undo delete", None, revived.snapshot())
+
+
+# --- what an undo would do, before it is done -------------------------------------------
+
+# What undoing an event of each kind and action does to its object, as counted words.
+_UNDO_EFFECTS = {
+    ("tag", "create"): ("delete", "tag", "tags", ""),
+    ("tag", "restore"): ("delete", "tag", "tags", ""),
+    ("tag", "delete"): ("restore", "tag", "tags", ""),
+    ("tag", "update"): ("change", "tag", "tags", " back"),
+    ("tag_group", "create"): ("delete", "group", "groups", ""),
+    ("tag_group", "delete"): ("restore", "group", "groups", ""),
+    ("tag_group", "update"): ("change", "group", "groups", " back"),
+}
+
+
+@dataclass(frozen=True)
+class UndoPreview:
+    """What undoing a change set would do, in numbers: counted, nothing written.
+
+    ``objects`` counts the tags and groups per ``(object_type, action)`` of the change set
+    (an undo deletes what it created or restored, restores what it deleted and puts back
+    what it updated)."""
+
+    change_set_id: int
+    links_removed: int  # links it added: the undo removes them
+    links_restored: int  # links it removed: the undo puts them back
+    objects: dict[tuple[str, str], int]
+
+    @property
+    def effects(self) -> list[str]:
+        """``["remove 287 links", "restore 108 links", "restore 3 tags"]``."""
+        found = []
+        if self.links_removed:
+            found.append(f"remove {counted(self.links_removed, 'link')}")
+        if self.links_restored:
+            found.append(f"restore {counted(self.links_restored, 'link')}")
+        for key, (verb, one, many, tail) in _UNDO_EFFECTS.items():
+            if self.objects.get(key):
+                found.append(f"{verb} {counted(self.objects[key], one, many)}{tail}")
+        return found
+
+    @property
+    def text(self) -> str:
+        """``Remove 287 links, restore 108 links``: the confirmation's sentence."""
+        effects = self.effects
+        if not effects:
+            return "Nothing to put back: it is only marked undone"
+        sentence = ", ".join(effects)
+        return sentence[0].upper() + sentence[1:]
+
+
+def preview_undos(actor: Actor, scope_id: int, change_sets: Sequence[ChangeSet]
+                  ) -> dict[int, UndoPreview]:
+    """What undoing each change set of the scope would do (see :class:`UndoPreview`), in
+    three statements however many.  Whether it can be undone is not checked: see
+    :func:`can_be_undone`, and newer conflicting changes are found by trying."""
+    authorize(actor, scope_id, Permission.TAGS_READ)
+    ids = [cs.id for cs in change_sets if cs.scope_id == scope_id]
+    if not ids:
+        return {}
+    objects: dict[int, dict[tuple[str, str], int]] = {cs_id: {} for cs_id in ids}
+    for cs_id, object_type, action, number in db.session.execute(
+        select(AuditEvent.change_set_id, AuditEvent.object_type, AuditEvent.action,
+               func.count(AuditEvent.object_id.distinct()))
+        .where(AuditEvent.change_set_id.in_(ids),
+               AuditEvent.object_type.in_(("tag", "tag_group")))
+        .group_by(AuditEvent.change_set_id, AuditEvent.object_type, AuditEvent.action)
+    ):
+        objects[cs_id][(object_type, action)] = number
+    added = dict(db.session.execute(
+        select(Assignment.change_set_id, func.count())
+        .where(Assignment.change_set_id.in_(ids)).group_by(Assignment.change_set_id)
+    ).tuples().all())
+    removed = dict(db.session.execute(
+        select(AssignmentRemoval.change_set_id, func.count())
+        .where(AssignmentRemoval.change_set_id.in_(ids))
+        .group_by(AssignmentRemoval.change_set_id)
+    ).tuples().all())
+    return {cs_id: UndoPreview(cs_id, added.get(cs_id, 0), removed.get(cs_id, 0),
+                               objects[cs_id])
+            for cs_id in ids}
+
+
+def preview_undo(actor: Actor, scope_id: int, change_set_id: int) -> UndoPreview:
+    """What undoing ``change_set_id`` would do, for a confirmation: authorized and refused
+    as :func:`undo_change_set` would be (already undone, itself an undo, objects an undo
+    cannot revert: Conflict), except for newer conflicting changes, found by trying."""
+    authorize(actor, scope_id, Permission.TAGS_WRITE)
+    target = get_change_set(actor, scope_id, change_set_id)
+    _refuse_unundoable(actor, scope_id, target, set(db.session.scalars(
+        select(AuditEvent.object_type).where(AuditEvent.change_set_id == target.id).distinct())))
+    return preview_undos(actor, scope_id, [target])[target.id]
 
 
 # --- reading change sets for the audit pages ---------------------------------------------

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from flask import flash, redirect, request, url_for
+from flask import flash, redirect, render_template, request, url_for
 from markupsafe import Markup
 
 from webapp.error_status import status_for
@@ -27,8 +27,11 @@ from webapp.services.undo import (
     can_be_undone,
     describe_change_set,
     digest_change_sets,
+    get_change_set,
     list_change_set_actors,
     list_change_sets,
+    preview_undo,
+    preview_undos,
     undo_change_set,
 )
 from webapp.ui.audit_forms import AuditFilterForm, page_number
@@ -229,10 +232,11 @@ def _list(status: int = 200, errors: dict[int, str] | None = None) -> tuple[str,
                             PageRequest(page_number(request.args), PER_PAGE))
     digests = digest_change_sets(actor, scope.id, page.items)
     undoable = {cs.id for cs in page.items if can_be_undone(cs, digests[cs.id])}
+    previews = preview_undos(actor, scope.id, [cs for cs in page.items if cs.id in undoable])
     return render_page(
         "audit/index.html", "audit/_results.html", status,
-        form=form, results=page, digests=digests, undoable=undoable, errors=errors or {},
-        filter_args=form.query_args(), oob=replaces_flashes(),
+        form=form, results=page, digests=digests, undoable=undoable, previews=previews,
+        errors=errors or {}, filter_args=form.query_args(), oob=replaces_flashes(),
     )
 
 
@@ -246,10 +250,13 @@ def _detail(change_set_id: int, per_page: int, status: int = 200,
     actor, scope = scoped_actor(), current_scope()
     page = page_number(request.args) if not wants_fragment() else 1
     detail = describe_change_set(actor, scope.id, change_set_id, PageRequest(page, per_page))
+    undoable = can_be_undone(detail.change_set, detail.digest)
+    preview = (preview_undos(actor, scope.id, [detail.change_set])[change_set_id]
+               if undoable and not wants_fragment() else None)
     return render_page(
         "audit/detail.html", "audit/_events.html", status,
         detail=detail, events=event_views(detail),
-        undoable=can_be_undone(detail.change_set, detail.digest), undo_error=undo_error,
+        undoable=undoable, preview=preview, undo_error=undo_error,
     )
 
 
@@ -257,6 +264,34 @@ def _detail(change_set_id: int, per_page: int, status: int = 200,
 def detail(change_set_id: int) -> Any:
     """The change set's own page; for htmx, its events (the list's expand)."""
     return _detail(change_set_id, EVENTS_INLINE if wants_fragment() else EVENTS_PER_PAGE)
+
+
+LIST_ARGS = ("actor", "object_type", "hide_undone", "page")
+
+
+def _list_args() -> dict[str, str]:
+    """The list's filters and page, from the query string."""
+    return {k: v for k, v in request.args.items() if k in LIST_ARGS and v}
+
+
+@audit.get("/audit/<int:change_set_id>/undo")
+def confirm_undo(change_set_id: int) -> Any:
+    """The undo's confirmation, saying what it will do, as a page of its own: where the
+    Undo button leads without JavaScript (with it, the same opens in a dialog)."""
+    actor, scope = scoped_actor(), current_scope()
+    change_set = get_change_set(actor, scope.id, change_set_id)
+    from_detail = request.args.get("next") == "detail"
+    back = (url_for("audit.detail", change_set_id=change_set_id) if from_detail
+            else url_for("audit.index", **_list_args()))
+    try:
+        preview = preview_undo(actor, scope.id, change_set_id)
+    except Conflict as error:
+        return render_template("audit/undo.html", cs=change_set, error=error.message,
+                               back=back), status_for(error)
+    action = url_for("audit.undo", change_set_id=change_set_id,
+                     **({} if from_detail else _list_args()))
+    return render_template("audit/undo.html", cs=change_set, preview=preview, action=action,
+                           fields={"next": "detail"} if from_detail else {}, back=back)
 
 
 @audit.post("/audit/<int:change_set_id>/undo")
@@ -277,6 +312,4 @@ def undo(change_set_id: int) -> Any:
         return _list()
     if from_detail:
         return redirect(url_for("audit.detail", change_set_id=change_set_id))
-    args = {k: v for k, v in request.args.items() if k in ("actor", "object_type",
-                                                           "hide_undone", "page")}
-    return redirect(url_for("audit.index", **args))
+    return redirect(url_for("audit.index", **_list_args()))
