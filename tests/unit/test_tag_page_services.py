@@ -19,7 +19,7 @@ from webapp.services.tags import queries as tag_queries
 from webapp.services.tags.creation import Provenance, TagSpec, create_tag, create_tags
 from webapp.services.tags.deletion import delete_tag
 from webapp.services.tags.hierarchy import update_tag
-from webapp.services.tags.lookup import find_tag
+from webapp.services.tags.lookup import Reading, find_tag, live_tag
 
 
 def test_sources_row_and_detail(world: World) -> None:
@@ -147,11 +147,13 @@ def test_pickers_read_paths_never_ids(world: World) -> None:
     first = create_tag(world.editor, sid, TagSpec("first"))
     named = create_tag(world.editor, sid, TagSpec(str(first.id)))
     mover = create_tag(world.editor, sid, TagSpec("mover"))
-    assert tag_bulk.tag_at_path(world.viewer, sid, str(first.id), "parent").id == named.id
+    as_parent = live_tag(sid, str(first.id), "parent", reading=Reading.NAME,
+                         missing=ValidationFailed)
+    assert as_parent.id == named.id
     moved = tag_bulk.move_tags(world.editor, sid, [mover.id], str(first.id))
     assert moved[0].parent_id == named.id
     with pytest.raises(ValidationFailed) as caught:
-        tag_bulk.tag_at_path(world.viewer, sid, "a..b", "target")
+        live_tag(sid, "a..b", "target", reading=Reading.NAME, missing=ValidationFailed)
     assert caught.value.details[0].field == "target"
 
 

@@ -17,11 +17,11 @@ from tests.unit.factories import (
 )
 from webapp.services.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
 from webapp.services.tags.creation import Provenance, TagSpec, create_tags
+from webapp.services.tags.lookup import Reading, find_tag
 from webapp.services.tags.paths import (
     PathItem,
     RootSpec,
     delete_by_name,
-    find_by_name,
     save_paths,
     tag_resource,
     untag_resource,
@@ -86,9 +86,14 @@ def test_root_source_must_match(world: World) -> None:
 def test_a_path_wins_over_an_integer_handle(world: World) -> None:
     first, *_ = create_tags(world.editor, world.sid, [TagSpec(name="Alpha")])
     named = create_tags(world.editor, world.sid, [TagSpec(name=str(first.id))])[0]
-    assert find_by_name(world.sid, str(first.id)) == named
-    assert find_by_name(world.sid, f" {first.id} ") == named
-    assert find_by_name(world.sid, named.public_id) == named
+    first_name = Reading.NAME_FIRST
+    assert find_tag(world.sid, str(first.id), reading=first_name) == named
+    assert find_tag(world.sid, f" {first.id} ", reading=first_name) == named
+    assert find_tag(world.sid, named.public_id, reading=first_name) == named
+    # Any handle: the integer key first; a name only: never a key or public id.
+    assert find_tag(world.sid, str(first.id)) == first
+    assert find_tag(world.sid, str(first.id), reading=Reading.NAME) == named
+    assert find_tag(world.sid, first.public_id, reading=Reading.NAME) is None
 
 
 def test_tag_and_untag_a_resource(world: World) -> None:

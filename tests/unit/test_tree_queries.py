@@ -14,6 +14,7 @@ from webapp.services.paging import PageRequest
 from webapp.services.tags import queries as tag_queries
 from webapp.services.tags.creation import Provenance, TagSpec, create_tag, create_tags
 from webapp.services.tags.deletion import delete_tag
+from webapp.services.tags.lookup import Reading, find_tag
 
 
 def tag(world: World, key: str) -> Tag:
@@ -105,9 +106,10 @@ def test_protected_in_subtree(world: World) -> None:
                                             tag(world, "found.open")) == 0
 
 
-def test_tag_by_path_never_reads_an_id(world: World) -> None:
+def test_reading_a_name_never_reads_an_id(world: World) -> None:
     create_tags(SYSTEM, world.sid, [TagSpec(name="first"), TagSpec(name="2024.Q1")])
     first = tag(world, "first")
-    assert tag_queries.tag_by_path(world.viewer, world.sid, str(first.id)) is None
-    assert tag_queries.tag_by_path(world.viewer, world.sid, " 2024 . q1 ").path == "2024.Q1"
-    assert tag_queries.tag_by_path(world.viewer, world.sid, "a::b::c") is None
+    assert find_tag(world.sid, str(first.id), reading=Reading.NAME) is None
+    found = find_tag(world.sid, " 2024 . q1 ", reading=Reading.NAME)
+    assert found is not None and found.path == "2024.Q1"
+    assert find_tag(world.sid, "a::b::c", reading=Reading.NAME) is None

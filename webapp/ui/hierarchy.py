@@ -30,9 +30,9 @@ from webapp.services.groups import GroupRow, get_group, list_groups
 from webapp.services.paging import Page, PageRequest
 from webapp.services.sql import integer_key
 from webapp.services.tags.creation import TagSpec, create_tag
-from webapp.services.tags.deletion import delete_tag
+from webapp.services.tags.deletion import delete_tag, subtree_listing
 from webapp.services.tags.hierarchy import update_tag
-from webapp.services.tags.lookup import get_tag
+from webapp.services.tags.lookup import Reading, find_tag, get_tag
 from webapp.services.tags.queries import (
     TagFilter,
     TreeNode,
@@ -42,7 +42,6 @@ from webapp.services.tags.queries import (
     protected_in_subtree,
     search_tags,
     subtree_summary,
-    tag_by_path,
     tree_children,
     tree_nodes,
 )
@@ -391,7 +390,7 @@ def _new_parent(form: MoveForm) -> int | None:
             raise ValidationFailed.field("parent", "pick a tag from the list")
         return int(target)
     text = (form.parent.data or "").strip()
-    found = tag_by_path(scoped_actor(), current_scope().id, text)
+    found = find_tag(current_scope().id, text, reading=Reading.NAME)
     if found is None:
         raise ValidationFailed.field("parent", f"no tag has the path {text!r}")
     return found.id
@@ -434,6 +433,7 @@ def delete(tag_id: str) -> Any:
                         **_ancestor_context(tag))
     return _form_page("hierarchy/_delete.html", REFUSED_FORM if form.is_submitted() else 200,
                       tag=tag, form=form, summary=summary,
+                      listing=subtree_listing(actor, scope.id, tag),
                       locked=protected_in_subtree(actor, scope.id, tag))
 
 

@@ -23,14 +23,14 @@ from flask import Response, abort, flash, make_response, redirect, render_templa
 
 from webapp.models import Scope, Tag
 from webapp.services.actor import Actor, Permission, authorize
-from webapp.services.errors import ServiceError
+from webapp.services.errors import ServiceError, ValidationFailed
 from webapp.services.groups import list_groups
 from webapp.services.paging import MAX_PAGE, Page, PageRequest
-from webapp.services.tags.bulk import merge_into, move_tags, tag_at_path
+from webapp.services.tags.bulk import merge_into, move_tags
 from webapp.services.tags.creation import CREATE_PERMISSIONS, TagSpec, create_tag
 from webapp.services.tags.deletion import bulk_delete_tags, delete_tag, restore_tag
 from webapp.services.tags.hierarchy import update_tag
-from webapp.services.tags.lookup import get_tag
+from webapp.services.tags.lookup import Reading, find_tag, get_tag, live_tag
 from webapp.services.tags.queries import (
     SORTS,
     TagDetail,
@@ -40,7 +40,6 @@ from webapp.services.tags.queries import (
     list_tags,
     search_tags,
     subtree_summary,
-    tag_by_path,
     tag_detail,
     tag_events,
     tag_sources,
@@ -106,7 +105,7 @@ class ListArgs:
         unknown one matches nothing: no tag has the key 0)."""
         parent: int | None = None
         if self.parent:
-            found = tag_by_path(actor, scope.id, self.parent)
+            found = find_tag(scope.id, self.parent, reading=Reading.NAME)
             parent = found.id if found is not None else 0
         return TagFilter(search=self.q or None, group=self.group or None, parent=parent,
                          source=self.source or None, include_deleted=self.deleted)
@@ -196,6 +195,12 @@ def _render_index(status: int = 200, *, create_form: TagCreateForm | None = None
     return render_page("tags/index.html", "tags/_results.html", status, **context)
 
 
+def _parent_named(scope_id: int, path: str) -> Tag:
+    """The live tag a typed parent path names (never read as an id), else the error
+    beside the parent field."""
+    return live_tag(scope_id, path, "parent", reading=Reading.NAME, missing=ValidationFailed)
+
+
 @tags.get("/tags")
 def index() -> Any:
     return _render_index()
@@ -220,7 +225,7 @@ def create() -> Any:
     if form.validate_on_submit():
         parent_path = (form.parent.data or "").strip()
         try:
-            parent = tag_at_path(actor, scope.id, parent_path, "parent") if parent_path else None
+            parent = _parent_named(scope.id, parent_path) if parent_path else None
             tag = create_tag(actor, scope.id, TagSpec(
                 name=form.name.data or "",
                 parent=parent.id if parent else None,
@@ -498,7 +503,7 @@ def edit(handle: str) -> Any:
         try:
             changes = form.changes(tag, parent_path, row=False)
             if isinstance(changes["parent"], str):  # a typed path, never read as an id
-                changes["parent"] = tag_at_path(actor, scope.id, changes["parent"], "parent").id
+                changes["parent"] = _parent_named(scope.id, changes["parent"]).id
             update_tag(actor, scope.id, tag.id, **changes)
         except ServiceError as error:
             apply_service_error(form, error)

@@ -20,9 +20,14 @@ from webapp.services.errors import (
     ValidationFailed,
 )
 from webapp.services.tags.hierarchy import MovedTag, relocate_all
-from webapp.services.tags.lookup import TagFacts, find_live_tags, find_tag
+from webapp.services.tags.lookup import (
+    Reading,
+    TagFacts,
+    find_live_tags,
+    find_tag,
+    live_tag,
+)
 from webapp.services.tags.merge import merge_all
-from webapp.services.tags.queries import tag_by_path
 from webapp.services.uow import writing
 from webapp.services.wording import counted
 
@@ -44,15 +49,6 @@ def _about(scope_id: int, handle: int | str, error: ServiceError, field: str) ->
     details = [FieldError(field, f"{name}: {d.message}") for d in error.details]
     return type(error)(f"{name}: {error.message}",
                        details or [FieldError(field, f"{name}: {error.message}")])
-
-
-def tag_at_path(actor: Actor, scope_id: int, text: str, field: str) -> Tag:
-    """The live tag named ``text`` (path or ``group::path``), else ValidationFailed on
-    ``field``."""
-    found = tag_by_path(actor, scope_id, text)
-    if found is None:
-        raise ValidationFailed.field(field, f"no live tag named {text.strip()!r}")
-    return found
 
 
 def _live(scope_id: int, handles: Sequence[int | str], field: str) -> list[TagFacts]:
@@ -78,7 +74,8 @@ def move_tags(actor: Actor, scope_id: int, handles: Sequence[int | str],
     _check_selection(handles)
     with writing(actor, scope_id, f"Move {len(handles)} tag(s)") as recorder:
         authorize(actor, scope_id, Permission.TAGS_WRITE)
-        new_parent = tag_at_path(actor, scope_id, parent, "parent") if parent else None
+        new_parent = live_tag(scope_id, parent, "parent", reading=Reading.NAME,
+                                         missing=ValidationFailed) if parent else None
         where = new_parent.qualified_name if new_parent else "the top level"
         recorder.summary = f"Move {len(handles)} tag(s) to {where}"
         movers = _live(scope_id, handles, "parent")
@@ -118,7 +115,8 @@ def merge_into(actor: Actor, scope_id: int, sources: Sequence[int | str], target
         authorize(actor, scope_id, Permission.TAGS_DELETE)
         if not target.strip():
             raise ValidationFailed.field("target", "choose the tag to merge into")
-        kept = tag_at_path(actor, scope_id, target, "target")
+        kept = live_tag(scope_id, target, "target", reading=Reading.NAME,
+                        missing=ValidationFailed)
         # "Merge these into that one" may tick the target too: it stays as it is.
         gone = {tag.id: tag for tag in _live(scope_id, sources, "target") if tag.id != kept.id}
         if not gone:

@@ -1,15 +1,20 @@
 """Finding tags: by any handle (integer key, public id, path or qualified name), many at
 once as plain facts, and the subtree conditions that the hierarchy and deletion share.
 
-One way to find a tag by a handle: :func:`find_tag` (None when missing), :func:`live_tag`
-(NotFound naming the field), :func:`get_tag` (with the read permission), and
-:func:`find_live_tags` for many handles in one statement.
+One way to find a tag by a handle, read once by :func:`read_handle`: :func:`find_tag`
+(None when missing), :func:`live_tag` (an error naming the field), :func:`get_tag` (with
+the read permission), and :func:`find_live_tags` for many handles in one statement.  How a
+text is read is the caller's :class:`Reading`: any handle (an API path segment), a name
+first (seed 003's names), or a name only (what a person types: ``2024`` is a name there).
 """
 
 from __future__ import annotations
 
+import enum
 from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
 from typing import Any, NamedTuple, Protocol
+from uuid import UUID
 
 from sqlalchemy import (
     ColumnElement,
@@ -30,6 +35,7 @@ from webapp.services.errors import (
     FieldError,
     NotFound,
     PermissionDenied,
+    ServiceError,
     ValidationFailed,
 )
 from webapp.services.sql import integer_key, integer_list, json_rows
@@ -54,48 +60,94 @@ _ANY_TAG_BY_ID = select(Tag).where(Tag.scope_id == bindparam("scope_id"),
 _LIVE_TAG_BY_ID = _ANY_TAG_BY_ID.where(Tag.deleted_at.is_(None))
 
 
-def find_tag(scope_id: int, handle: int | str, *, include_deleted: bool = False) -> Tag | None:
-    """A tag of the scope by integer key, UUID, public id or (qualified) path.
+class Reading(enum.Enum):
+    """How a text handle is read."""
+
+    ANY = "any"  # an integer key, UUID or public id first, then a (qualified) path
+    NAME_FIRST = "name first"  # a (qualified) path first, then any other handle
+    NAME = "name"  # a (qualified) path only
+
+
+@dataclass(frozen=True)
+class Handle:
+    """A tag handle as every look-up reads it."""
+
+    row_id: int | None  # an integer key
+    uuid: UUID | None
+    text: str | None  # a public id (None for an int handle)
+    path_key: str | None  # the key of a (qualified) path (None for an int handle)
+
+
+def read_handle(handle: int | str) -> Handle:
+    """What a handle can name: an int is a key only; a text can be a key, a UUID, a public
+    id and a path (`` Priority :: High `` names the tag that attach would find)."""
+    row_id = integer_key(handle)
+    if isinstance(handle, int):
+        return Handle(row_id, None, None, None)
+    text = str(handle).strip()
+    try:
+        path_key = names.parse_name(text).key
+    except ValidationFailed:
+        path_key = names.key(text)
+    return Handle(row_id, parse_uuid(text), text, path_key)
+
+
+def find_tag(scope_id: int, handle: int | str, *, include_deleted: bool = False,
+             reading: Reading = Reading.ANY) -> Tag | None:
+    """A tag of the scope by a handle, read as ``reading`` says.
 
     Live tags win; with ``include_deleted`` a path names the most recently deleted tag
     when no live one has it.
     """
-    row_id = integer_key(handle)
-    by_id = _ANY_TAG_BY_ID if include_deleted else _LIVE_TAG_BY_ID
-    if isinstance(handle, int):
-        return db.session.scalar(by_id, {"scope_id": scope_id, "row_id": row_id}
-                                 ) if row_id else None
-    text = str(handle).strip()
-    if row_id is not None:
-        found = db.session.scalar(by_id, {"scope_id": scope_id, "row_id": row_id})
-        if found is not None:
+    read = read_handle(handle)
+    if reading is Reading.ANY:
+        return _by_key(scope_id, read, include_deleted) or _by_path(scope_id, read,
+                                                                    include_deleted)
+    found = _by_path(scope_id, read, include_deleted)
+    if found is None and reading is Reading.NAME_FIRST:
+        found = _by_key(scope_id, read, include_deleted)
+    return found
+
+
+def _by_key(scope_id: int, read: Handle, include_deleted: bool) -> Tag | None:
+    """By integer key, UUID or public id."""
+    if read.row_id is not None:
+        by_id = _ANY_TAG_BY_ID if include_deleted else _LIVE_TAG_BY_ID
+        found = db.session.scalar(by_id, {"scope_id": scope_id, "row_id": read.row_id})
+        if found is not None or read.text is None:
             return found
+    if read.text is None:
+        return None
     query = select(Tag).where(Tag.scope_id == scope_id)
     if not include_deleted:
         query = query.where(Tag.deleted_at.is_(None))
-    as_uuid = parse_uuid(text)
-    if as_uuid is not None:
-        found = db.session.scalar(query.where(Tag.uuid == as_uuid))
+    if read.uuid is not None:
+        found = db.session.scalar(query.where(Tag.uuid == read.uuid))
         if found is not None:
             return found
-    found = db.session.scalar(query.where(Tag.public_id == text))
-    if found is not None:
-        return found
-    try:  # " Priority :: High " names the tag that attach would find
-        path_key = names.parse_name(text).key
-    except ValidationFailed:
-        path_key = names.key(text)
+    return db.session.scalar(query.where(Tag.public_id == read.text))
+
+
+def _by_path(scope_id: int, read: Handle, include_deleted: bool) -> Tag | None:
+    if read.path_key is None:
+        return None
+    query = select(Tag).where(Tag.scope_id == scope_id, Tag.path_key == read.path_key)
+    if not include_deleted:
+        query = query.where(Tag.deleted_at.is_(None))
     return db.session.scalar(
-        query.where(Tag.path_key == path_key)
-        .order_by(Tag.deleted_at.is_not(None), Tag.deleted_at.desc())
-        .limit(1)
-    )
+        query.order_by(Tag.deleted_at.is_not(None), Tag.deleted_at.desc()).limit(1))
 
 
-def live_tag(scope_id: int, handle: int | str, field: str = "tag") -> Tag:
-    tag = find_tag(scope_id, handle)
+def live_tag(scope_id: int, handle: int | str, field: str = "tag", *,
+             reading: Reading = Reading.ANY,
+             missing: type[ServiceError] = NotFound) -> Tag:
+    """The live tag a handle names, else ``missing`` (NotFound; ValidationFailed where
+    the handle is an input that must name a tag, such as a new parent) naming ``field``."""
+    tag = find_tag(scope_id, handle, reading=reading)
     if tag is None:
-        raise NotFound(f"tag {handle!r} not found", [FieldError(field, "no such tag")])
+        shown = handle.strip() if isinstance(handle, str) else handle
+        raise missing(f"no live tag named {shown!r}",
+                      [FieldError(field, f"no live tag named {shown!r}")])
     return tag
 
 
@@ -149,31 +201,14 @@ FACT_COLUMNS = (Tag.id, Tag.name, Tag.path, Tag.path_key, Tag.id_path, Tag.depth
                  Tag.description, Tag.protected)
 
 
-def _path_key(text: str) -> str:
-    try:  # " Priority :: High " names the tag that attach would find
-        return names.parse_name(text).key
-    except ValidationFailed:
-        return names.key(text)
-
-
 def find_live_tags(scope_id: int, handles: Sequence[int | str]) -> list[TagFacts | None]:
     """The live tag each handle names (None when none), in one statement whatever the
     number of handles: the same rules as :func:`find_tag` (an integer key first, then a
     UUID, a public id, a (qualified) path)."""
-    ids: set[int] = set()
-    uuids: set[Any] = set()
-    texts: set[str] = set()
-    for handle in handles:
-        row_id = integer_key(handle)
-        if row_id is not None:
-            ids.add(row_id)
-        if isinstance(handle, int):
-            continue
-        text = str(handle).strip()
-        as_uuid = parse_uuid(text)
-        if as_uuid is not None:
-            uuids.add(as_uuid)
-        texts.update((text, _path_key(text)))
+    reads = [read_handle(handle) for handle in handles]
+    ids = {read.row_id for read in reads if read.row_id is not None}
+    uuids = {read.uuid for read in reads if read.uuid is not None}
+    texts = {text for read in reads for text in (read.text, read.path_key) if text is not None}
     if not (ids or texts):
         return [None] * len(handles)
     id_table = integer_list(sorted(ids), "handle_ids")
@@ -204,13 +239,11 @@ def find_live_tags(scope_id: int, handles: Sequence[int | str]) -> list[TagFacts
         by_id[facts.id] = by_uuid[row.uuid] = by_public_id[row.public_id] = facts
         by_key[facts.path_key] = facts
     found: list[TagFacts | None] = []
-    for handle in handles:
-        row_id = integer_key(handle)
-        hit = by_id.get(row_id) if row_id is not None else None
-        if hit is None and not isinstance(handle, int):
-            text = str(handle).strip()
-            hit = (by_uuid.get(parse_uuid(text)) or by_public_id.get(text)
-                   or by_key.get(_path_key(text)))
+    for read in reads:
+        hit = by_id.get(read.row_id) if read.row_id is not None else None
+        if hit is None and read.text is not None:
+            hit = ((by_uuid.get(read.uuid) if read.uuid is not None else None)
+                   or by_public_id.get(read.text) or by_key.get(read.path_key or ""))
         found.append(hit)
     return found
 

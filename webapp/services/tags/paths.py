@@ -37,7 +37,7 @@ from webapp.services.sql import integer_list
 from webapp.services.tags.creation import CREATE_PERMISSIONS, Provenance, ensure_paths
 from webapp.services.tags.deletion import delete_tag
 from webapp.services.tags.hierarchy import update_tag
-from webapp.services.tags.lookup import find_tag, refuse_protected, subtree_of
+from webapp.services.tags.lookup import Reading, find_tag, refuse_protected, subtree_of
 from webapp.services.unset import UNSET
 from webapp.services.uow import ChangeRecorder, writing
 
@@ -47,22 +47,6 @@ CURATED = "curated"
 
 
 # --- look-ups ---------------------------------------------------------------------------
-
-
-def find_by_name(scope_id: int, text: str) -> Tag | None:
-    """The live tag whose (qualified) path is ``text``; failing that, any other handle."""
-    try:
-        key = names.parse_name(text).key
-    except ValidationFailed:
-        key = None
-    if key is not None:
-        found = db.session.scalar(
-            select(Tag).where(Tag.scope_id == scope_id, Tag.deleted_at.is_(None),
-                              Tag.path_key == key)
-        )
-        if found is not None:
-            return found
-    return find_tag(scope_id, text)
 
 
 def load_tags(tag_ids: Sequence[int]) -> list[Tag]:
@@ -194,7 +178,7 @@ def _save_summary(parsed: Sequence[_Parsed], root: RootSpec | None) -> str:
 
 
 def _check_root_source(scope_id: int, root: names.QualifiedName, source: str) -> None:
-    existing = find_by_name(scope_id, root.text)
+    existing = find_tag(scope_id, root.text, reading=Reading.NAME_FIRST)
     if existing is not None and existing.source.casefold() != source.strip().casefold():
         raise ValidationFailed.field(
             "rootTag.source", f"{existing.path!r} comes from source {existing.source!r}"
@@ -366,7 +350,7 @@ def untag_resource(actor: Actor, scope_id: int, model_type: str, model_id: str,
     authorize(actor, scope_id, Permission.TAGS_WRITE)
     rtype, external_id = clean_model(model_type, model_id)
     with writing(actor, scope_id, f"Untag {rtype} {external_id}"):
-        tag = find_by_name(scope_id, tag_name)
+        tag = find_tag(scope_id, tag_name, reading=Reading.NAME_FIRST)
         if tag is None:
             raise NotFound(f"tag {tag_name!r} not found", [FieldError("tag", "no such tag")])
         resource_id = db.session.scalar(
@@ -396,7 +380,7 @@ def delete_by_name(actor: Actor, scope_id: int, name: str, *, hierarchy: bool = 
     Returns the tags deleted, the named one first."""
     with writing(actor, scope_id, f"Delete tag {name}"):
         authorize(actor, scope_id, Permission.TAGS_DELETE)
-        tag = find_by_name(scope_id, name)
+        tag = find_tag(scope_id, name, reading=Reading.NAME_FIRST)
         if tag is None:
             raise NotFound(f"tag {name!r} not found", [FieldError("tag", "no such tag")])
         deleted = [item.id for item in delete_tag(actor, scope_id, tag.id, hierarchy=hierarchy)]

@@ -468,20 +468,3 @@ def protected_in_subtree(actor: Actor, scope_id: int, tag: Tag) -> int:
             Tag.deleted_at.is_(None), Tag.protected.is_(True), subtree_of(tag.id_path),
         )
     ) or 0
-
-
-def tag_by_path(actor: Actor, scope_id: int, text: str) -> Tag | None:
-    """The live tag whose path or qualified name is ``text`` (case-insensitive), if any.
-
-    Unlike ``find_tag`` this never reads ``text`` as an id, so a tag named ``2024`` is
-    found by its name when someone types it.
-    """
-    authorize(actor, scope_id, Permission.TAGS_READ)
-    try:
-        path_key = names.parse_name(text).key
-    except ValidationFailed:
-        return None
-    return db.session.scalar(
-        select(Tag).where(Tag.scope_id == scope_id, Tag.deleted_at.is_(None),
-                          Tag.path_key == path_key)
-    )
