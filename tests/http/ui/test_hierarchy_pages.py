@@ -386,6 +386,28 @@ def test_delete_confirmation_counts_tags_and_assignments(tree: UiWorld) -> None:
     assert '<strong data-count="tags">5 tags</strong>' in html
     assert '<strong data-count="assignments">3 assignments</strong>' in html
     assert "Delete 5 tags</button>" in html
+    # and which tags, by path
+    listed = re.search(r'<ul class="delete-paths"[^>]*>(.*?)</ul>', html, re.S)
+    assert listed and re.findall(r'<span class="path">([^<]+)</span>', listed.group(1)) == [
+        "Region", "Region.Asia", "Region.Europe", "Region.Europe.France",
+        "Region.Europe.Spain"]
+    assert "more</li>" not in listed.group(1)
+    one = html_of(tree.get(client, tree.url(f"hierarchy/{path_tag(tree, 'topic').id}/delete"),
+                           htmx=True))
+    assert "delete-paths" not in one  # the heading names the one tag
+
+
+def test_delete_confirmation_lists_the_first_50_tags_then_how_many_more(ui: UiWorld) -> None:
+    create_tags(SYSTEM, ui.world.sid, [TagSpec(name=f"Big.t{n:02}") for n in range(60)])
+    big = path_tag(ui, "big")
+    html = html_of(ui.get(ui.client("editor"), ui.url(f"hierarchy/{big.id}/delete"),
+                          htmx=True))
+    listed = re.search(r'<ul class="delete-paths"[^>]*>(.*?)</ul>', html, re.S)
+    assert listed is not None
+    paths = re.findall(r'<span class="path">([^<]+)</span>', listed.group(1))
+    assert paths == ["Big"] + [f"Big.t{n:02}" for n in range(49)]
+    assert '<li class="muted">and 11 more</li>' in listed.group(1)
+    assert '<strong data-count="tags">61 tags</strong>' in html
 
 
 def test_delete_removes_the_branch_and_updates_the_ancestors(tree: UiWorld) -> None:

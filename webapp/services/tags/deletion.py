@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from typing import NamedTuple
 
 from sqlalchemy import (
+    func,
     select,
     update,
 )
@@ -41,6 +42,39 @@ from webapp.services.uow import ChangeRecorder, writing
 
 MAX_BULK_DELETE = 1000  # handles in one bulk delete
 
+
+
+SUBTREE_LISTED = 50  # tags a subtree delete's confirmation names
+
+
+@dataclass(frozen=True)
+class SubtreeListing:
+    """The first live tags of a subtree (paths, in path order) and how many there are."""
+
+    paths: list[str]
+    total: int
+
+    @property
+    def more(self) -> int:
+        """The tags not listed."""
+        return self.total - len(self.paths)
+
+
+def subtree_listing(actor: Actor, scope_id: int, tag: Tag, limit: int = SUBTREE_LISTED
+                    ) -> SubtreeListing:
+    """Which tags deleting ``tag`` with its hierarchy takes: the subtree's live tags (itself
+    included), the first ``limit`` paths in path order and the count of all, in one
+    statement."""
+    authorize(actor, scope_id, Permission.TAGS_READ)
+    if tag.scope_id != scope_id:
+        raise NotFound(f"tag {tag.id} not found")
+    rows = db.session.execute(
+        select(Tag.path, func.count().over())
+        .where(Tag.deleted_at.is_(None), subtree_of(tag.id_path))  # no scope: see subtree_of
+        .order_by(Tag.path_key)
+        .limit(limit)
+    ).tuples().all()
+    return SubtreeListing([path for path, _ in rows], rows[0][1] if rows else 0)
 
 
 class DeletedTag(NamedTuple):
