@@ -274,8 +274,7 @@ def _list_args() -> dict[str, str]:
     return {k: v for k, v in request.args.items() if k in LIST_ARGS and v}
 
 
-@audit.get("/audit/<int:change_set_id>/undo")
-def confirm_undo(change_set_id: int) -> Any:
+def _confirm_undo(change_set_id: int) -> Any:
     """The undo's confirmation, saying what it will do, as a page of its own: where the
     Undo button leads without JavaScript (with it, the same opens in a dialog)."""
     actor, scope = scoped_actor(), current_scope()
@@ -294,10 +293,15 @@ def confirm_undo(change_set_id: int) -> Any:
                            fields={"next": "detail"} if from_detail else {}, back=back)
 
 
-@audit.post("/audit/<int:change_set_id>/undo")
+# One rule for both methods: an id past 64 bits then matches no route (404), where a GET
+# rule beside a POST one would make Werkzeug answer 405 before converting the id.
+@audit.route("/audit/<int:change_set_id>/undo", methods=["GET", "POST"])
 def undo(change_set_id: int) -> Any:
-    """Undo a change set.  The list's form keeps its filters and page in the query string;
-    the change set's page posts ``next=detail``."""
+    """GET: the confirmation (see _confirm_undo).  POST: undo a change set.  The list's
+    form keeps its filters and page in the query string; the change set's page posts
+    ``next=detail``."""
+    if request.method == "GET":
+        return _confirm_undo(change_set_id)
     actor, scope = scoped_actor(), current_scope()
     from_detail = request.form.get("next") == "detail"
     try:

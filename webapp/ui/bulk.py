@@ -281,8 +281,7 @@ def result(change_set_id: int) -> ResponseReturnValue:
     return _result(change_set_id)
 
 
-@bulk.get("/bulk/changes/<int:change_set_id>/undo")
-def confirm_undo(change_set_id: int) -> ResponseReturnValue:
+def _confirm_undo(change_set_id: int) -> ResponseReturnValue:
     """The undo's confirmation as a page (the Undo button without JavaScript)."""
     actor, scope = scoped_actor(), current_scope()
     change_set = get_change_set(actor, scope.id, change_set_id)
@@ -296,8 +295,11 @@ def confirm_undo(change_set_id: int) -> ResponseReturnValue:
                            action=url_for("bulk.undo", change_set_id=change_set_id))
 
 
-@bulk.post("/bulk/changes/<int:change_set_id>/undo")
+@bulk.route("/bulk/changes/<int:change_set_id>/undo", methods=["GET", "POST"])
 def undo(change_set_id: int) -> ResponseReturnValue:
+    """GET: the confirmation; POST: undo.  (One rule: see audit.undo.)"""
+    if request.method == "GET":
+        return _confirm_undo(change_set_id)
     try:
         undo_change_set(scoped_actor(), current_scope().id, change_set_id)
     except Conflict as error:
