@@ -164,3 +164,70 @@ def test_only_members_read_a_selection(world: World) -> None:
         count_selection(world.outsider, world.sid, ResourceCriteria())
     with pytest.raises(PermissionDenied):
         browse_selection(world.outsider, world.sid, ResourceCriteria())
+
+
+# --- tag expressions --------------------------------------------------------------------
+
+
+def expression_criteria(world: World, text: str, **others: Any) -> ResourceCriteria:
+    return build_criteria(expression=text, scope_id=world.sid, **others)
+
+
+def test_an_expression_ands_into_every_use_of_the_selection(world: World) -> None:
+    assignments.attach(SYSTEM, world.sid, ["paid"], {"source": ["s1", "s2"], "table": ["t1"]})
+    criteria = expression_criteria(world, "tag:paid -name:google*", rtype="source")
+    assert ids_of(world, criteria) == ["s1"]
+    counts = count_selection(world.viewer, world.sid, criteria)
+    assert counts.by_type == {"source": 1, "table": 1} and counts.total == 1
+    found = browse_selection(world.viewer, world.sid, criteria)
+    assert [row.resource.external_id for row in found.page.items] == ["s1"]
+    query = selected_ids(world.sid, criteria)
+    assert db.session.scalars(select(Resource.external_id).where(Resource.id.in_(query))
+                              ).all() == ["s1"]
+    assert ids_of(world, expression_criteria(world, "untagged")) == ["f-ads", "s3", "t2", "t3"]
+    assert ids_of(world, expression_criteria(world, "untagged", pattern="ads")) == []
+
+
+def test_a_blank_expression_is_no_restriction(world: World) -> None:
+    assert expression_criteria(world, "  ") == ResourceCriteria()
+
+
+def test_expression_errors_name_the_expression_field(world: World) -> None:
+    with pytest.raises(ValidationFailed) as caught:
+        expression_criteria(world, "type:table AND tag:", rtype="tabel")
+    assert fields(caught.value) == ["type", "expr"]
+    assert caught.value.details[1].message == 'at 20: expected a value after "tag:"'
+    with pytest.raises(ValidationFailed) as caught:
+        expression_criteria(world, "tag:nowhere")
+    assert [d.message for d in caught.value.details] == [
+        'at 5: unknown tag "nowhere" (no live tag of this scope has that path)']
+
+
+def test_an_expression_resolved_in_another_scope_is_refused(world: World) -> None:
+    criteria = build_criteria(expression="untagged", scope_id=world.other_scope.id)
+    with pytest.raises(ValueError):
+        selection_pairs(world.sid, criteria)
+
+
+def test_browse_with_an_expression_costs_the_same_whatever_the_page_size(
+        world: World, count_queries: Any) -> None:
+    resources.register_resources(SYSTEM, world.sid, [
+        ResourceInput("node", f"n{i}", f"node {i}") for i in range(150)
+    ])
+    assignments.attach(SYSTEM, world.sid, ["a", "b", "c"],
+                       {"node": [f"n{i}" for i in range(150)]})
+    viewer, sid = world.viewer, world.sid
+    browse_selection(viewer, sid, ResourceCriteria())  # role lookup cached
+
+    def cost(per_page: int) -> int:
+        with count_queries() as counter:
+            criteria = build_criteria(expression="type:node tag:a -tag:zzz OR tag:b",
+                                      scope_id=sid)
+            page = browse_selection(viewer, sid, criteria, PageRequest(per_page=per_page))
+        assert len(page.page.items) == per_page
+        return counter.count
+
+    with pytest.raises(ValidationFailed):  # zzz is unknown; make it exist
+        build_criteria(expression="tag:zzz", scope_id=sid)
+    assignments.attach(SYSTEM, sid, ["zzz"], {"node": ["n0"]})
+    assert cost(2) == cost(120) == 4  # the names, counts, page, tags

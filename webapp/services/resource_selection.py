@@ -1,5 +1,6 @@
 """Choosing resources by criteria: a type, a search text, a name pattern ("ends with
--ads"), a tag they carry, or an explicit list of ticked ids.
+-ads"), a tag they carry, a tag expression (``type:table -group:sensitivity``), or an
+explicit list of ticked ids.
 
 A :class:`ResourceCriteria` becomes one ``SELECT`` of resource ids, so a bulk action can
 use a selection of any size as a subquery (no id list travels through Python).  Counting,
@@ -19,6 +20,8 @@ from webapp.extensions import db
 from webapp.models import Resource
 from webapp.services.actor import Actor, Permission, authorize
 from webapp.services.errors import FieldError, LimitExceeded, ValidationFailed
+from webapp.services.expressions.compiler import Matcher, resolve
+from webapp.services.expressions.syntax import parse_optional
 from webapp.services.paging import Page, PageRequest
 from webapp.services.resources import ResourceRow, clean_type, resource_query, tags_by_resource
 from webapp.services.sql import integer_key
@@ -53,8 +56,10 @@ class ResourceCriteria:
 
     ``search`` is a case-insensitive substring of the id, name or slug (as the resource
     list searches).  ``pattern`` is matched case-insensitively as ``mode`` says, on the
-    field ``on`` names.  ``tag_id`` keeps resources carrying that tag; ``ids`` keeps only
-    those resource keys (rows ticked by hand); ``None`` means no such restriction.
+    field ``on`` names.  ``tag_id`` keeps resources carrying that tag; ``expression`` those
+    a tag expression matches (resolved in the scope, see
+    :mod:`webapp.services.expressions`); ``ids`` keeps only those resource keys (rows
+    ticked by hand); ``None`` means no such restriction.
     """
 
     rtype: str | None = None
@@ -64,6 +69,7 @@ class ResourceCriteria:
     on: PatternField = PatternField.NAME_OR_SLUG
     tag_id: int | None = None
     ids: tuple[int, ...] | None = None
+    expression: Matcher | None = None
 
     def without_type(self) -> ResourceCriteria:
         return replace(self, rtype=None)
@@ -86,10 +92,14 @@ def build_criteria(
     on: object = None,
     tag_id: object = None,
     ids: Iterable[object] | None = None,
+    expression: object = None,
+    scope_id: int | None = None,
 ) -> ResourceCriteria:
     """Criteria from loosely typed input (form values), or ValidationFailed naming the field.
 
-    Empty strings mean "no restriction"; unknown types, modes and fields are refused.
+    Empty strings mean "no restriction"; unknown types, modes and fields are refused.  An
+    ``expression`` is parsed and resolved in ``scope_id`` (one statement when it names
+    tags, groups or sources); its errors name the field ``expr``.
     """
     errors: list[FieldError] = []
 
@@ -133,6 +143,9 @@ def build_criteria(
                 [FieldError("ticked", f"at most {MAX_TICKED} ticked resources")],
             )
         cleaned_ids = tuple(keys)
+    matcher: Matcher | None = None
+    if expression is not None:
+        matcher = _expression(expression, scope_id, errors)
     criteria = ResourceCriteria(
         rtype=cleaned_type,
         search=text(search, "q", SEARCH_MAX),
@@ -141,10 +154,28 @@ def build_criteria(
         on=cleaned_on,
         tag_id=cleaned_tag,
         ids=cleaned_ids,
+        expression=matcher,
     )
     if errors:
         raise ValidationFailed("; ".join(f"{e.field}: {e.message}" for e in errors), errors)
     return criteria
+
+
+EXPRESSION_FIELD = "expr"
+
+
+def _expression(raw: object, scope_id: int | None, errors: list[FieldError]) -> Matcher | None:
+    if not isinstance(raw, str):
+        errors.append(FieldError(EXPRESSION_FIELD, "must be text"))
+        return None
+    if scope_id is None:
+        raise TypeError("an expression needs the scope_id it is resolved in")
+    try:
+        parsed = parse_optional(raw, EXPRESSION_FIELD)
+        return resolve(scope_id, parsed, EXPRESSION_FIELD) if parsed is not None else None
+    except ValidationFailed as error:
+        errors.extend(error.details)
+        return None
 
 
 def _enum(kind: type[E], raw: object, default: E, field: str, errors: list[FieldError]) -> E:
@@ -188,6 +219,10 @@ def selection_query(scope_id: int, criteria: ResourceCriteria) -> Select[tuple[R
         query = query.where(condition)
     if criteria.ids is not None:
         query = query.where(Resource.id.in_(criteria.ids) if criteria.ids else false())
+    if criteria.expression is not None:
+        if criteria.expression.scope_id != scope_id:
+            raise ValueError("the expression was resolved in another scope")
+        query = query.where(criteria.expression.condition())
     return query
 
 
