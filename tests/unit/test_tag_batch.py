@@ -74,13 +74,13 @@ def test_groups_are_found_by_integer_id_public_id_or_identifier(world: World) ->
 
 
 @pytest.mark.parametrize(("items", "error", "field"), [
-    ([spec("a"), spec("b", group="unknown")], NotFound, "[1].tagGroupId"),
+    ([spec("a"), spec("b", group="unknown")], NotFound, "[1].group"),
     ([spec("a"), spec("A ")], Conflict, "[1].identifier"),
     ([spec("a", public_id="tag_x"), spec("b", public_id="tag_x")], Conflict, "[1].id"),
     ([spec("a.b")], ValidationFailed, "[0].identifier"),
     ([spec("a"), spec("b", label=" ")], ValidationFailed, "[1].label"),
     ([spec("a", public_id="no spaces")], ValidationFailed, "[0].id"),
-    ([], ValidationFailed, "body"),
+    ([], ValidationFailed, "items"),
 ])
 def test_a_bad_item_fails_the_whole_batch(world: World, items: list[GroupedTagSpec],
                                           error: type[ServiceError], field: str) -> None:

@@ -70,7 +70,7 @@ def test_save_reports_item_fields(world: World) -> None:
     assert fields(missing.value) == ["tags[0].id"]
     with pytest.raises(ValidationFailed) as source:
         save_paths(world.editor, world.sid, [PathItem("A.b")], RootSpec("A", "alation"))
-    assert fields(source.value) == ["rootTag.source"]
+    assert fields(source.value) == ["root.source"]
 
 
 def test_root_source_must_match(world: World) -> None:
@@ -78,7 +78,7 @@ def test_root_source_must_match(world: World) -> None:
     with pytest.raises(ValidationFailed) as error:
         save_paths(world.editor, world.sid, [PathItem("Glossary.x")],
                    RootSpec("Glossary", "curated"))
-    assert fields(error.value) == ["rootTag.source"]
+    assert fields(error.value) == ["root.source"]
     saved = save_paths(world.editor, world.sid, [PathItem("Glossary.x")], RootSpec("Glossary"))
     assert [tag.path for tag in saved] == ["Glossary.x"]
 
@@ -103,7 +103,7 @@ def test_tag_and_untag_a_resource(world: World) -> None:
         ("Confidential", "manual", world.editor.user_id, False)]
     with pytest.raises(ValidationFailed) as unknown:
         tag_resource(world.editor, world.sid, "project", "3", ["Confidential", "Nope"])
-    assert fields(unknown.value) == ["[1].name"]
+    assert fields(unknown.value) == ["names[1]"]
     assert links(world.sid) == {("confidential", "project", "2")}
     removed = untag_resource(world.editor, world.sid, "project", "2", "Confidential")
     assert removed.name == "Confidential" and links(world.sid) == set()

@@ -605,7 +605,7 @@ def test_delete_with_live_children_needs_the_hierarchy_flag(world: World) -> Non
     state = tag_state(world.sid)
     with pytest.raises(Conflict) as caught:
         delete_tag(world.editor, world.sid, "root")
-    assert fields(caught.value) == ["deleteHierarchy"]
+    assert fields(caught.value) == ["hierarchy"]
     assert tag_state(world.sid) == state
 
     # Children that are already deleted do not count.

@@ -12,6 +12,7 @@ from webapp.api.openapi import spec
 from webapp.api.schemas.batch import BatchBody, BatchTagOut
 from webapp.api.schemas.common import errors
 from webapp.api.serializers import user_public_ids
+from webapp.api.wire_names import SEED_002_BATCH, spelled
 from webapp.services.tags.batch import GroupedTagSpec, create_grouped_tags
 
 SYSTEM_CREATOR = "system"
@@ -26,10 +27,11 @@ def create_tag_batch(json: BatchBody) -> tuple[list[BatchTagOut], int]:
     who = caller()
     for index, item in enumerate(json.root):
         check_scope(item.scopeId, f"[{index}].scopeId")
-    created = reloaded(create_grouped_tags(who.actor, who.scope_id, [
-        GroupedTagSpec(item.tagGroupId, item.identifier, item.label, item.id)
-        for item in json.root
-    ]))
+    with spelled(SEED_002_BATCH):
+        created = reloaded(create_grouped_tags(who.actor, who.scope_id, [
+            GroupedTagSpec(item.tagGroupId, item.identifier, item.label, item.id)
+            for item in json.root
+        ]))
     creators = user_public_ids(tag.created_by_id for tag in created)
     return [
         BatchTagOut(

@@ -6,9 +6,6 @@ of the group: its public id, integer id or identifier.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
-from contextlib import contextmanager
-
 from spectree import Response
 
 from webapp.api import api
@@ -17,7 +14,8 @@ from webapp.api.openapi import spec
 from webapp.api.pagination import page_fields
 from webapp.api.schemas.common import PageQuery, errors
 from webapp.api.schemas.groups import GroupCreate, GroupOut, GroupPage, GroupPatch
-from webapp.services.errors import FieldError, NotFound, ServiceError
+from webapp.api.wire_names import TAG_GROUPS, spelled
+from webapp.services.errors import FieldError, NotFound
 from webapp.services.groups import (
     GroupRow,
     create_group,
@@ -30,7 +28,6 @@ from webapp.services.groups import (
 from webapp.services.paging import PageRequest
 
 ERRORS = errors()
-WIRE_FIELDS = {"allowed_types": "allowedTypes"}
 
 
 def check_scope(scope_public_id: str | None, field: str) -> None:
@@ -38,17 +35,6 @@ def check_scope(scope_public_id: str | None, field: str) -> None:
     if scope_public_id is not None and scope_public_id != caller().scope_public_id:
         raise NotFound(f"scope {scope_public_id!r} not found",
                        [FieldError(field, "not the scope of this API key")])
-
-
-@contextmanager
-def wire_fields(renames: Mapping[str, str]) -> Iterator[None]:
-    """Rename the service's field names in errors to the wire's (``allowedTypes``)."""
-    try:
-        yield
-    except ServiceError as error:
-        error.details = [FieldError(renames.get(d.field, d.field), d.message)
-                         for d in error.details]
-        raise
 
 
 def group_out(row: GroupRow) -> GroupOut:
@@ -79,7 +65,7 @@ def create_tag_group(json: GroupCreate) -> tuple[GroupOut, int]:
     """Create a tag group (needs groups.write); 409 when the identifier or id is taken."""
     who = caller()
     check_scope(json.scopeId, "scopeId")
-    with wire_fields(WIRE_FIELDS):
+    with spelled(TAG_GROUPS):
         group = create_group(
             who.actor, who.scope_id, json.identifier, label=json.label,
             description=json.description, color=json.color, exclusive=json.exclusive,
@@ -105,7 +91,7 @@ def update_tag_group(group_id: str, json: GroupPatch) -> GroupOut:
     """Change a tag group's fields (needs groups.write); a rename renames its tags' qualified
     names; 409 when existing links contradict `exclusive` or `allowedTypes`."""
     who = caller()
-    with wire_fields(WIRE_FIELDS):
+    with spelled(TAG_GROUPS):
         group = update_group(who.actor, who.scope_id, group_id, **json.changes())
     return group_out(GroupRow(group, live_tag_count(group.id)))
 

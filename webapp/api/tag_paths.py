@@ -28,6 +28,7 @@ from webapp.api.schemas.tag_paths import (
     SourceRefreshOut,
     TagSearchQuery,
 )
+from webapp.api.wire_names import SEED_003, spelled
 from webapp.models import Tag
 from webapp.services.external_sources import refresh_external_tags
 from webapp.services.tags.paths import (
@@ -87,7 +88,9 @@ def resource_tags(rows: Sequence[ResourceTag]) -> ResourceTagList:
 def search_tag_paths(query: TagSearchQuery) -> PathTagList:
     """Search the scope's tags by substring, source and system flag; at most `limit`."""
     who = caller()
-    return path_tags(search_tags(who.actor, who.scope_id, query.to_filter(), limit=query.limit))
+    with spelled(SEED_003):
+        found = search_tags(who.actor, who.scope_id, query.to_filter(), limit=query.limit)
+    return path_tags(found)
 
 
 @api.post("/tag")
@@ -98,11 +101,12 @@ def save_tag_paths(json: SaveTagsBody) -> PathTagList:
     """Create dotted tags (parents as needed), rename them by `id`, or replace a root's children."""
     who = caller()
     root = json.rootTag
-    saved = save_paths(
-        who.actor, who.scope_id,
-        [PathItem(item.name, item.id) for item in json.tags],
-        RootSpec(root.name, root.source, root.deleteHierarchy) if root else None,
-    )
+    with spelled(SEED_003):
+        saved = save_paths(
+            who.actor, who.scope_id,
+            [PathItem(item.name, item.id) for item in json.tags],
+            RootSpec(root.name, root.source, root.deleteHierarchy) if root else None,
+        )
     return path_tags(saved)
 
 
@@ -120,6 +124,7 @@ def refresh_tags() -> RefreshOut:
     ])
 
 
+@spelled(SEED_003)
 def _add(model_type: str, model_id: str, body: ResourceTagsBody) -> ResourceTagList:
     who = caller()
     rows = tag_resource(who.actor, who.scope_id, model_type, model_id,
@@ -127,6 +132,7 @@ def _add(model_type: str, model_id: str, body: ResourceTagsBody) -> ResourceTagL
     return resource_tags(rows)
 
 
+@spelled(SEED_003)
 def _remove(model_type: str, model_id: str, tag: str) -> ResourceTagList:
     who = caller()
     return resource_tags([untag_resource(who.actor, who.scope_id, model_type, model_id, tag)])
@@ -163,6 +169,7 @@ def remove_column_tag(modelId: str, tag: str) -> ResourceTagList:
     return _remove("column", modelId, tag)
 
 
+@spelled(SEED_003)
 def _delete(tag: str, query: DeleteTagQuery) -> PathTagList:
     who = caller()
     return path_tags(delete_by_name(who.actor, who.scope_id, tag,

@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
-
 from spectree import Response
 
 from webapp.api import api
@@ -27,9 +24,9 @@ from webapp.api.schemas.tags import (
     TypedResourcesQuery,
 )
 from webapp.api.serializers import tag_list_out, tag_out, tagged_resources_out, tags_out
+from webapp.api.wire_names import NATIVE_BULK_DELETE, NATIVE_TAGS, spelled
 from webapp.fastpath import reads_tag_with_key
 from webapp.services import names
-from webapp.services.errors import FieldError, ServiceError
 from webapp.services.paging import PageRequest
 from webapp.services.resources import list_resources, resources_by_tag
 from webapp.services.tags.creation import TagSpec, create_tag
@@ -46,31 +43,15 @@ WRITE_ERRORS = errors(404, 409)
 
 NODES_PER_TAG = 20
 
-# The services' argument names, as this API spells them on the wire.
-WIRE_FIELDS = {"group": "category", "parent": "parent_tag_id"}
 UPDATE_ARGUMENTS = {
     "name": "name", "label": "label", "color": "color", "description": "description",
     "category": "group", "parent_tag_id": "parent",
 }
 
 
-@contextmanager
-def wire_field_names() -> Iterator[None]:
-    """Let service errors name the fields as the request spelled them."""
-    try:
-        yield
-    except ServiceError as error:
-        for service_name, wire_name in WIRE_FIELDS.items():
-            if error.message.startswith(f"{service_name}: "):
-                error.message = wire_name + error.message[len(service_name):]
-        error.details = [FieldError(WIRE_FIELDS.get(d.field, d.field), d.message)
-                         for d in error.details]
-        raise
-
-
 def _create(body: TagCreateIn) -> TagOut:
     who = caller()
-    with wire_field_names():
+    with spelled(NATIVE_TAGS):
         spec_ = TagSpec(
             name=names.clean_segment(body.name, "name"),
             parent=body.parent_tag_id,
@@ -138,7 +119,7 @@ def update_one_tag(tag_id: str, json: TagUpdateIn) -> TagOut:
     """Change the fields sent (PUT is partial too); a rename or move carries the subtree."""
     who = caller()
     changes = {UPDATE_ARGUMENTS[name]: getattr(json, name) for name in json.model_fields_set}
-    with wire_field_names():
+    with spelled(NATIVE_TAGS):
         tag = update_tag(who.actor, who.scope_id, tag_id, **changes)
     return tags_out([tag])[0]
 
@@ -149,8 +130,9 @@ def update_one_tag(tag_id: str, json: TagUpdateIn) -> TagOut:
 def delete_one_tag(tag_id: str, query: DeleteQuery) -> TagDeleteOut:
     """Soft-delete a tag (its links stay, hidden); live children need ?deleteHierarchy=true."""
     who = caller()
-    deleted = delete_tag(who.actor, who.scope_id, tag_id,
-                         hierarchy=query.deleteHierarchy or query.delete_hierarchy)
+    with spelled(NATIVE_TAGS):
+        deleted = delete_tag(who.actor, who.scope_id, tag_id,
+                             hierarchy=query.deleteHierarchy or query.delete_hierarchy)
     return TagDeleteOut(deleted_count=len(deleted),
                         message=f"Successfully deleted {len(deleted)} tag(s)",
                         tag=tags_out(load_tags([deleted[0].id]))[0])
@@ -162,8 +144,9 @@ def delete_one_tag(tag_id: str, query: DeleteQuery) -> TagDeleteOut:
 def bulk_delete(json: BulkDeleteIn) -> BulkDeleteOut:
     """Delete up to 1000 tags; unknown ids and tags that cannot go are reported, not fatal."""
     who = caller()
-    outcome = bulk_delete_tags(who.actor, who.scope_id, json.tag_ids,
-                               hierarchy=json.delete_hierarchy)
+    with spelled(NATIVE_BULK_DELETE):
+        outcome = bulk_delete_tags(who.actor, who.scope_id, json.tag_ids,
+                                   hierarchy=json.delete_hierarchy)
     return BulkDeleteOut(
         deleted_count=len(outcome.deleted),
         not_found_ids=outcome.not_found,

@@ -1,8 +1,8 @@
 """Batch creation of grouped tags (seed 002): each item names an existing tag group, an
 identifier unique in that group, a label and optionally its own public id.
 
-All or nothing. Field errors name the item and seed 002's field: ``[i].tagGroupId``,
-``[i].identifier``, ``[i].label``, ``[i].id``.
+All or nothing. Field errors name the item and its field: ``[i].group``,
+``[i].identifier``, ``[i].label``, ``[i].id`` (the API spells them as seed 002 does).
 """
 
 from __future__ import annotations
@@ -46,10 +46,10 @@ def create_grouped_tags(actor: Actor, scope_id: int, items: Sequence[GroupedTagS
     for one group, is a Conflict, and so is a public id taken or given twice.
     """
     if not items:
-        raise ValidationFailed.field("body", "give at least one tag")
+        raise ValidationFailed.field("items", "give at least one tag")
     if len(items) > MAX_BATCH:
         raise LimitExceeded(f"at most {MAX_BATCH} tags per batch ({len(items)} given)",
-                            [FieldError("body", f"at most {MAX_BATCH} items")])
+                            [FieldError("items", f"at most {MAX_BATCH} items")])
     with writing(actor, scope_id, f"Create {len(items)} tag(s) in groups"):
         authorize(actor, scope_id, *CREATE_PERMISSIONS)
         groups = find_groups(scope_id, [item.group for item in items])
@@ -92,7 +92,7 @@ def find_groups(scope_id: int, handles: Iterable[str]) -> dict[str, TagGroup]:
 def _spec(index: int, item: GroupedTagSpec, group: TagGroup | None) -> TagSpec:
     if group is None:
         raise NotFound(f"item {index}: tag group {item.group!r} not found",
-                       [FieldError(f"[{index}].tagGroupId", "no such tag group in this scope")])
+                       [FieldError(f"[{index}].group", "no such tag group in this scope")])
     return TagSpec(
         name=names.clean_segment(item.identifier, f"[{index}].identifier"),
         group=group.identifier,

@@ -233,7 +233,7 @@ def soft_delete(actor: Actor, recorder: ChangeRecorder, tag: Tag, hierarchy: boo
         raise Conflict(
             f"tag {tag.path!r} has {len(subtree) - 1} live descendant(s); delete the hierarchy "
             "to remove them too",
-            [FieldError("deleteHierarchy", "required to delete a tag with children")],
+            [FieldError("hierarchy", "required to delete a tag with children")],
         )
     refuse_protected(actor, subtree)
     now = utcnow()

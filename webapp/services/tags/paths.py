@@ -132,8 +132,8 @@ def _parse_root(root: RootSpec | None) -> names.QualifiedName | None:
     if root is None:
         return None
     if root.source is not None and root.source.strip().casefold() != CURATED:
-        raise ValidationFailed.field("rootTag.source", f"must be {CURATED!r}")
-    return names.parse_name(root.name, "rootTag.name")
+        raise ValidationFailed.field("root.source", f"must be {CURATED!r}")
+    return names.parse_name(root.name, "root.name")
 
 
 def _parse_items(items: Sequence[PathItem], root: names.QualifiedName | None
@@ -150,7 +150,7 @@ def _parse_items(items: Sequence[PathItem], root: names.QualifiedName | None
         field = f"tags[{index}].name"
         qname = names.parse_name(item.name, field)
         if root is not None and not _is_under(qname, root):
-            raise ValidationFailed.field(field, f"must lie under rootTag.name {root.text!r}")
+            raise ValidationFailed.field(field, f"must lie under the root tag {root.text!r}")
         if qname.key in keys:
             raise ValidationFailed.field(field, f"{qname.text!r} is given twice")
         if item.tag_id is not None and item.tag_id in ids:
@@ -181,7 +181,7 @@ def _check_root_source(scope_id: int, root: names.QualifiedName, source: str) ->
     existing = find_tag(scope_id, root.text, reading=Reading.NAME_FIRST)
     if existing is not None and existing.source.casefold() != source.strip().casefold():
         raise ValidationFailed.field(
-            "rootTag.source", f"{existing.path!r} comes from source {existing.source!r}"
+            "root.source", f"{existing.path!r} comes from source {existing.source!r}"
         )
 
 
@@ -280,13 +280,14 @@ def clean_model(model_type: str, model_id: str) -> tuple[str, str]:
     """The resource type and external id a ``/tag/{modelType}/{modelId}`` URL names."""
     rtype = model_type.strip().lower() if isinstance(model_type, str) else ""
     if rtype not in MODEL_TYPES:
-        raise ValidationFailed.field("modelType", f"must be one of {', '.join(MODEL_TYPES)}")
-    external_id = clean_external_id(model_id, "modelId")
+        raise ValidationFailed.field("resource_type",
+                                     f"must be one of {', '.join(MODEL_TYPES)}")
+    external_id = clean_external_id(model_id, "resource_id")
     if rtype == "column":
         datasource, _, column = external_id.partition("_")
         if not datasource or not column:
             raise ValidationFailed.field(
-                "modelId", "a column is named <datasource id>_<column> (such as 6_countrycode)"
+                "resource_id", "a column is named <datasource id>_<column> (such as 6_countrycode)"
             )
     return rtype, external_id
 
@@ -299,11 +300,11 @@ def tag_resource(actor: Actor, scope_id: int, model_type: str, model_id: str,
     authorize(actor, scope_id, Permission.TAGS_WRITE)
     rtype, external_id = clean_model(model_type, model_id)
     if not tag_names:
-        raise ValidationFailed.field("body", "give at least one tag")
+        raise ValidationFailed.field("names", "give at least one tag")
     if len(tag_names) > MAX_NAMES:
         raise LimitExceeded(f"at most {MAX_NAMES} tags per call ({len(tag_names)} given)",
-                            [FieldError("body", f"at most {MAX_NAMES} tags")])
-    qnames = [names.parse_name(name, f"[{index}].name") for index, name in enumerate(tag_names)]
+                            [FieldError("names", f"at most {MAX_NAMES} tags")])
+    qnames = [names.parse_name(name, f"names[{index}]") for index, name in enumerate(tag_names)]
     with writing(actor, scope_id, f"Tag {rtype} {external_id}"):
         _refuse_unknown(scope_id, qnames)
         outcome = attach(actor, scope_id, [q.text for q in qnames], {rtype: [external_id]},
@@ -321,7 +322,7 @@ def _refuse_unknown(scope_id: int, qnames: Sequence[names.QualifiedName]) -> Non
         raise ValidationFailed(
             "unknown or deleted tag(s): " + ", ".join(q.text for _, q in unknown)
             + "; nothing was added",
-            [FieldError(f"[{index}].name", f"unknown or deleted tag {q.text!r}")
+            [FieldError(f"names[{index}]", f"unknown or deleted tag {q.text!r}")
              for index, q in unknown],
         )
 
@@ -359,7 +360,7 @@ def untag_resource(actor: Actor, scope_id: int, model_type: str, model_id: str,
         )
         if resource_id is None:
             raise NotFound(f"{rtype} {external_id!r} not found",
-                           [FieldError("modelId", f"no such {rtype}")])
+                           [FieldError("resource_id", f"no such {rtype}")])
         link = db.session.get(Assignment, (tag.id, resource_id))
         if link is None:
             raise NotFound(f"tag {tag.qualified_name!r} is not on {rtype} {external_id!r}",
