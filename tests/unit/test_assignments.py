@@ -7,7 +7,6 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from flask import Flask
 from sqlalchemy import select
 
 from tests.unit.factories import (
@@ -21,7 +20,6 @@ from tests.unit.factories import (
     key_actor,
     links,
     live_tag,
-    make_world,
     snapshot_counts,
 )
 from webapp.extensions import db
@@ -36,11 +34,6 @@ from webapp.services.tags.deletion import delete_tag
 
 attach = assignments.attach
 detach = assignments.detach
-
-
-@pytest.fixture
-def world(app: Flask) -> World:
-    return make_world()
 
 
 # --- attach -----------------------------------------------------------------------------

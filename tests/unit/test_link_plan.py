@@ -13,7 +13,6 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 import pytest
-from flask import Flask
 
 from tests.unit.factories import (
     SYSTEM,
@@ -21,7 +20,6 @@ from tests.unit.factories import (
     events,
     fields,
     links,
-    make_world,
     snapshot_counts,
 )
 from webapp.extensions import db
@@ -43,9 +41,8 @@ COLUMNS = ["c1", "c2"]
 
 
 @pytest.fixture
-def shop(app: Flask) -> World:
+def shop(world: World) -> World:
     """Three tables and two columns; a group allowing tables only; an exclusive group."""
-    world = make_world()
     resources.register_resources(SYSTEM, world.sid, [
         ResourceInput(rtype, rid, rid, rid)
         for rtype, ids in (("table", TABLES), ("column", COLUMNS)) for rid in ids

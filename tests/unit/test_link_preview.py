@@ -6,7 +6,6 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from flask import Flask
 
 from tests.unit.factories import (
     SYSTEM,
@@ -15,7 +14,6 @@ from tests.unit.factories import (
     events,
     fields,
     links,
-    make_world,
     snapshot_counts,
 )
 from webapp.extensions import db
@@ -37,11 +35,10 @@ ATTACH, DETACH = LinkAction.ATTACH, LinkAction.DETACH
 ADS = ResourceCriteria(pattern="-ads", mode=PatternMode.ENDS)
 
 
-@pytest.fixture
-def world(app: Flask) -> World:
-    world = make_world()
-    seed(world, 50, ads_every=5)  # 10 of the 50 end in -ads
-    return world
+@pytest.fixture(autouse=True)
+def fifty_sources(world: World) -> None:
+    """Fifty sources, ten of which end in -ads (every test of the module starts here)."""
+    seed(world, 50, ads_every=5)
 
 
 def seed(world: World, count: int, *, ads_every: int, rtype: str = "source",
