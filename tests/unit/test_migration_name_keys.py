@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import create_engine, select, text
+from sqlalchemy import MetaData, Table, create_engine, select, text
 
 from tests.unit.test_migrations import flask_cli
 from webapp import models  # noqa: F401  (every table on the metadata)
@@ -19,10 +19,18 @@ REVISION = "9c2f4e7a1b3d"
 MARK = "\x1fclash"
 
 
+LATER_GROUP_COLUMNS = {"assign_role"}
+
+
 def _insert(url: str) -> dict[str, int]:
     """A scope holding look-alikes under the old (casefold) keys; returns their ids."""
     now = datetime(2026, 1, 1, tzinfo=UTC)
-    tables = db.metadata.tables
+    tables = dict(db.metadata.tables)
+    # The groups table as it was at that revision (later revisions add columns with
+    # Python-side defaults, which an insert would name).
+    tables["tag_groups"] = Table("tag_groups", MetaData(), *(
+        column._copy() for column in db.metadata.tables["tag_groups"].columns
+        if column.name not in LATER_GROUP_COLUMNS))
     engine = create_engine(url)
     ids: dict[str, int] = {}
     try:
@@ -48,8 +56,9 @@ def _insert(url: str) -> dict[str, int]:
                     qualified = f"{identifier}::{path}"
                 parent_row: Any = None
                 if parent is not None:
-                    parent_row = connection.execute(
-                        select(tables["tags"]).where(tables["tags"].c.id == ids[parent])).one()
+                    parent_row = connection.execute(  # the columns of that revision only
+                        select(tables["tags"].c.id_path)
+                        .where(tables["tags"].c.id == ids[parent])).one()
                 values: dict[str, Any] = {
                     "uuid": uuid.uuid4(), "public_id": f"tag_{label}", "scope_id": scope,
                     "group_id": group_id, "parent_id": ids[parent] if parent else None,

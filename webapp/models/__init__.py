@@ -6,7 +6,7 @@ from webapp.models.external_sources import ExternalTagSource
 from webapp.models.resources import RESOURCE_TYPES, Assignment, AssignmentContext, Resource
 from webapp.models.scopes import Membership, Role, Scope
 from webapp.models.sessions import LoginSession
-from webapp.models.tags import Tag, TagGroup
+from webapp.models.tags import Tag, TagAlias, TagGroup
 from webapp.models.users import User
 
 __all__ = [
@@ -24,6 +24,7 @@ __all__ = [
     "Role",
     "Scope",
     "Tag",
+    "TagAlias",
     "TagGroup",
     "User",
 ]

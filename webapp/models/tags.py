@@ -33,6 +33,9 @@ class TagGroup(db.Model):
     color: Mapped[str | None] = mapped_column(String(7))
     exclusive: Mapped[bool] = mapped_column(default=False)
     allowed_types: Mapped[list[str]] = mapped_column(JSON, default=list)
+    # The least role that may attach or detach the group's tags (editor or manager).
+    assign_role: Mapped[str] = mapped_column(String(20), default="editor",
+                                             server_default="editor")
     created_by_id: Mapped[int | None] = mapped_column(
         ForeignKey("users.id", ondelete="SET NULL")
     )
@@ -48,6 +51,7 @@ class TagGroup(db.Model):
             "color": self.color,
             "exclusive": self.exclusive,
             "allowed_types": list(self.allowed_types or []),
+            "assign_role": self.assign_role,
         }
 
 
@@ -118,6 +122,12 @@ class Tag(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     deleted_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # A deprecated tag stays on its resources and in history, but is not attached again;
+    # ``replacement_id`` names the tag to use instead (optional).
+    deprecated_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    replacement_id: Mapped[int | None] = mapped_column(
+        ForeignKey("tags.id", ondelete="SET NULL")
+    )
 
     group: Mapped[TagGroup | None] = relationship(lazy="joined")
 
@@ -144,3 +154,26 @@ class Tag(db.Model):
 
     def __repr__(self) -> str:
         return f"<Tag {self.id} {self.qualified_name!r}>"
+
+
+class TagAlias(db.Model):
+    """Another (qualified) name that means a tag: a merged-away tag's path, an old name.
+
+    ``alias_key`` compares as names do (NFKC + casefold) and is unique in the scope; the
+    services also keep it apart from every live tag's ``path_key``.
+    """
+
+    __tablename__ = "tag_aliases"
+    __table_args__ = (
+        Index("uq_tag_aliases_scope_key", "scope_id", "alias_key", unique=True),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    scope_id: Mapped[int] = mapped_column(ForeignKey("scopes.id", ondelete="CASCADE"))
+    tag_id: Mapped[int] = mapped_column(ForeignKey("tags.id", ondelete="CASCADE"), index=True)
+    alias: Mapped[str] = mapped_column(String(1100))  # as typed (a qualified path)
+    alias_key: Mapped[str] = mapped_column(String(1100))
+    created_by_id: Mapped[int | None] = mapped_column(
+        ForeignKey("users.id", ondelete="SET NULL")
+    )
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
