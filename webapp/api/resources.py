@@ -17,7 +17,7 @@ from webapp.api.auth import caller
 from webapp.api.links import linked_tags
 from webapp.api.openapi import spec
 from webapp.api.pagination import page_fields
-from webapp.api.schemas.common import errors
+from webapp.api.schemas.common import ErrorBody, errors
 from webapp.api.schemas.links import LINK_LISTS
 from webapp.api.schemas.resources import (
     MAX_REGISTER,
@@ -31,6 +31,7 @@ from webapp.api.schemas.resources import (
 )
 from webapp.models import RESOURCE_TYPES, Resource, Tag
 from webapp.services.errors import FieldError, LimitExceeded, NotFound, ValidationFailed
+from webapp.services.expressions.syntax import parse_optional
 from webapp.services.paging import PageRequest
 from webapp.services.resources import (
     ResourceInput,
@@ -48,6 +49,11 @@ UUID_COLLECTIONS = tuple(plural for plural, rtype in COLLECTIONS.items() if rtyp
 COLLECTION = f"<any({', '.join(p for p in COLLECTIONS if p not in UUID_COLLECTIONS)}):collection>"
 # An unknown collection is a 404 (no such route).
 READ_ERRORS = errors(404)
+# A list's 400 also covers its tag expression.
+LIST_ERRORS = {**READ_ERRORS, "HTTP_400": (
+    ErrorBody, "Bad input: a query parameter out of range, or a malformed `q` expression (or "
+    "one naming an unknown tag, group, source or type); the detail names `q` and the "
+    "position")}
 
 
 def resource_out(resource: Resource, tags: Sequence[Tag] | None) -> ResourceOut:
@@ -67,21 +73,38 @@ def canonical_id(rtype: str, raw: str, field: str) -> str:
         raise ValidationFailed.field(field, f"a {rtype} id must be a UUID") from None
 
 
-@api.get(f"/{COLLECTION}/")
-@api.get(f"/{COLLECTION}")
-@spec.validate(query=ResourceListQuery, resp=Response(HTTP_200=ResourcePage, **READ_ERRORS),
-               tags=["resources"])
-def list_collection(collection: str, query: ResourceListQuery) -> ResourcePage:
-    """List the resources of one type, paged; filter by `search` or `tag`, add `expand[]=tags`."""
+def _listed(rtype: str | None, query: ResourceListQuery) -> ResourcePage:
+    expression = parse_optional(query.q, "q")  # a malformed one is a 400 before anything
     who = caller()
-    page = list_resources(who.actor, who.scope_id, rtype=COLLECTIONS[collection],
-                          search=query.search, tag=query.tag,
+    page = list_resources(who.actor, who.scope_id, rtype=rtype, search=query.search,
+                          tag=query.tag, expression=expression,
                           paging=PageRequest(query.page, query.per_page))
     return ResourcePage(
         results=[resource_out(row.resource, row.tags if query.with_tags else None)
                  for row in page.items],
         **page_fields(page),
     )
+
+
+@api.get(f"/{COLLECTION}/")
+@api.get(f"/{COLLECTION}")
+@spec.validate(query=ResourceListQuery, resp=Response(HTTP_200=ResourcePage, **LIST_ERRORS),
+               tags=["resources"])
+def list_collection(collection: str, query: ResourceListQuery) -> ResourcePage:
+    """List the resources of one type, paged; filter by `search`, `tag` or a tag expression
+    `q`, add `expand[]=tags`."""
+    return _listed(COLLECTIONS[collection], query)
+
+
+@api.get("/resources/")
+@api.get("/resources")
+@spec.validate(query=ResourceListQuery, resp=Response(HTTP_200=ResourcePage, **LIST_ERRORS),
+               tags=["resources"])
+def list_all_resources(query: ResourceListQuery) -> ResourcePage:
+    """List the resources of every type, paged (by type, then id); filter by a tag
+    expression `q` (`type:table AND NOT group:sensitivity`), `search` or `tag`, add
+    `expand[]=tags`."""
+    return _listed(None, query)
 
 
 @api.get(f"/{COLLECTION}/<external_id:resource_id>")

@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from sqlalchemy import Select, func, or_, select
 
@@ -18,6 +19,9 @@ from webapp.services.errors import NotFound, ValidationFailed
 from webapp.services.paging import Page, PageRequest
 from webapp.services.sql import like_pattern, upsert_insert
 from webapp.services.uow import ChangeRecorder, writing
+
+if TYPE_CHECKING:
+    from webapp.services.expressions.syntax import Expression
 
 EXTERNAL_ID_MAX = 255
 
@@ -211,13 +215,17 @@ def list_resources(
     rtype: str | None = None,
     search: str | None = None,
     tag: int | str | None = None,
+    expression: Expression | None = None,
     paging: PageRequest | None = None,
 ) -> Page[ResourceRow]:
-    """A page of resources with their live tags: a count, a page and one tag query."""
+    """A page of resources with their live tags: a count, a page and one tag query (and
+    one look-up of the names a tag ``expression`` uses, whose errors name ``q``)."""
+    from webapp.services.expressions.compiler import resolve
     from webapp.services.tags.lookup import find_tag
 
     authorize(actor, scope_id, Permission.TAGS_READ)
     paging = paging or PageRequest()
+    matcher = resolve(scope_id, expression, "q") if expression is not None else None
     tag_id = None
     if tag is not None:
         found = find_tag(scope_id, tag)
@@ -226,6 +234,8 @@ def list_resources(
         tag_id = found.id
     query = resource_query(scope_id, rtype=clean_type(rtype) if rtype else None,
                            search=search, tag_id=tag_id)
+    if matcher is not None:
+        query = query.where(matcher.condition())
     total = db.session.scalar(select(func.count()).select_from(query.subquery())) or 0
     resources = db.session.scalars(
         query.order_by(Resource.type, Resource.external_id)

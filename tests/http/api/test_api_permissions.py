@@ -99,6 +99,8 @@ CASES = [
          lambda s: {"names": [s.leaf_path], "sources": [s.source]}),
     Case("POST", "/api/v1/tags/detach/", lambda s: "/api/v1/tags/detach/", (WRITE,),
          lambda s: {"names": [s.leaf_path], "sources": [s.source]}),
+    Case("GET", "/api/v1/resources", lambda s: "/api/v1/resources?q=untagged", (READ,)),
+    Case("GET", "/api/v1/resources/", lambda s: "/api/v1/resources/?expand[]=tags", (READ,)),
     Case("GET", COLLECTION, lambda s: "/api/v1/nodes", (READ,)),
     Case("GET", COLLECTION + "/", lambda s: "/api/v1/nodes/?expand[]=tags", (READ,)),
     Case("GET", COLLECTION + "/<external_id:resource_id>", lambda s: f"/api/v1/nodes/{s.node}",
@@ -211,6 +213,7 @@ def test_another_scopes_names_in_bodies_are_unknown(api: ApiWorld) -> None:
 @pytest.mark.parametrize("path", [
     "/api/v1/tags", "/api/v1/tag", "/api/v1/tag-groups", "/api/v1/sources/?expand[]=tags",
     "/api/v1/datasources", "/api/v1/tag?includeAllSystemTags=true",
+    "/api/v1/resources?expand[]=tags",
 ])
 def test_lists_never_show_another_scope(api: ApiWorld, path: str) -> None:
     seed(api, api.world.sid, "")

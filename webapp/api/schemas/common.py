@@ -4,13 +4,15 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, WithJsonSchema
 
-from webapp.api.schemas.text import QUERY_TEXT_PATTERN, documented
+from webapp.api.schemas.text import QUERY_TEXT_PATTERN
 from webapp.services.paging import DEFAULT_PER_PAGE, MAX_PAGE, MAX_PER_PAGE
 
-# A query parameter's text: anything but C0/C1 control characters (those are a 400).
-QueryText = Annotated[str, documented(QUERY_TEXT_PATTERN[1:-1])]
+# A query parameter's text: anything but C0/C1 control characters (those are a 400).  Not
+# ``documented``: that also refuses the private-use planes, which a query string may hold
+# (the server takes them, so the document must not call them invalid).
+QueryText = Annotated[str, WithJsonSchema({"type": "string", "pattern": QUERY_TEXT_PATTERN})]
 
 
 class ErrorDetail(BaseModel):

@@ -21,6 +21,7 @@ from webapp.api.schemas.common import PageEnvelope, PageQuery, QueryText
 from webapp.api.schemas.groups import ResourceType
 from webapp.api.schemas.links import LinkedTag
 from webapp.api.schemas.text import ExternalId, OptionalText
+from webapp.services.expressions.syntax import MAX_LENGTH as EXPRESSION_MAX
 
 Expand = Literal["tags"]
 MAX_REGISTER = 1000
@@ -47,6 +48,19 @@ class ResourceListQuery(PageQuery, ExpandQuery):
     )
     tag: Annotated[QueryText, StringConstraints(max_length=400)] | None = Field(
         None, description="only resources carrying this tag (name, UUID, id or public id)"
+    )
+    q: Annotated[QueryText, StringConstraints(max_length=EXPRESSION_MAX)] | None = Field(
+        None,
+        description=(
+            "a tag expression the resources must match, e.g. "
+            "`type:table AND NOT group:sensitivity`. Terms: `tag:PATH` (`group::path`; "
+            "`tag:Address.*` the tag or any tag below it), `group:ID`, `type:TYPE`, "
+            "`name:GLOB` (name or slug, case-insensitive, `*` and `?`), `source:NAME`, "
+            "`untagged`; `AND` (or side by side), `OR`, `NOT` or a leading `-`, "
+            "parentheses, `\"quoted values\"`. At most 100 terms. A malformed expression, "
+            "or one naming a tag, group, source or type the scope does not have, is a 400 "
+            "naming `q` with the 1-based position: `at 14: expected a value after \"tag:\"`."
+        ),
     )
 
 
