@@ -49,7 +49,8 @@ bulk = scoped_blueprint("bulk", __name__)
 
 PER_PAGE = 25
 OPTIONS = 8
-FILTER_FIELDS = ("type", "q", "mode", "pattern", "on", "tag", "ticked")  # errors shown
+# Their errors are shown in the selection's summary (the tag expression's beside its field).
+FILTER_FIELDS = ("type", "q", "mode", "pattern", "on", "tag", "ticked")
 MAX_PAGE = 1_000_000
 
 
@@ -67,12 +68,13 @@ def _page_number() -> int:
 
 def _selection(form: BulkForm, page: int = 1, *, auto_use: bool = False) -> dict[str, Any]:
     """The selection part of the page: per-type counts, a page of matching rows, how many
-    ticked rows exist (four statements at most).  Filter errors go beside their field."""
+    ticked rows exist (four statements at most, five with a tag expression).  Filter errors
+    go beside their field; ``refused`` says there are some."""
     scope, actor = current_scope(), scoped_actor()
     found: SelectionPage | None = None
     tag: Tag | None = None
     try:
-        criteria = form.filter_criteria()
+        criteria = form.filter_criteria(scope.id)
     except ValidationFailed as error:
         apply_service_error(form, error)
     else:
@@ -105,6 +107,10 @@ def _selection(form: BulkForm, page: int = 1, *, auto_use: bool = False) -> dict
         "type_counts": found.counts.by_type if found else {},
         "all_total": sum(found.counts.by_type.values()) if found else 0,
         "filter_fields": FILTER_FIELDS,
+        "expr": (form.expr.data or "").strip(),
+        "expr_errors": form.expr.errors,
+        "expr_count": found.counts.total if found else 0,
+        "refused": any(form[name].errors for name in (*FILTER_FIELDS, "expr")),
     }
 
 
@@ -122,9 +128,11 @@ def _canonical(form: BulkForm) -> str:
 def index() -> ResponseReturnValue:
     form = _form()
     context = {**_selection(form, _page_number()), **_chosen(form)}
+    status = REFUSED_FORM if context["refused"] else 200
     if wants_fragment():
-        return render_template("bulk/_selection.html", **context)
-    return render_template("bulk/index.html", tag_query=TagQueryForm(formdata=None), **context)
+        return render_template("bulk/_selection.html", **context), status
+    return render_template("bulk/index.html", tag_query=TagQueryForm(formdata=None),
+                           **context), status
 
 
 @bulk.post("/bulk/selection")
@@ -140,7 +148,8 @@ def selection() -> ResponseReturnValue:
     summary_only = request.form.get("part") == "summary"
     context = _selection(form, _page_number(), auto_use=bool(request.form.get("auto")))
     template = "bulk/_summary.html" if summary_only else "bulk/_selection.html"
-    return render_template(template, **context), 200, {"HX-Replace-Url": _canonical(form)}
+    status = REFUSED_FORM if context["refused"] else 200
+    return render_template(template, **context), status, {"HX-Replace-Url": _canonical(form)}
 
 
 @bulk.get("/bulk/tag-options")
@@ -154,7 +163,8 @@ def tag_options() -> ResponseReturnValue:
     new_name: str | None = None
     name_error: str | None = None
     if query:
-        matches = search_tags(actor, scope.id, TagFilter(search=query), limit=OPTIONS)
+        matches = search_tags(actor, scope.id, TagFilter(search=query), limit=OPTIONS,
+                              assignable_only=True)
         try:
             typed = names.parse_name(query, "tag")
         except ValidationFailed as error:
@@ -222,7 +232,7 @@ def preview() -> ResponseReturnValue:
     form = _form()
     scope, actor = current_scope(), scoped_actor()
     try:
-        criteria = form.selection_criteria()
+        criteria = form.selection_criteria(scope.id)
         plan = preview_links(actor, scope.id, form.link_action, form.tags.data, criteria)
     except (ValidationFailed, LimitExceeded) as error:
         if not wants_fragment():
@@ -247,7 +257,7 @@ def apply() -> ResponseReturnValue:
     scope, actor = current_scope(), scoped_actor()
     try:
         applied = apply_links(actor, scope.id, form.link_action, form.tags.data,
-                              form.selection_criteria())
+                              form.selection_criteria(scope.id))
     except (ValidationFailed, LimitExceeded, Conflict) as error:
         if not wants_fragment():
             flash(error.message, "error")

@@ -1,5 +1,5 @@
-"""The bulk tagging form: which resources (type, search, name pattern, tag, or ticked
-rows), which tags, attach or detach.
+"""The bulk tagging form: which resources (type, search, name pattern, tag, tag
+expression, or ticked rows), which tags, attach or detach.
 
 The whole state travels with every request (query string or form body), so the page has
 no server-side draft: a selection refresh, a preview and the apply all read the same
@@ -70,6 +70,8 @@ class BulkForm(FlaskForm):
                                     for f, label in FIELD_LABELS.items()],
                      default=PatternField.NAME_OR_SLUG.value, validate_choice=False)
     tag = HiddenField()
+    # ``q`` is the search here, so the tag expression is ``expr`` (as on the resources page).
+    expr = StringField("Tag expression")
     use = RadioField("Apply to", choices=[SelectChoice(USE_MATCHING, "all matching resources"),
                                           SelectChoice(USE_TICKED, "only the ticked rows")],
                      default=USE_MATCHING, validate_choice=False)
@@ -93,6 +95,8 @@ class BulkForm(FlaskForm):
                          f"“{criteria.pattern}”")
         if tag_name:
             parts.append(f"carrying {tag_name}")
+        if criteria.expression is not None:
+            parts.append(f"matching the tag expression “{criteria.expression.text.strip()}”")
         return f"Resources {', '.join(parts)}." if parts else "All resources of the scope."
 
     @property
@@ -106,25 +110,28 @@ class BulkForm(FlaskForm):
         except ValueError:
             return LinkAction.ATTACH
 
-    def filter_criteria(self) -> ResourceCriteria:
-        """The filters (type, search, pattern, tag); ValidationFailed names the field."""
+    def filter_criteria(self, scope_id: int) -> ResourceCriteria:
+        """The filters (type, search, pattern, tag, a tag expression resolved in the
+        scope); ValidationFailed names the field."""
         return build_criteria(rtype=self.type.data, search=self.q.data,
                               pattern=self.pattern.data, mode=self.mode.data, on=self.on.data,
-                              tag_id=self.tag.data)
+                              tag_id=self.tag.data, expression=self.expr.data or None,
+                              scope_id=scope_id)
 
     def ticked_criteria(self) -> ResourceCriteria:
         return build_criteria(ids=self.ticked.data)
 
-    def selection_criteria(self) -> ResourceCriteria:
+    def selection_criteria(self, scope_id: int) -> ResourceCriteria:
         """What the change applies to: the ticked rows, or everything the filters match."""
-        return self.ticked_criteria() if self.uses_ticked else self.filter_criteria()
+        return self.ticked_criteria() if self.uses_ticked else self.filter_criteria(scope_id)
 
     def state_args(self) -> dict[str, Any]:
         """The query string of the page in this state (ticked rows left out: they may be
         thousands, and a URL is no place for them)."""
         args: dict[str, Any] = {
             "type": self.type.data, "q": self.q.data, "pattern": self.pattern.data,
-            "tag": self.tag.data, "tags": list(self.tags.data) or None,
+            "tag": self.tag.data, "expr": (self.expr.data or "").strip(),
+            "tags": list(self.tags.data) or None,
         }
         if self.pattern.data:
             args["mode"], args["on"] = self.mode.data, self.on.data

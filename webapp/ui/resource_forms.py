@@ -1,4 +1,5 @@
-"""Forms of the resources pages: the list's filters, register one resource, import a CSV.
+"""Forms of the resources pages: the list's filters (search, tag expression, type, tag,
+page), register one resource, import a CSV.
 
 The CSV reader only splits the text into lines and columns (header row ``type,id,name,
 slug``; name and slug optional, columns in any order); the import service checks every
@@ -33,6 +34,8 @@ class ResourceFilterForm(FlaskForm):
         csrf = False
 
     q = SearchField("Search", validators=[Optional()])
+    # ``q`` is the search here, so the tag expression (the API's ``q``) is ``expr``.
+    expr = StringField("Tag expression", validators=[Optional()])
     type = HiddenField()
     tag = HiddenField()
     page = IntegerField(validators=[Optional()])

@@ -1,5 +1,6 @@
-"""Resources: the list with its tags (search as you type, type tabs with counts, a tag
-filter, paging), register one resource, import many from CSV.
+"""Resources: the list with its tags (search as you type, a tag expression whose matched
+count and errors update as you type, type tabs with counts, a tag filter, paging), register
+one resource, import many from CSV.
 
 ``/resources`` and ``/resources/<type>`` are one view: htmx requests get the list
 fragment (and the address bar follows), others the whole page.  Register and import
@@ -17,9 +18,14 @@ from flask.typing import ResponseReturnValue
 
 from webapp.models import RESOURCE_TYPES, Tag
 from webapp.services.errors import LimitExceeded, ValidationFailed
-from webapp.services.paging import PageRequest
+from webapp.services.paging import Page, PageRequest
 from webapp.services.resource_import import import_resources, register_resource
-from webapp.services.resource_selection import browse_selection, build_criteria
+from webapp.services.resource_selection import (
+    EXPRESSION_FIELD,
+    SelectionCount,
+    browse_selection,
+    build_criteria,
+)
 from webapp.services.resources import ResourceInput
 from webapp.services.tags.lookup import find_tag
 from webapp.ui.errors import REFUSED_FORM
@@ -41,33 +47,53 @@ MAX_PAGE = 1_000_000
 
 def _list_context(rtype: str | None = None) -> dict[str, Any]:
     """The list for the filters in the request (query string, or a form's included
-    filters): four statements whatever the page size."""
+    filters): four statements whatever the page size (five with a tag expression).  A
+    refused expression lists nothing and says why beside its field (``expr_errors``)."""
     filters = ResourceFilterForm(formdata=request.values)
     rtype = rtype or (filters.type.data or "").strip().lower() or None
     if rtype is not None and rtype not in RESOURCE_TYPES:
         abort(404, f"there is no resource type {rtype!r}")
-    criteria = build_criteria(rtype=rtype, search=filters.q.data, tag_id=filters.tag.data)
-    page_number = min(filters.page.data or 1, MAX_PAGE) if (filters.page.data or 0) > 0 else 1
     scope, actor = current_scope(), scoped_actor()
-    found = browse_selection(actor, scope.id, criteria, PageRequest(page_number, PER_PAGE))
-    if not found.page.items and page_number > found.page.pages:  # past the end: the last
-        found = browse_selection(actor, scope.id, criteria,
-                                 PageRequest(found.page.pages, PER_PAGE))
+    expression = (filters.expr.data or "").strip()
+    expr_errors: list[str] = []
+    try:
+        criteria = build_criteria(rtype=rtype, search=filters.q.data, tag_id=filters.tag.data,
+                                  expression=expression, scope_id=scope.id)
+    except ValidationFailed as error:
+        expr_errors = [d.message for d in error.details if d.field == EXPRESSION_FIELD]
+        if len(expr_errors) < len(error.details):
+            raise
+        criteria = build_criteria(rtype=rtype, search=filters.q.data, tag_id=filters.tag.data)
+    page_number = min(filters.page.data or 1, MAX_PAGE) if (filters.page.data or 0) > 0 else 1
+    if expr_errors:
+        counts, page = SelectionCount({}, 0), Page([], 0, 1, PER_PAGE)
+    else:
+        found = browse_selection(actor, scope.id, criteria, PageRequest(page_number, PER_PAGE))
+        if not found.page.items and page_number > found.page.pages:  # past the end: the last
+            found = browse_selection(actor, scope.id, criteria,
+                                     PageRequest(found.page.pages, PER_PAGE))
+        counts, page = found.counts, found.page
     tag: Tag | None = None
     if criteria.tag_id is not None:
         tag = find_tag(scope.id, criteria.tag_id, include_deleted=True)
-    args = {"q": criteria.search, "tag": criteria.tag_id}
+    args = {"q": criteria.search, "tag": criteria.tag_id, "expr": expression}
     return {
         "rtype": rtype,
         "q": criteria.search or "",
+        "expr": expression,
+        "expr_errors": expr_errors,
         "tag": tag,
         "tag_id": criteria.tag_id,
-        "counts": found.counts,
-        "all_total": sum(found.counts.by_type.values()),
-        "page": found.page,
+        "counts": counts,
+        "all_total": sum(counts.by_type.values()),
+        "page": page,
         "args": {key: value for key, value in args.items() if value},
         "fragment": wants_fragment(),
     }
+
+
+def _status(context: dict[str, Any]) -> int:
+    return REFUSED_FORM if context["expr_errors"] else 200
 
 
 def _canonical(context: dict[str, Any], page: int | None = None) -> str:
@@ -90,10 +116,11 @@ def _full_page(status: int = 200, context: dict[str, Any] | None = None, **forms
 def index(rtype: str | None) -> ResponseReturnValue:
     context = _list_context(rtype.lower() if rtype else None)
     if not wants_fragment():
-        return _full_page(context=context)
+        return _full_page(_status(context), context=context)
     page = context["page"].page
     push = _canonical(context, page if page > 1 else None)
-    return render_template("resources/_list.html", **context), 200, {"HX-Push-Url": push}
+    return render_template("resources/_list.html", **context), _status(context), {
+        "HX-Push-Url": push}
 
 
 @resources.post("/resources/register")
