@@ -1,7 +1,8 @@
 """Seeds 000 and 001: attach and detach tags by name to many typed resources in one call.
 
 Both routes answer with or without a trailing slash (no redirect: a redirected POST loses
-its body with some clients).
+its body with some clients).  Beside the seeds' eight UUID lists, the body takes a list
+per other resource type under its plural (``nodes``, ``files``, ``datasources``, …).
 """
 
 from __future__ import annotations
@@ -15,10 +16,12 @@ from webapp.api import api
 from webapp.api.auth import caller
 from webapp.api.openapi import spec
 from webapp.api.schemas.common import errors
-from webapp.api.schemas.links import LinkBody, LinkedTag
+from webapp.api.schemas.links import ALL_LINK_LISTS, LinkBody, LinkedTag
 from webapp.extensions import db
 from webapp.models import Tag
 from webapp.services.assignments import attach, detach
+from webapp.services.errors import FieldError, LimitExceeded
+from webapp.services.link_plan import MAX_LINKS
 
 RESPONSES = Response(HTTP_200=list[LinkedTag], **errors())
 
@@ -31,6 +34,18 @@ def reloaded(tags: Sequence[Tag]) -> list[Tag]:
         return []
     by_id = {tag.id: tag for tag in db.session.scalars(select(Tag).where(Tag.id.in_(ids)))}
     return [by_id[tag_id] for tag_id in ids]
+
+
+def resource_refs(body: LinkBody) -> dict[str, list[str]]:
+    """The body's resource lists by type, each within its documented cap (``maxItems``):
+    counted as sent, duplicates included, since no longer list fits the link cap.  The
+    service then caps the names × distinct resources of all lists together."""
+    for plural in ALL_LINK_LISTS:
+        given = len(getattr(body, plural))
+        if given > MAX_LINKS:
+            raise LimitExceeded(f"at most {MAX_LINKS:,} ids in {plural} ({given:,} given)",
+                                [FieldError(plural, f"at most {MAX_LINKS:,} ids in one list")])
+    return body.resource_refs()
 
 
 def linked_tags(tags: Sequence[Tag]) -> list[LinkedTag]:
@@ -47,7 +62,7 @@ def linked_tags(tags: Sequence[Tag]) -> list[LinkedTag]:
 def attach_tags(json: LinkBody) -> list[LinkedTag]:
     """Attach every named tag to every listed resource, creating missing tags (seed 000)."""
     who = caller()
-    outcome = attach(who.actor, who.scope_id, json.tag_names(), json.resource_refs())
+    outcome = attach(who.actor, who.scope_id, json.tag_names(), resource_refs(json))
     return linked_tags(reloaded(outcome.tags))
 
 
@@ -57,5 +72,5 @@ def attach_tags(json: LinkBody) -> list[LinkedTag]:
 def detach_tags(json: LinkBody) -> list[LinkedTag]:
     """Detach every named tag from every listed resource; unknown names are skipped (seed 001)."""
     who = caller()
-    outcome = detach(who.actor, who.scope_id, json.tag_names(), json.resource_refs())
+    outcome = detach(who.actor, who.scope_id, json.tag_names(), resource_refs(json))
     return linked_tags(reloaded(outcome.tags))
