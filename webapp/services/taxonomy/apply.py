@@ -1,0 +1,332 @@
+"""The taxonomy services: export a scope's groups and tags, and import a file with a dry
+run (the exact diff, nothing written) or for real (all or nothing, one change set, which an
+undo reverts).
+
+Permissions: an export needs ``tags.read``.  An import needs ``tags.write``; and
+``groups.write`` when it creates a group the file lists, changes a group or deletes one
+(a plain group that only a tag's path names is created with tag permissions, as
+everywhere); and ``tags.delete`` when it deletes tags (mirror mode).  The dry run asks the
+same, so a key learns before it tries.  Protected tags are the system's alone: an import
+refuses to change one (a row error), mirror mode never deletes one.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import delete, insert, or_, select
+
+from webapp.extensions import db
+from webapp.models import Scope, Tag, TagAlias, TagGroup
+from webapp.models.types import utcnow
+from webapp.services import names
+from webapp.services.actor import Actor, Permission, authorize
+from webapp.services.errors import FieldError, NotFound, ValidationFailed
+from webapp.services.groups import create_group, remove_group, update_group
+from webapp.services.sql import integer_list, json_rows
+from webapp.services.tags.creation import Provenance, ensure_paths
+from webapp.services.tags.deletion import mark_deleted
+from webapp.services.taxonomy import export, plan
+from webapp.services.taxonomy.parse import parse
+from webapp.services.taxonomy.plan import Action, Plan, TagStep
+from webapp.services.taxonomy.records import (
+    CURATED,
+    EXTENSIONS,
+    MAX_LISTED_ERRORS,
+    MEDIA_TYPES,
+    Format,
+    Mode,
+    RowError,
+)
+from webapp.services.uow import ChangeRecorder, writing
+from webapp.services.wording import counted
+
+
+@dataclass(frozen=True)
+class Export:
+    """A file being written: stream ``chunks`` (the scope is read as they are taken)."""
+
+    format: Format
+    filename: str
+    media_type: str
+    chunks: Iterator[str]
+
+
+def export_taxonomy(actor: Actor, scope_id: int, fmt: Format) -> Export:
+    """The scope's taxonomy as a file (needs ``tags.read``; checked now, not when the
+    first chunk is taken).  The groups are read now, the tags as the chunks are taken."""
+    authorize(actor, scope_id, Permission.TAGS_READ)
+    scope = db.session.get(Scope, scope_id)
+    if scope is None:
+        raise NotFound(f"scope {scope_id} not found")
+    groups = export.group_records(scope_id)
+    chunks = export.render(fmt, groups, export.tag_records(scope_id))
+    return Export(fmt, f"{scope.slug}-taxonomy.{fmt.value}",
+                  MEDIA_TYPES[fmt] + ("; charset=utf-8" if fmt is not Format.JSON else ""),
+                  chunks)
+
+
+def format_of(name: str | None, field: str = "format") -> Format:
+    """A format by its name or a file extension (``json``, ``csv``, ``yaml``, ``yml``)."""
+    found = EXTENSIONS.get((name or "").strip().lower().rsplit(".", 1)[-1])
+    if found is None:
+        raise ValidationFailed.field(field, "must be json, csv or yaml")
+    return found
+
+
+@dataclass(frozen=True)
+class ImportResult:
+    """What an import did or, for a dry run, would do."""
+
+    plan: Plan
+    format: Format
+    dry_run: bool
+    change_set_id: int | None
+
+    @property
+    def summary(self) -> str:
+        return summary(self.plan)
+
+
+def summary(plan: Plan) -> str:
+    """``3 tags created, 1 updated, 2 deleted; 1 group created``, or ``nothing to change``."""
+    parts = []
+    for kind, one in (("tags", "tag"), ("groups", "group")):
+        counts = plan.counts()[kind]
+        done = [(counts[action], word) for action, word in
+                (("create", "created"), ("update", "updated"), ("delete", "deleted"))
+                if counts[action]]
+        if done:
+            (number, word), *rest = done
+            parts.append(", ".join([f"{counted(number, one)} {word}",
+                                    *(f"{more:,} {then}" for more, then in rest)]))
+    return "; ".join(parts) or "nothing to change"
+
+
+def import_taxonomy(actor: Actor, scope_id: int, data: bytes | str, fmt: Format, *,
+                    mode: Mode = Mode.MERGE, dry_run: bool = True,
+                    field: str = "body") -> ImportResult:
+    """Import a taxonomy file.  A dry run returns the plan, errors included, and writes
+    nothing.  A real run refuses a file with any error (ValidationFailed, one detail per
+    problem: ``line 7: color``), else applies the whole plan in one change set."""
+    authorize(actor, scope_id, Permission.TAGS_WRITE)
+    parsed = parse(data, fmt, field)
+    if dry_run:
+        planned = plan.plan_import(scope_id, parsed, mode, system=actor.is_system)
+        _authorize_plan(actor, scope_id, planned)
+        return ImportResult(planned, fmt, True, None)
+    with writing(actor, scope_id, "Import taxonomy") as recorder:
+        planned = plan.plan_import(scope_id, parsed, mode, system=actor.is_system)
+        _authorize_plan(actor, scope_id, planned)
+        if planned.errors:
+            raise _refusal(planned.errors)
+        recorder.summary = f"Import taxonomy ({mode.value}): {summary(planned)}"
+        _apply(actor, scope_id, recorder, planned)
+    change_set = recorder.change_set  # made when the write's events were flushed
+    return ImportResult(planned, fmt, False, change_set.id if change_set else None)
+
+
+def _authorize_plan(actor: Actor, scope_id: int, planned: Plan) -> None:
+    for permission in planned.needs():
+        authorize(actor, scope_id, permission)
+
+
+def _refusal(errors: Sequence[RowError]) -> ValidationFailed:
+    shown = [FieldError(error.where, error.message) for error in errors[:MAX_LISTED_ERRORS]]
+    more = len(errors) - len(shown)
+    if more:
+        shown.append(FieldError("file", f"and {counted(more, 'more problem')}"))
+    first = errors[0]
+    return ValidationFailed(
+        f"the file has {counted(len(errors), 'problem')}, nothing was imported; first, "
+        f"{first.where}: {first.message}", shown)
+
+
+# --- applying a plan --------------------------------------------------------------------
+
+
+def _apply(actor: Actor, scope_id: int, recorder: ChangeRecorder, planned: Plan) -> None:
+    """Groups first (created, changed), then tags (created parents first, changed,
+    deleted), then the groups that go."""
+    groups = _apply_groups(actor, scope_id, recorder, planned)
+    created = _create_tags(actor, scope_id, recorder, planned.tag_steps(Action.CREATE))
+    ids = {**planned.live_ids, **{key: tag.id for key, tag in created.items()}}
+    _update_tags(recorder, planned.tag_steps(Action.UPDATE), ids)
+    _set_lifecycle([(created[step.qname.key], step) for step in planned.tag_steps(Action.CREATE)
+                    if step.qname is not None], ids)
+    _set_aliases(scope_id, actor, [
+        (created[step.qname.key].id if step.tag_id is None else step.tag_id, step)
+        for step in planned.tags
+        if step.qname is not None and step.action in (Action.CREATE, Action.UPDATE)
+        and "aliases" in step.values])
+    going = [step.tag_id for step in planned.tag_steps(Action.DELETE) if step.tag_id]
+    if going:
+        mark_deleted(recorder, going)
+    for step in planned.group_steps(Action.DELETE):
+        group = groups.get(step.group_id or 0) or db.session.get(TagGroup, step.group_id)
+        if group is not None:
+            remove_group(recorder, group, "delete")
+
+
+GROUP_OPTIONS = ("label", "color", "description", "exclusive", "allowed_types")
+
+
+def _apply_groups(actor: Actor, scope_id: int, recorder: ChangeRecorder, planned: Plan
+                  ) -> dict[int, TagGroup]:
+    """Create the groups the file lists and change those it changes, through the group
+    services (which check their rules again).  A group's ``assign_role`` is set beside
+    them and recorded as an update of the group."""
+    touched: dict[int, TagGroup] = {}
+    for step in planned.groups:
+        if step.action is Action.CREATE and not step.implied:
+            group = create_group(actor, scope_id, step.identifier,
+                                 **{name: step.values[name] for name in GROUP_OPTIONS})
+        elif step.action is Action.UPDATE:
+            options = {name: step.values[name] for name in GROUP_OPTIONS
+                       if name in step.values}
+            group = (update_group(actor, scope_id, step.group_id or 0, **options) if options
+                     else db.session.get(TagGroup, step.group_id))
+        else:
+            continue
+        assert group is not None
+        role = step.values.get("assign_role", group.assign_role)
+        if role != group.assign_role:
+            before = group.snapshot()
+            group.assign_role = role
+            group.updated_at = utcnow()
+            recorder.record("tag_group", group.id, "update", before, group.snapshot())
+        touched[group.id] = group
+    db.session.flush()
+    return touched
+
+
+def _create_tags(actor: Actor, scope_id: int, recorder: ChangeRecorder,
+                 steps: Sequence[TagStep]) -> dict[str, Tag]:
+    """Create every new tag, parents first, through ``ensure_paths`` (a few statements
+    per level of depth), then give those of another source their provenance (one
+    statement)."""
+    if not steps:
+        return {}
+    qnames = [step.qname for step in steps if step.qname is not None]
+    ancestors = {prefix.key for qname in qnames for prefix in qname.prefixes()[:-1]}
+    new = {qname.key for qname in qnames}
+    live = _tags_by_key(scope_id, sorted(ancestors - new))
+    found = ensure_paths(
+        actor, scope_id, recorder, qnames, Provenance(),
+        attributes={step.qname.key: {"label": step.values["label"],
+                                     "color": step.values["color"],
+                                     "description": step.values["description"]}
+                    for step in steps if step.qname is not None},
+        live=live)
+    created = {key: found[key] for key in new}
+    for step in steps:
+        tag = created[step.qname.key] if step.qname else None
+        if tag is None:
+            continue
+        if (step.values["source"], step.values["system_created"], step.values["protected"]) \
+                != (CURATED, False, False):
+            tag.source = step.values["source"]
+            tag.system_created = step.values["system_created"]
+            tag.protected = step.values["protected"]
+    db.session.flush()
+    return created
+
+
+def _tags_by_key(scope_id: int, keys: Sequence[str]) -> dict[str, Tag]:
+    """The live tags with these keys, as objects (one statement)."""
+    if not keys:
+        return {}
+    table = json_rows([[key] for key in keys], [("key", "text")], "ancestors")
+    return {tag.path_key: tag for tag in db.session.scalars(
+        select(Tag).where(Tag.scope_id == scope_id, Tag.deleted_at.is_(None),
+                          Tag.path_key.in_(select(table.c.key))))}
+
+
+def _update_tags(recorder: ChangeRecorder, steps: Sequence[TagStep], ids: dict[str, int]
+                 ) -> None:
+    """Change the fields each step changes, on the tags read as objects in one
+    statement (the ORM writes them back in one statement per set of changed columns), and
+    record an update event each, with the tag's aliases and deprecation beside its
+    snapshot."""
+    if not steps:
+        return
+    chosen = integer_list([step.tag_id for step in steps if step.tag_id], "updated")
+    tags = {tag.id: tag for tag in db.session.scalars(
+        select(Tag).where(Tag.id.in_(select(chosen.c.id))))}
+    aliases = _aliases_of(list(tags))
+    now = utcnow()
+    events = []
+    for step in steps:
+        tag = tags[step.tag_id or 0]
+        before = _event_snapshot(tag, aliases.get(tag.id, []))
+        for name in ("label", "color", "description"):
+            if name in step.values:
+                setattr(tag, name, step.values[name])
+        _deprecate(tag, step, ids)
+        after = _event_snapshot(tag, step.values.get("aliases", aliases.get(tag.id, [])))
+        tag.updated_at = now
+        events.append({"object_type": "tag", "object_id": tag.id, "action": "update",
+                       "before": before, "after": after})
+    db.session.flush()
+    recorder.record_many(events)
+
+
+def _event_snapshot(tag: Tag, aliases: list[str]) -> dict[str, Any]:
+    return {**tag.snapshot(), "aliases": list(aliases),
+            "deprecated": tag.deprecated_at is not None, "replacement_id": tag.replacement_id}
+
+
+def _deprecate(tag: Tag, step: TagStep, ids: dict[str, int]) -> None:
+    if "deprecated" in step.values:
+        deprecated = step.values["deprecated"]
+        if deprecated and tag.deprecated_at is None:
+            tag.deprecated_at = utcnow()
+        elif not deprecated:
+            tag.deprecated_at = None
+    if "replacement" in step.values:
+        replacement = step.values["replacement"]
+        tag.replacement_id = ids.get(names.key(replacement)) if replacement else None
+
+
+def _set_lifecycle(created: Sequence[tuple[Tag, TagStep]], ids: dict[str, int]) -> None:
+    """The deprecation of the tags just created (one statement for them all)."""
+    for tag, step in created:
+        if step.values.get("deprecated") or step.values.get("replacement"):
+            _deprecate(tag, step, ids)
+    db.session.flush()
+
+
+def _aliases_of(tag_ids: Sequence[int]) -> dict[int, list[str]]:
+    if not tag_ids:
+        return {}
+    chosen = integer_list(list(tag_ids), "alias_holders")
+    found: dict[int, list[str]] = {}
+    for tag_id, alias in db.session.execute(
+        select(TagAlias.tag_id, TagAlias.alias).where(TagAlias.tag_id.in_(select(chosen.c.id)))
+    ).tuples():
+        found.setdefault(tag_id, []).append(alias)
+    return {tag_id: sorted(aliases, key=names.key) for tag_id, aliases in found.items()}
+
+
+def _set_aliases(scope_id: int, actor: Actor, changed: Sequence[tuple[int, TagStep]]) -> None:
+    """Give each tag exactly the aliases its step lists: one DELETE of the rows that go
+    (the tags' own, and those keys' rows held by tags that give them up), one INSERT."""
+    if not changed:
+        return
+    rows = [(tag_id, alias) for tag_id, step in changed for alias in step.values["aliases"]]
+    holders = integer_list([tag_id for tag_id, _ in changed], "alias_owners")
+    keys = json_rows([[names.key(alias)] for _, alias in rows], [("key", "text")],
+                     "alias_keys")
+    db.session.execute(
+        delete(TagAlias).where(TagAlias.scope_id == scope_id, or_(
+            TagAlias.tag_id.in_(select(holders.c.id)),
+            TagAlias.alias_key.in_(select(keys.c.key)))),
+        execution_options={"synchronize_session": False})
+    if rows:
+        now = utcnow()
+        db.session.execute(insert(TagAlias.__table__), [
+            {"scope_id": scope_id, "tag_id": tag_id, "alias": alias,
+             "alias_key": names.key(alias), "created_by_id": actor.user_id, "created_at": now}
+            for tag_id, alias in rows])
