@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import enum
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import (
+    String,
+    literal,
     select,
+    union_all,
 )
 
 from webapp.extensions import db
@@ -28,6 +32,8 @@ from webapp.services.tags.lookup import find_tag
 from webapp.services.uow import ChangeRecorder, writing
 
 CREATE_PERMISSIONS = (Permission.TAGS_CREATE, Permission.TAGS_WRITE)
+# How a grouped path key joins its group's key and the path's (``names.qualified_key``).
+GROUP_KEY_SEPARATOR = names.key(names.GROUP_SEPARATOR)
 
 
 
@@ -59,10 +65,24 @@ class _Planned:
     attributes: dict[str, Any] = field(default_factory=dict)
 
 
-def create_tag(actor: Actor, scope_id: int, spec: TagSpec, provenance: Provenance | None = None
-               ) -> Tag:
+class Uniqueness(enum.Enum):
+    """Which live tags a new tag's name must differ from (a clash is a Conflict)."""
+
+    # The same path in the same group, or in none: the unique index's rule, so the same
+    # name may live in several groups (seed 002: one identifier in different groups).
+    GROUP = "group"
+    # Also the same name at the same level in any group: a new root named like a live root
+    # of another group (or of none) clashes.  Seed 004's create ("409 — Tag with this
+    # name already exists"); a child shares its parent's group, so under a parent the
+    # group's rule is already the level's.  One statement more.
+    LEVEL = "level"
+
+
+def create_tag(actor: Actor, scope_id: int, spec: TagSpec, provenance: Provenance | None = None,
+               *, uniqueness: Uniqueness = Uniqueness.GROUP) -> Tag:
     """Create one tag and any missing ancestors; a clash with a live tag is a Conflict."""
-    return create_tags(actor, scope_id, [spec], provenance, summary=f"Create tag {spec.name}")[0]
+    return create_tags(actor, scope_id, [spec], provenance, summary=f"Create tag {spec.name}",
+                       uniqueness=uniqueness)[0]
 
 
 def create_tags(
@@ -72,15 +92,19 @@ def create_tags(
     provenance: Provenance | None = None,
     *,
     summary: str | None = None,
+    uniqueness: Uniqueness = Uniqueness.GROUP,
 ) -> list[Tag]:
     """Create several tags, all or nothing. Field errors of item ``i`` are named ``[i].field``
-    when more than one item is given."""
+    when more than one item is given.  ``uniqueness`` says which live tags a name clashes
+    with (see :class:`Uniqueness`)."""
     provenance = provenance or Provenance()
     with writing(actor, scope_id, summary or f"Create {len(specs)} tag(s)") as recorder:
         authorize(actor, scope_id, *CREATE_PERMISSIONS)
         planned = [_plan(scope_id, spec, index if len(specs) > 1 else None)
                    for index, spec in enumerate(specs)]
         _refuse_duplicates(scope_id, planned, batch=len(specs) > 1)
+        if uniqueness is Uniqueness.LEVEL:
+            _refuse_level_clashes(scope_id, planned, batch=len(specs) > 1)
         created = ensure_paths(
             actor, scope_id, recorder, [plan.qname for plan in planned], provenance,
             attributes={plan.qname.key: plan.attributes for plan in planned},
@@ -165,6 +189,40 @@ def _refuse_duplicates(scope_id: int, planned: Sequence[_Planned], *, batch: boo
             where = f"[{ids[clash]}].id" if batch else "id"
             raise Conflict(f"a tag with id {clash!r} already exists",
                            [FieldError(where, "already exists")])
+
+
+def _refuse_level_clashes(scope_id: int, planned: Sequence[_Planned], *, batch: bool) -> None:
+    """A new root named like a live root of any group (or of none) is a Conflict naming
+    it, in one statement: each name is probed as itself and as ``group::name`` of each of
+    the scope's groups (index probes on the live path keys)."""
+    wanted = {names.key(plan.qname.segments[0]) for plan in planned}
+    candidates = union_all(
+        *(select(literal(root, String()).label("key")) for root in sorted(wanted)),
+        *(select((TagGroup.identifier_key + literal(GROUP_KEY_SEPARATOR + root, String())
+                  ).label("key")).where(TagGroup.scope_id == scope_id)
+          for root in sorted(wanted)),
+    ).subquery()
+    rows = db.session.execute(
+        select(Tag.path_key, Tag.path, TagGroup.identifier)
+        .outerjoin(TagGroup, TagGroup.id == Tag.group_id)
+        .where(Tag.scope_id == scope_id, Tag.deleted_at.is_(None), Tag.parent_id.is_(None),
+               Tag.path_key.in_(select(candidates.c.key)))
+    ).all()
+    live_roots = {row.path_key for row in rows}
+    for index, plan in enumerate(planned):
+        root = plan.qname.prefixes()[0]
+        if root.key in live_roots:
+            continue  # its root exists in its own group: nothing new at the top level
+        clash = next((row for row in rows if names.key(row.path) == names.key(root.path)),
+                     None)
+        if clash is not None:
+            where = f"[{index}].name" if batch else "name"
+            existing = (f"{clash.identifier}{names.GROUP_SEPARATOR}{clash.path}"
+                        if clash.identifier else clash.path)
+            raise Conflict(
+                f"a tag named {root.path!r} already exists at this level ({existing!r})",
+                [FieldError(where, f"already exists at this level as {existing!r}")],
+            )
 
 
 def ensure_paths(

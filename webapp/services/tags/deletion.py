@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from bisect import bisect_left
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
-from typing import NamedTuple
+from dataclasses import dataclass, field
+from typing import NamedTuple, Protocol
 
 from sqlalchemy import (
     func,
@@ -23,6 +23,7 @@ from webapp.services.errors import (
     FieldError,
     LimitExceeded,
     NotFound,
+    PermissionDenied,
     ValidationFailed,
 )
 from webapp.services.sql import integer_list
@@ -34,7 +35,6 @@ from webapp.services.tags.lookup import (
     find_tag,
     in_range,
     live_tag,
-    refuse_protected,
     subtree_of,
     subtree_ranges,
 )
@@ -97,22 +97,25 @@ def delete_tag(actor: Actor, scope_id: int, handle: int | str, *, hierarchy: boo
 class BulkDeleteOutcome:
     deleted: list[DeletedTag]
     not_found: list[str]
-    refused: list[str]
+    refused: list[str]  # every handle left alone, in the order given
+    # Those of ``refused`` whose tag, or a live tag below it, is protected: refused for
+    # that whatever else (live children without ``hierarchy``), as a single delete's 403.
+    protected: list[str] = field(default_factory=list)
 
 
 def bulk_delete_tags(
     actor: Actor, scope_id: int, handles: Sequence[int | str], *, hierarchy: bool = False
 ) -> BulkDeleteOutcome:
     """Delete many tags in one change set. Unknown handles are reported, not fatal; a tag
-    that cannot go (live children without ``hierarchy``, protected) is reported as refused.
+    that cannot go is reported as refused: protected (itself or a live tag below it, also
+    listed in ``protected``, whatever else), or live children without ``hierarchy``.
     A handle naming a tag this call already deleted (given twice, or a descendant of a
     hierarchy deleted before it) is neither.
 
-    Set-based: the handles are looked up, the subtrees (or, without ``hierarchy``, the live
-    children) read as rows and the chosen tags marked in one statement each, so the number
-    of statements does not grow with the number of tags.  The handles are then judged in
-    order, as one at a time would: a parent given after its last live child has gone too
-    may go."""
+    Set-based: the handles are looked up, their live subtrees read as rows and the chosen
+    tags marked in one statement each, so the number of statements does not grow with the
+    number of tags.  The handles are then judged in order, as one at a time would: a
+    parent given after its last live child has gone too may go."""
     if not handles:
         raise ValidationFailed.field("tag_ids", "give at least one tag")
     if len(handles) > MAX_BULK_DELETE:
@@ -124,13 +127,9 @@ def bulk_delete_tags(
         authorize(actor, scope_id, Permission.TAGS_DELETE)
         found = find_live_tags(scope_id, handles)
         named = {tag.id: tag for tag in found if tag is not None}
-        if hierarchy:
-            below = _live_subtrees(list(named.values()))
-            starts = [row.id_path for row in below]
-        else:
-            children: dict[int, set[int]] = {}
-            for child in live_children(list(named)):
-                children.setdefault(child.parent_id or 0, set()).add(child.id)
+        # Without ``hierarchy`` too: the protected tags below a tag refuse it first.
+        below = _live_subtrees(list(named.values()))
+        starts = [row.id_path for row in below]
         gone: set[int] = set()
         for handle, tag in zip(handles, found, strict=True):
             if tag is None:
@@ -138,13 +137,16 @@ def bulk_delete_tags(
                 continue
             if tag.id in gone:
                 continue
-            if hierarchy:
-                first = bisect_left(starts, tag.id_path)
-                last = bisect_left(starts, tag.id_path[:-1] + "0")
-                doomed = [row for row in below[first:last] if row.id not in gone]
-            else:
-                doomed = [tag] if not children.get(tag.id, set()) - gone else []
-            if not doomed or (not actor.is_system and any(row.protected for row in doomed)):
+            first = bisect_left(starts, tag.id_path)
+            last = bisect_left(starts, tag.id_path[:-1] + "0")
+            subtree = [row for row in below[first:last] if row.id not in gone]
+            if not actor.is_system and any(row.protected for row in subtree):
+                outcome.refused.append(str(handle))
+                outcome.protected.append(str(handle))
+                continue
+            # Without the hierarchy, only a tag whose descendants have all gone may go.
+            doomed = subtree if hierarchy or len(subtree) == 1 else []
+            if not doomed:
                 outcome.refused.append(str(handle))
                 continue
             gone.update(row.id for row in doomed)
@@ -218,10 +220,33 @@ def mark_deleted(recorder: ChangeRecorder, tag_ids: Sequence[int]) -> None:
     ])
 
 
+class _Guarded(Protocol):
+    path: str
+    protected: bool
+
+
+def refuse_protected_delete(actor: Actor, path: str, subtree: Sequence[_Guarded]) -> None:
+    """A delete of the tag at ``path`` (its live subtree given, itself first) is refused
+    when the tag or any live descendant is protected, with or without its hierarchy: with
+    it the protected tag would go, without it the live children stay in the way, so no
+    form of the request can succeed.  The system actor may."""
+    if actor.is_system:
+        return
+    locked = [row.path for row in subtree if row.protected]
+    if not locked:
+        return
+    if subtree[0].protected:
+        raise PermissionDenied(f"tag {path!r} is protected and cannot be deleted")
+    shown = ", ".join(locked[:10]) + (f" and {len(locked) - 10} more" if len(locked) > 10 else "")
+    raise PermissionDenied(f"tag {path!r} cannot be deleted: it holds protected tag(s) "
+                           f"{shown}, which cannot be deleted")
+
+
 def soft_delete(actor: Actor, recorder: ChangeRecorder, tag: Tag, hierarchy: bool
                 ) -> list[DeletedTag]:
     """Soft-delete ``tag`` (with ``hierarchy``, its live descendants too) inside the
-    running write; refuses live children without ``hierarchy`` and protected tags.
+    running write; refuses protected tags in the subtree (first, whatever else is wrong:
+    PermissionDenied) and live children without ``hierarchy`` (Conflict).
 
     Set-based: the subtree is read as (id, path, protected) rows, not objects (10,000
     tags would cost more to load than to delete), and marked in one UPDATE."""
@@ -229,13 +254,15 @@ def soft_delete(actor: Actor, recorder: ChangeRecorder, tag: Tag, hierarchy: boo
     subtree = db.session.execute(
         select(Tag.id, Tag.path, Tag.protected).where(*in_subtree).order_by(Tag.id_path)
     ).all()
+    # Protection first: a 409 asking for the hierarchy would promise a delete that a
+    # protected tag refuses anyway (docs/decisions.md).
+    refuse_protected_delete(actor, tag.path, subtree)
     if len(subtree) > 1 and not hierarchy:
         raise Conflict(
             f"tag {tag.path!r} has {len(subtree) - 1} live descendant(s); delete the hierarchy "
             "to remove them too",
             [FieldError("hierarchy", "required to delete a tag with children")],
         )
-    refuse_protected(actor, subtree)
     now = utcnow()
     db.session.execute(
         update(Tag).where(*in_subtree).values(deleted_at=now, updated_at=now),
