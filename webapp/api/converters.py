@@ -4,8 +4,9 @@
 Two families of routes share a prefix with fixed words, and the converters keep them
 apart: ``/tags/{tag_id}`` never takes ``batch``, ``bulk-delete``, ``attach`` or
 ``detach`` (those paths answer 405 with ``Allow`` naming their own methods), and
-``DELETE /tag/{tag}`` never takes a path under ``datasource/``, ``column/`` or
-``project/`` (those are the tags of one resource).
+``DELETE /tag/{tag}`` never takes a path under a resource type's word (``datasource/``,
+``column/``, ``project/``, ``node/``, ``file/``, ``source/``, …: those are the tags of one
+resource; see docs/decisions.md).
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from webapp.api.schemas.text import (
     NO_PRIVATE_PLANES,
     PATH_SEGMENT_PATTERN,
     QUALIFIED_NAME_PATTERN,
+    UUID_PATTERN,
 )
 from webapp.services.names import PATH_MAX
 from webapp.services.tags.paths import MODEL_TYPES
@@ -56,6 +58,15 @@ class ExternalIdConverter(DocumentedConverter):
     description = "the resource's id: 1–255 characters once trimmed"
 
 
+class UuidIdConverter(DocumentedConverter):
+    """A UUID-typed resource's id (the eight types of seeds 000/001).  The router takes any
+    segment; the view refuses one that is not a UUID (a 400 naming it), so a client is
+    told what is wrong rather than that no route exists."""
+
+    schema = {"type": "string", "format": "uuid", "pattern": UUID_PATTERN}
+    description = "the resource's UUID (`8-4-4-4-12` hexadecimal digits, any case)"
+
+
 class ColumnIdConverter(DocumentedConverter):
     schema = {"type": "string", "pattern": COLUMN_ID_PATTERN, "maxLength": 255}
     description = ("a column: `<datasource id>_<column>`, such as `6_countrycode`; 1–255 "
@@ -74,7 +85,8 @@ class TagPathConverter(PathConverter):
               "pattern": f"^(?!(?:{'|'.join(MODEL_TYPES)})/){NO_PRIVATE_PLANES}"
                          f"{QUALIFIED_NAME_PATTERN}$"}
     description = ("the tag's fully-qualified name; a `/` in it may be sent as is or as "
-                   f"`%2F`, except after {', '.join(MODEL_TYPES)} (a resource's tags)")
+                   "`%2F`, except after a resource type's word (a resource's tags): "
+                   f"{', '.join(MODEL_TYPES)}; such a tag is deleted by `DELETE /tags/{{id}}`")
 
 
 class ResourceTagConverter(PathConverter):
@@ -88,6 +100,7 @@ CONVERTERS: dict[str, type[BaseConverter]] = {
     "tag_handle": TagHandleConverter,
     "external_id": ExternalIdConverter,
     "column_id": ColumnIdConverter,
+    "uuid_id": UuidIdConverter,
     "tag_path": TagPathConverter,
     "resource_tag": ResourceTagConverter,
 }

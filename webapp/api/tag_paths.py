@@ -1,13 +1,18 @@
 """Seed 003: the ``/tag`` family — search, dotted create/update with ``rootTag``, external
-refresh, tags on datasources / columns / projects, and delete by path.
+refresh, tags on one resource of any type, and delete by path.
 
-``DELETE /tag/{tag}`` takes the rest of the URL as the tag's path (a name may contain
-``/``), except under the three model words, which name a resource's tags; ``DELETE
-/tag/refresh`` deletes the tag named ``refresh`` (``POST`` there refreshes).
+``/tag/{modelType}/{modelId}`` takes every resource type: the seed's datasource and
+project (any id) and column (``<datasource id>_<column>``), node and file (any id), and the
+eight UUID-typed resources of seeds 000/001, each with paths of its own (``/tag/source/
+{modelId}``: the document can say its id is a UUID; it is stored in canonical form, as
+attach stores it).  ``DELETE /tag/{tag}`` takes the rest of the URL as the tag's path (a
+name may contain ``/``), except under a type's word, which names a resource's tags;
+``DELETE /tag/refresh`` deletes the tag named ``refresh`` (``POST`` there refreshes).
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 
 from spectree import Response
@@ -16,6 +21,7 @@ from webapp.api import api
 from webapp.api.auth import caller
 from webapp.api.openapi import spec
 from webapp.api.schemas.common import errors
+from webapp.api.schemas.links import LINK_LISTS
 from webapp.api.schemas.tag_paths import (
     DeleteTagQuery,
     PathTagList,
@@ -28,8 +34,10 @@ from webapp.api.schemas.tag_paths import (
     SourceRefreshOut,
     TagSearchQuery,
 )
+from webapp.api.schemas.text import UUID_PATTERN
 from webapp.api.wire_names import SEED_003, spelled
 from webapp.models import Tag
+from webapp.services.errors import ValidationFailed
 from webapp.services.external_sources import refresh_external_tags
 from webapp.services.tags.paths import (
     MODEL_TYPES,
@@ -45,8 +53,12 @@ from webapp.services.tags.queries import search_tags
 
 TAGS = ["tag (seed 003)"]
 AUTH_ERRORS = errors()
-# The model words other than `column`, whose ids have a form of their own.
-OTHER_MODELS = ",".join(model for model in MODEL_TYPES if model != "column")
+# The resource types of seeds 000/001, known by UUIDs: a path each.
+UUID_MODELS = tuple(plural.removesuffix("s") for plural in LINK_LISTS)
+# The model words whose ids are any text: not `column` (a form of its own), not the UUID ones.
+OTHER_MODELS = ",".join(model for model in MODEL_TYPES
+                        if model != "column" and model not in UUID_MODELS)
+_UUID = re.compile(UUID_PATTERN)
 REMOVE_ERRORS = errors(404)
 # 405: a path outside the model words is a tag's name, which takes only DELETE.
 ADD_ERRORS = errors(404, 405)
@@ -124,10 +136,21 @@ def refresh_tags() -> RefreshOut:
     ])
 
 
+def _model_id(model_type: str, model_id: str) -> str:
+    """The id as stored: a UUID-typed resource's UUID in canonical form (lower case), as
+    seeds 000/001 store it, so both dialects name one resource (400 when not a UUID)."""
+    if model_type not in UUID_MODELS:
+        return model_id
+    if not _UUID.fullmatch(model_id):
+        raise ValidationFailed.field(
+            "resource_id", f"a {model_type} id is a UUID (8-4-4-4-12 hexadecimal digits)")
+    return model_id.lower()
+
+
 @spelled(SEED_003)
 def _add(model_type: str, model_id: str, body: ResourceTagsBody) -> ResourceTagList:
     who = caller()
-    rows = tag_resource(who.actor, who.scope_id, model_type, model_id,
+    rows = tag_resource(who.actor, who.scope_id, model_type, _model_id(model_type, model_id),
                         [item.name for item in body.root])
     return resource_tags(rows)
 
@@ -135,15 +158,24 @@ def _add(model_type: str, model_id: str, body: ResourceTagsBody) -> ResourceTagL
 @spelled(SEED_003)
 def _remove(model_type: str, model_id: str, tag: str) -> ResourceTagList:
     who = caller()
-    return resource_tags([untag_resource(who.actor, who.scope_id, model_type, model_id, tag)])
+    return resource_tags([untag_resource(who.actor, who.scope_id, model_type,
+                                         _model_id(model_type, model_id), tag)])
 
 
 @api.post(f"/tag/<any({OTHER_MODELS}):modelType>/<external_id:modelId>")
 @spec.validate(json=ResourceTagsBody, resp=Response(HTTP_200=ResourceTagList, **ADD_ERRORS),
                tags=TAGS)
 def add_resource_tags(modelType: str, modelId: str, json: ResourceTagsBody) -> ResourceTagList:
-    """Add existing tags to a datasource or project; all or none (an unknown or deleted
-    tag is a 404 naming it, and nothing is added)."""
+    """Add existing tags to a datasource, project, node or file; all or none (an unknown or
+    deleted tag is a 400 naming it, and nothing is added)."""
+    return _add(modelType, modelId, json)
+
+
+@spec.validate(json=ResourceTagsBody, resp=Response(HTTP_200=ResourceTagList, **ADD_ERRORS),
+               tags=TAGS)
+def add_uuid_resource_tags(modelType: str, modelId: str, json: ResourceTagsBody
+                           ) -> ResourceTagList:
+    """Add existing tags to a resource of seeds 000/001 by its UUID; all or none."""
     return _add(modelType, modelId, json)
 
 
@@ -158,8 +190,23 @@ def add_column_tags(modelId: str, json: ResourceTagsBody) -> ResourceTagList:
 @api.delete(f"/tag/<any({OTHER_MODELS}):modelType>/<external_id:modelId>/<resource_tag:tag>")
 @spec.validate(resp=Response(HTTP_200=ResourceTagList, **REMOVE_ERRORS), tags=TAGS)
 def remove_resource_tag(modelType: str, modelId: str, tag: str) -> ResourceTagList:
-    """Remove one tag from a datasource or project; answers the link removed."""
+    """Remove one tag from a datasource, project, node or file; answers the link removed."""
     return _remove(modelType, modelId, tag)
+
+
+@spec.validate(resp=Response(HTTP_200=ResourceTagList, **REMOVE_ERRORS), tags=TAGS)
+def remove_uuid_resource_tag(modelType: str, modelId: str, tag: str) -> ResourceTagList:
+    """Remove one tag from a resource of seeds 000/001 by its UUID; answers the link removed."""
+    return _remove(modelType, modelId, tag)
+
+
+# Each UUID-typed resource's own paths: the same views, the type given as a default.
+for _model in UUID_MODELS:
+    api.add_url_rule(f"/tag/{_model}/<uuid_id:modelId>", f"add_{_model}_tags",
+                     add_uuid_resource_tags, defaults={"modelType": _model}, methods=["POST"])
+    api.add_url_rule(f"/tag/{_model}/<uuid_id:modelId>/<resource_tag:tag>",
+                     f"remove_{_model}_tag", remove_uuid_resource_tag,
+                     defaults={"modelType": _model}, methods=["DELETE"])
 
 
 @api.delete("/tag/column/<column_id:modelId>/<resource_tag:tag>")

@@ -21,6 +21,7 @@ from tests.http.api.conftest import ALL_KEY_PERMISSIONS, ApiWorld, error_of
 from tests.http.api.test_api_auth import api_routes
 from tests.unit.factories import SYSTEM
 from webapp.api.resources import UUID_COLLECTIONS
+from webapp.api.tag_paths import OTHER_MODELS, UUID_MODELS
 from webapp.services.assignments import attach
 from webapp.services.groups import create_group
 from webapp.services.tags.creation import TagSpec, create_tag
@@ -48,8 +49,9 @@ def seed(api: ApiWorld, scope_id: int, prefix: str) -> Seeded:
     tag = create_tag(SYSTEM, scope_id, TagSpec(name=f"{prefix}Address.email"))
     group = create_group(SYSTEM, scope_id, identifier=f"{prefix}grp", label="Group")
     source = DS if prefix == "" else "0b6a4d2e-6c1e-4b57-9a34-1f0e2d3c4b5a"
-    attach(SYSTEM, scope_id, [tag.path], {"source": [source], "datasource": ["22"],
-                                          "column": ["22_email"], "node": [f"{prefix}n1"]})
+    attach(SYSTEM, scope_id, [tag.path], {**{model: [source] for model in UUID_MODELS},
+                                          "datasource": ["22"], "column": ["22_email"],
+                                          "node": [f"{prefix}n1"]})
     if not prefix:  # DELETE /tag/refresh deletes the tag named refresh
         create_tag(SYSTEM, scope_id, TagSpec(name="refresh"))
     return Seeded(tag=tag.public_id, leaf_path=tag.path, group=group.public_id, source=source,
@@ -124,13 +126,20 @@ CASES = [
          lambda s: {"tags": [{"name": "Address.home"}]}),
     Case("POST", "/api/v1/tag/refresh", lambda s: "/api/v1/tag/refresh", (WRITE,),
          lambda s: None),
-    Case("POST", "/api/v1/tag/<any(datasource,project):modelType>/<external_id:modelId>",
+    Case("POST", f"/api/v1/tag/<any({OTHER_MODELS}):modelType>/<external_id:modelId>",
          lambda s: "/api/v1/tag/datasource/22", (WRITE,),
          lambda s: [{"name": s.leaf_path, "source": "curated"}]),
+    *(case for model in UUID_MODELS for case in (
+        Case("POST", f"/api/v1/tag/{model}/<uuid_id:modelId>",
+             lambda s, model=model: f"/api/v1/tag/{model}/{s.source}", (WRITE,),
+             lambda s: [{"name": s.leaf_path, "source": "curated"}]),
+        Case("DELETE", f"/api/v1/tag/{model}/<uuid_id:modelId>/<resource_tag:tag>",
+             lambda s, model=model: f"/api/v1/tag/{model}/{s.source}/{s.leaf_path}", (WRITE,)),
+    )),
     Case("POST", "/api/v1/tag/column/<column_id:modelId>",
          lambda s: "/api/v1/tag/column/22_email", (WRITE,),
          lambda s: [{"name": s.leaf_path, "source": "curated"}]),
-    Case("DELETE", "/api/v1/tag/<any(datasource,project):modelType>/<external_id:modelId>/"
+    Case("DELETE", f"/api/v1/tag/<any({OTHER_MODELS}):modelType>/<external_id:modelId>/"
          "<resource_tag:tag>", lambda s: f"/api/v1/tag/datasource/22/{s.leaf_path}", (WRITE,)),
     Case("DELETE", "/api/v1/tag/column/<column_id:modelId>/<resource_tag:tag>",
          lambda s: f"/api/v1/tag/column/22_email/{s.leaf_path}", (WRITE,)),

@@ -12,10 +12,13 @@ import pytest
 from werkzeug.test import TestResponse
 
 from tests.http.api.conftest import ApiWorld, error_of
-from tests.unit.factories import external_ids, links, snapshot_counts
+from tests.unit.factories import SYSTEM, external_ids, links, snapshot_counts
 from webapp.api.schemas.links import ALL_LINK_LISTS, EXTRA_LINK_LISTS, LINK_LISTS
+from webapp.api.tag_paths import UUID_MODELS
 from webapp.models import RESOURCE_TYPES
 from webapp.services.link_plan import MAX_LINKS
+from webapp.services.tags.creation import TagSpec, create_tag, create_tags
+from webapp.services.tags.lookup import find_tag
 
 ATTACH = "/api/v1/tags/attach/"
 DETACH = "/api/v1/tags/detach/"
@@ -29,6 +32,22 @@ def fields_of(response: TestResponse) -> list[str]:
 def names_of(response: TestResponse) -> list[str]:
     assert response.status_code == 200, response.get_json()
     return [item["name"] for item in response.get_json()]
+
+
+def listed(api: ApiWorld, tag_id: str, kind: str) -> list[tuple[str, list[str]]]:
+    """``GET /tags/{id}/nodes`` or ``/files``: (resource id, its tags' names) per row."""
+    response = api.get(f"/api/v1/tags/{tag_id}/{kind}")
+    assert response.status_code == 200, response.get_json()
+    body = response.get_json()
+    assert body["count"] == len(body["results"])
+    return [(row["id"], sorted(tag["name"] for tag in row["tags"]))
+            for row in body["results"]]
+
+
+def public_id(api: ApiWorld, path: str) -> str:
+    tag = find_tag(api.world.sid, path)
+    assert tag is not None
+    return tag.public_id
 
 
 # --- the lists of seeds 000/001 ---------------------------------------------------------
@@ -134,3 +153,116 @@ def test_the_other_lists_cost_no_extra_statements(api: ApiWorld, count_queries: 
                 **{plural: [f"id{n}" for n in range(50)] for plural in EXTRA_LINK_LISTS}}
         assert api.post(ATTACH, json=body).status_code == 200
     assert every_type.count == seed_only.count
+
+
+# --- seed 003: /tag/{modelType}/{modelId} -----------------------------------------------
+
+
+def add(api: ApiWorld, path: str, *tag_names: str, token: str | None = None) -> TestResponse:
+    return api.post(f"/api/v1/tag/{path}", json=[{"name": name} for name in tag_names],
+                    token=token)
+
+
+@pytest.mark.parametrize("rtype", RESOURCE_TYPES)
+def test_every_type_takes_tags_and_gives_them_back(api: ApiWorld, rtype: str) -> None:
+    create_tags(SYSTEM, api.world.sid, [TagSpec("Confidential"), TagSpec("Owners.R/D")])
+    model_id = {"column": "6_countrycode"}.get(rtype, UUID_1 if rtype in UUID_MODELS else "m1")
+    response = add(api, f"{rtype}/{model_id}", "Confidential", "Owners.R/D")
+    assert response.status_code == 200, response.get_json()
+    assert response.get_json() == [
+        {"name": name, "source": "curated", "context": "manual",
+         "addedBy": api.world.manager.user_id, "deleted": False}
+        for name in ("Confidential", "Owners.R/D")]
+    assert links(api.world.sid) == {("confidential", rtype, model_id),
+                                    ("owners.r/d", rtype, model_id)}
+    removed = api.delete(f"/api/v1/tag/{rtype}/{model_id}/Owners.R/D")
+    assert names_of(removed) == ["Owners.R/D"]
+    assert links(api.world.sid) == {("confidential", rtype, model_id)}
+
+
+def test_the_uuid_types_store_the_canonical_uuid_and_refuse_other_ids(api: ApiWorld) -> None:
+    create_tag(SYSTEM, api.world.sid, TagSpec("Confidential"))
+    assert add(api, f"source/{UUID_1.upper()}", "Confidential").status_code == 200
+    assert links(api.world.sid) == {("confidential", "source", UUID_1)}
+    # the same resource for seed 000/001 (which reads UUIDs) and for the collection
+    detached = api.post(DETACH, json={"names": ["Confidential"], "sources": [UUID_1]})
+    assert names_of(detached) == ["Confidential"] and links(api.world.sid) == set()
+    before = snapshot_counts()
+    for bad in ("22", UUID_1.replace("-", ""), "{" + UUID_1 + "}", f" {UUID_1}"):
+        response = add(api, f"table/{bad}", "Confidential")
+        assert response.status_code == 400, (bad, response.get_json())
+        assert fields_of(response) == ["modelId"]
+        removal = api.delete(f"/api/v1/tag/table/{bad}/Confidential")
+        assert removal.status_code == 400 and fields_of(removal) == ["modelId"]
+    assert snapshot_counts() == before
+
+
+def test_the_document_lists_every_type(api: ApiWorld) -> None:
+    paths = api.get("/api/v1/openapi.json").get_json()["paths"]
+    shared = paths["/api/v1/tag/{modelType}/{modelId}"]["post"]["parameters"][0]
+    assert shared["schema"]["enum"] == ["datasource", "project", "node", "file"]
+    removal = paths["/api/v1/tag/{modelType}/{modelId}/{tag}"]["delete"]["parameters"][0]
+    assert removal["schema"]["enum"] == shared["schema"]["enum"]
+    for model in UUID_MODELS:
+        (model_id,) = paths[f"/api/v1/tag/{model}/{{modelId}}"]["post"]["parameters"]
+        assert model_id["schema"]["format"] == "uuid"
+        assert "delete" in paths[f"/api/v1/tag/{model}/{{modelId}}/{{tag}}"]
+    assert set(UUID_MODELS) | set(shared["schema"]["enum"]) | {"column"} == set(RESOURCE_TYPES)
+
+
+# --- listed by seed 004 whichever dialect tagged them -------------------------------------
+
+
+def test_nodes_and_files_tagged_through_both_dialects_are_listed(api: ApiWorld) -> None:
+    create_tag(SYSTEM, api.world.sid, TagSpec("Reviewed"))
+    # seed 000: attach (creates `Work`) to nodes and files
+    assert names_of(api.post(ATTACH, json={"names": ["Work", "Reviewed"],
+                                           "nodes": ["node-a"], "files": ["a.pdf"]})
+                    ) == ["Work", "Reviewed"]
+    # seed 003: the existing tags on another node and file
+    assert add(api, "node/node-b", "Work").status_code == 200
+    assert add(api, "file/b.pdf", "Work", "Reviewed").status_code == 200
+    work, reviewed = public_id(api, "Work"), public_id(api, "Reviewed")
+    assert listed(api, work, "nodes") == [("node-a", ["Reviewed", "Work"]),
+                                          ("node-b", ["Work"])]
+    assert listed(api, work, "files") == [("a.pdf", ["Reviewed", "Work"]),
+                                          ("b.pdf", ["Reviewed", "Work"])]
+    assert listed(api, reviewed, "nodes") == [("node-a", ["Reviewed", "Work"])]
+    # seed 001 and seed 003 take them off again
+    assert names_of(api.post(DETACH, json={"names": ["Work"], "nodes": ["node-a"]})
+                    ) == ["Work"]
+    assert names_of(api.delete("/api/v1/tag/file/b.pdf/Work")) == ["Work"]
+    assert listed(api, work, "nodes") == [("node-b", ["Work"])]
+    assert listed(api, work, "files") == [("a.pdf", ["Reviewed", "Work"])]
+    assert listed(api, reviewed, "files") == [("a.pdf", ["Reviewed", "Work"]),
+                                              ("b.pdf", ["Reviewed"])]
+
+
+# --- DELETE /tag/<path> once every type's word names a resource's tags ---------------------
+
+
+def test_a_type_word_without_a_slash_is_still_a_tag_name(api: ApiWorld) -> None:
+    create_tags(SYSTEM, api.world.sid, [TagSpec("node"), TagSpec("file.x"),
+                                        TagSpec("source"), TagSpec("nodes/a")])
+    assert names_of(api.delete("/api/v1/tag/node")) == ["node"]
+    assert names_of(api.delete("/api/v1/tag/file.x")) == ["file.x"]
+    assert names_of(api.delete("/api/v1/tag/source")) == ["source"]
+    assert names_of(api.delete("/api/v1/tag/nodes/a")) == ["nodes/a"]  # a plural is no word
+
+
+def test_a_type_word_and_a_slash_name_a_resources_tags(api: ApiWorld) -> None:
+    """`DELETE /tag/node/n1/x` removes tag `x` from node n1, even where a tag is named
+    `node/n1/x`; that tag is deleted by `DELETE /tags/{id}`."""
+    create_tags(SYSTEM, api.world.sid, [TagSpec("x"), TagSpec("node/n1/x")])
+    add(api, "node/n1", "x")
+    assert names_of(api.delete("/api/v1/tag/node/n1/x")) == ["x"]
+    assert find_tag(api.world.sid, "node/n1/x") is not None  # not deleted
+    assert links(api.world.sid) == set()
+    whole = api.delete("/api/v1/tag/node/n1")  # a resource's path: only POST
+    assert whole.status_code == 405
+    assert set(whole.headers["Allow"].split(", ")) == {"POST", "OPTIONS"}
+    encoded = api.delete("/api/v1/tag/file%2Fb.pdf")  # %2F is a slash there as well
+    assert encoded.status_code == 405
+    deleted = api.delete(f"/api/v1/tags/{public_id(api, 'node/n1/x')}")
+    assert deleted.status_code == 200 and find_tag(api.world.sid, "node/n1/x") is None
+

@@ -365,11 +365,13 @@ def test_unknown_or_deleted_tags_are_refused_and_nothing_is_added(
     assert snapshot_counts() == before
 
 
-def test_a_model_word_outside_the_three_is_a_tag_name_which_takes_only_delete(
+def test_a_word_that_is_no_resource_type_is_a_tag_name_which_takes_only_delete(
         api: ApiWorld) -> None:
-    response = add(api, "table/22", [{"name": "Confidential"}])
+    make(api, "widget/22")
+    response = add(api, "widget/22", [{"name": "Confidential"}])
     assert response.status_code == 405
     assert set(response.headers["Allow"].split(", ")) == {"DELETE", "OPTIONS"}
+    assert names_of(api.delete("/api/v1/tag/widget/22")) == ["widget/22"]
 
 
 def test_too_many_tags_for_a_resource(api: ApiWorld) -> None:

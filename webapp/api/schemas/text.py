@@ -184,6 +184,8 @@ _INNER_URL = f"[^/{_class(_CONTROLS)}]"
 # An external id in the URL (``modelId``): trimmed text of 1-255 characters, no '/' (and
 # no tab or line break: no URL parameter holds a C0/C1 control character).
 EXTERNAL_ID_PATTERN = f"^{NO_PRIVATE_PLANES}{_trimmed(_SOLID_URL, _INNER_URL, 255)}$"
+# A UUID as the URL of a UUID-typed resource takes it: hyphenated, either case.
+UUID_PATTERN = "^[0-9A-Fa-f]{8}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{12}$"
 # A column's ``modelId``: ``<datasource id>_<column>``, both parts non-empty once trimmed
 # (the length, 1-255 once trimmed, is the document's maxLength).
 _SOLID_URL_NOT_UNDERSCORE = f"[^_/{_class(_CONTROLS + _SPACES)}]"

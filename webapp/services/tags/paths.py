@@ -2,8 +2,8 @@
 
 * ``save_paths``: create paths (ancestors made as needed), rename or move tags by id to a
   new full name, and with ``delete_hierarchy`` replace a root's children, in one change set;
-* ``tag_resource`` / ``untag_resource``: add existing tags to, or remove one from, a
-  datasource, column or project;
+* ``tag_resource`` / ``untag_resource``: add existing tags to, or remove one from, one
+  resource of any type (the seed's datasource, column and project, and every other);
 * ``delete_by_name``: soft-delete a tag (and with ``hierarchy`` its subtree) by path.
 
 Results are read back after the write commits, in one query, so serialising them never
@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from sqlalchemy import select, update
 
 from webapp.extensions import db
-from webapp.models import Assignment, AssignmentContext, Resource, Tag
+from webapp.models import RESOURCE_TYPES, Assignment, AssignmentContext, Resource, Tag
 from webapp.models.types import utcnow
 from webapp.services import names
 from webapp.services.actor import Actor, Permission, authorize
@@ -42,7 +42,9 @@ from webapp.services.unset import UNSET
 from webapp.services.uow import ChangeRecorder, writing
 
 MAX_ITEMS = 1000
-MODEL_TYPES = ("datasource", "column", "project")
+# The words of ``/tag/{modelType}/{modelId}``: the seed's datasource, column and project,
+# and every other resource type (docs/decisions.md, "What /tag/… means").
+MODEL_TYPES: tuple[str, ...] = RESOURCE_TYPES
 CURATED = "curated"
 
 
