@@ -3,7 +3,8 @@
 * ``tag_groups.assign_role``: the least role that may attach or detach the group's tags
   (``editor``, the default for existing groups, or ``manager``);
 * ``tags.deprecated_at`` / ``tags.replacement_id``: a deprecated tag stays where it is but
-  is not attached again; the replacement is the tag to use instead;
+  is not attached again; the replacement is the tag to use instead (a plain id: adding a
+  named foreign key on SQLite copies ``tags`` and drops its search triggers);
 * ``tag_aliases``: other names of a tag, unique per scope by key (NFKC + casefold).
 
 Nothing existing changes meaning: no group is restricted, no tag deprecated, no alias.
@@ -17,7 +18,6 @@ import sqlalchemy as sa
 from alembic import op
 
 import webapp.models.types
-
 
 # revision identifiers, used by Alembic.
 revision = 'f6f80d55fb53'
@@ -47,18 +47,14 @@ def upgrade():
     with op.batch_alter_table('tag_groups', schema=None) as batch_op:
         batch_op.add_column(sa.Column('assign_role', sa.String(length=20), server_default='editor', nullable=False))
 
-    with op.batch_alter_table('tags', schema=None) as batch_op:
-        batch_op.add_column(sa.Column('deprecated_at', webapp.models.types.UTCDateTime(timezone=True), nullable=True))
-        batch_op.add_column(sa.Column('replacement_id', sa.Integer(), nullable=True))
-        batch_op.create_foreign_key(batch_op.f('fk_tags_replacement_id_tags'), 'tags', ['replacement_id'], ['id'], ondelete='SET NULL')
-
+    # Plain ADD COLUMN on tags: a batch copy would drop SQLite's search triggers.
+    op.add_column('tags', sa.Column('deprecated_at', webapp.models.types.UTCDateTime(timezone=True), nullable=True))
+    op.add_column('tags', sa.Column('replacement_id', sa.Integer(), nullable=True))
 
 
 def downgrade():
-    with op.batch_alter_table('tags', schema=None) as batch_op:
-        batch_op.drop_constraint(batch_op.f('fk_tags_replacement_id_tags'), type_='foreignkey')
-        batch_op.drop_column('replacement_id')
-        batch_op.drop_column('deprecated_at')
+    op.drop_column('tags', 'replacement_id')
+    op.drop_column('tags', 'deprecated_at')
 
     with op.batch_alter_table('tag_groups', schema=None) as batch_op:
         batch_op.drop_column('assign_role')

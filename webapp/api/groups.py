@@ -43,7 +43,8 @@ def group_out(row: GroupRow) -> GroupOut:
         id=group.public_id, scopeId=caller().scope_public_id, identifier=group.identifier,
         label=group.label, description=group.description, color=group.color,
         exclusive=group.exclusive, allowedTypes=list(group.allowed_types or []),
-        tagCount=row.tag_count, createdAt=group.created_at, updatedAt=group.updated_at,
+        assignRole=group.assign_role, tagCount=row.tag_count, createdAt=group.created_at,
+        updatedAt=group.updated_at,
     )
 
 
@@ -69,7 +70,7 @@ def create_tag_group(json: GroupCreate) -> tuple[GroupOut, int]:
         group = create_group(
             who.actor, who.scope_id, json.identifier, label=json.label,
             description=json.description, color=json.color, exclusive=json.exclusive,
-            allowed_types=json.allowedTypes, public_id=json.id,
+            allowed_types=json.allowedTypes, public_id=json.id, assign_role=json.assignRole,
         )
     return group_out(GroupRow(group, 0)), 201
 

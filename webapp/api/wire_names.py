@@ -36,7 +36,7 @@ SEED_003: Spelling = {
     "names[]": "[].name",
 }
 # The tag-group API.
-TAG_GROUPS: Spelling = {"allowed_types": "allowedTypes"}
+TAG_GROUPS: Spelling = {"allowed_types": "allowedTypes", "assign_role": "assignRole"}
 
 _INDEX = re.compile(r"\[(\d+)\]")
 

@@ -123,13 +123,18 @@ class Tag(db.Model):
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     deleted_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     # A deprecated tag stays on its resources and in history, but is not attached again;
-    # ``replacement_id`` names the tag to use instead (optional).
+    # ``replacement_id`` names the tag to use instead (optional).  A plain id, no foreign
+    # key: SQLite can add a column with a named key only by copying ``tags``, which drops
+    # its search triggers; tags are never hard-deleted but with their scope, and a
+    # replacement that is soft-deleted is ignored (see deprecation_message).
     deprecated_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
-    replacement_id: Mapped[int | None] = mapped_column(
-        ForeignKey("tags.id", ondelete="SET NULL")
-    )
+    replacement_id: Mapped[int | None] = mapped_column()
 
     group: Mapped[TagGroup | None] = relationship(lazy="joined")
+    # Read only where a deprecated tag is explained (a refusal, its page).
+    replacement: Mapped[Tag | None] = relationship(
+        "Tag", primaryjoin="foreign(Tag.replacement_id) == remote(Tag.id)", lazy="select",
+        viewonly=True)
 
     @property
     def is_deleted(self) -> bool:

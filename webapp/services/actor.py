@@ -44,6 +44,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
     | {Permission.GROUPS_WRITE, Permission.MEMBERS_MANAGE, Permission.SOURCES_MANAGE},
 }
 ALL_PERMISSIONS = frozenset(Permission)
+ROLE_RANK: dict[Role, int] = {Role.VIEWER: 0, Role.EDITOR: 1, Role.MANAGER: 2}
 
 
 @dataclass
@@ -95,6 +96,14 @@ class Actor:
         """True when the actor holds any one of ``permissions`` in the scope."""
         held = self.permissions_in(scope_id)
         return any(p in held for p in permissions)
+
+    def has_role(self, scope_id: int, least: Role) -> bool:
+        """The actor's role in the scope is ``least`` or above (site admins and the system
+        always; an API key acts with its owner's role)."""
+        if self.is_admin:
+            return True
+        role = self.role_in(scope_id)
+        return role is not None and ROLE_RANK[role] >= ROLE_RANK[least]
 
     def forget_roles(self) -> None:
         self._roles.clear()

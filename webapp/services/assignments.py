@@ -48,7 +48,7 @@ from webapp.services.errors import ValidationFailed
 from webapp.services.link_plan import (
     LinkAction,
     LinkPlan,
-    RefusedTypes,
+    OnRefusal,
     check_size,
     parse_names,
     plan_links,
@@ -105,8 +105,8 @@ def attach(
     check_size(len(qnames), len(pairs))
     with writing(actor, scope_id, _summary("Attach", qnames, pairs)) as recorder:
         authorize(actor, scope_id, Permission.TAGS_WRITE)
-        plan = plan_links(scope_id, LinkAction.ATTACH, qnames, _types(pairs),
-                          RefusedTypes.REFUSE)
+        plan = plan_links(actor, scope_id, LinkAction.ATTACH, qnames, _types(pairs),
+                          OnRefusal.FAIL)
         if not create_missing:
             refuse_unknown(plan)
         return execute_attach(actor, scope_id, recorder, plan, pairs, context=context,
@@ -124,7 +124,7 @@ def detach(actor: Actor, scope_id: int, tag_names: Sequence[str], refs: Resource
     check_size(len(qnames), len(pairs))
     with writing(actor, scope_id, _summary("Detach", qnames, pairs)) as recorder:
         authorize(actor, scope_id, Permission.TAGS_WRITE)
-        plan = plan_links(scope_id, LinkAction.DETACH, qnames, _types(pairs))
+        plan = plan_links(actor, scope_id, LinkAction.DETACH, qnames, _types(pairs))
         return execute_detach(scope_id, recorder, plan, pairs)
 
 
@@ -146,7 +146,8 @@ def execute_attach(
     if not plan.applied:
         raise ValidationFailed.field(
             "names", "the groups of these tags allow none of the selected resource types")
-    by_key = ensure_paths(actor, scope_id, recorder, [item.qname for item in plan.applied],
+    by_key = ensure_paths(actor, scope_id, recorder,
+                          [item.qname for item in plan.applied if item.tag is None],
                           provenance or Provenance(), live=plan.live)
     _register_missing(scope_id, recorder, list(pairs))
     change_set_id = recorder.change_set_id()
@@ -155,7 +156,7 @@ def execute_attach(
     events: list[dict[str, Any]] = []
     for takes, members in plan.partitions().items():
         chosen = [pair for pair in pairs if pair[0] in takes]
-        member_tags = [by_key[item.qname.key] for item in members]
+        member_tags = [item.tag or by_key[item.qname.key] for item in members]
         targets = _resource_ids(scope_id, chosen)
         _record_replaced(recorder, member_tags, targets)
         replaced += replace_in_exclusive_groups(change_set_id, member_tags, targets)
@@ -165,7 +166,7 @@ def execute_attach(
         tags.extend(member_tags)
         events.extend(_event("attach", tag, len(chosen)) for tag in member_tags)
     for item in plan.names:
-        tag = by_key.get(item.qname.key, item.tag)
+        tag = item.tag or by_key.get(item.qname.key)
         if item.refused_types and tag is not None:
             skipped = sum(plan.resource_types[rtype] for rtype in item.refused_types)
             events.append({"object_type": "assignments", "object_id": tag.id,

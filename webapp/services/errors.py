@@ -31,6 +31,12 @@ class Conflict(ServiceError):
     code = "CONFLICT"
 
 
+class TagDeprecated(Conflict):
+    """A deprecated tag cannot be attached again; the message names its replacement."""
+
+    code = "TAG_DEPRECATED"
+
+
 class PermissionDenied(ServiceError):
     code = "PERMISSION_DENIED"
 

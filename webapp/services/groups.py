@@ -10,10 +10,26 @@ from sqlalchemy import Select, func, inspect, select, update
 
 from webapp.extensions import db
 from webapp.ids import public_id as new_public_id
-from webapp.models import RESOURCE_TYPES, Assignment, Resource, Tag, TagGroup
+from webapp.models import (
+    RESOURCE_TYPES,
+    ApiKey,
+    Assignment,
+    Membership,
+    Resource,
+    Role,
+    Tag,
+    TagGroup,
+    User,
+)
 from webapp.models.types import utcnow
 from webapp.services import names
-from webapp.services.actor import Actor, Permission, authorize
+from webapp.services.actor import (
+    ROLE_PERMISSIONS,
+    ROLE_RANK,
+    Actor,
+    Permission,
+    authorize,
+)
 from webapp.services.errors import Conflict, FieldError, NotFound, ValidationFailed
 from webapp.services.paging import Page, PageRequest
 from webapp.services.sql import integer_key
@@ -32,6 +48,17 @@ def clean_allowed_types(raw: Iterable[str] | None, field: str = "allowed_types")
             f"known: {', '.join(RESOURCE_TYPES)}"
         )
     return values
+
+
+ASSIGN_ROLES = (Role.EDITOR.value, Role.MANAGER.value)
+
+
+def clean_assign_role(raw: object, field: str = "assign_role") -> str:
+    """The least role that may attach or detach a group's tags: editor or manager."""
+    value = raw.strip().lower() if isinstance(raw, str) else raw
+    if value not in ASSIGN_ROLES:
+        raise ValidationFailed.field(field, f"must be one of {', '.join(ASSIGN_ROLES)}")
+    return str(value)
 
 
 def find_group(scope_id: int, handle: int | str) -> TagGroup | None:
@@ -132,6 +159,7 @@ def create_group(
     exclusive: bool = False,
     allowed_types: Iterable[str] | None = None,
     public_id: str | None = None,
+    assign_role: str = Role.EDITOR.value,
 ) -> TagGroup:
     """Create a group; its identifier is unique in the scope (case-insensitive)."""
     with writing(actor, scope_id, f"Create tag group {identifier}") as recorder:
@@ -139,6 +167,7 @@ def create_group(
         return _insert_group(
             actor, scope_id, recorder, identifier, label=label, description=description,
             color=color, exclusive=exclusive, allowed_types=allowed_types, public_id=public_id,
+            assign_role=assign_role,
         )
 
 
@@ -169,6 +198,7 @@ def _insert_group(
     exclusive: bool = False,
     allowed_types: Iterable[str] | None = None,
     public_id: str | None = None,
+    assign_role: str = Role.EDITOR.value,
 ) -> TagGroup:
     identifier = names.clean_identifier(identifier)
     group = TagGroup(
@@ -181,6 +211,7 @@ def _insert_group(
         color=names.clean_color(color),
         exclusive=bool(exclusive),
         allowed_types=clean_allowed_types(allowed_types),
+        assign_role=clean_assign_role(assign_role),
         created_by_id=actor.user_id,
     )
     clash = db.session.scalar(
@@ -213,9 +244,12 @@ def update_group(
     color: str | None = UNSET,
     exclusive: bool = UNSET,
     allowed_types: Iterable[str] = UNSET,
+    assign_role: str = UNSET,
 ) -> TagGroup:
     """Change a group. Renaming it rewrites its tags' qualified names in one statement;
-    making it exclusive or narrowing its types is refused while existing links disagree."""
+    making it exclusive or narrowing its types is refused while existing links disagree.
+    Raising ``assign_role`` takes the right to change its tags' links from the members
+    (and keys) below it: :func:`assign_role_impact` says who, before."""
     with writing(actor, scope_id, "Update tag group") as recorder:
         authorize(actor, scope_id, Permission.GROUPS_WRITE)
         group = _existing_group(scope_id, handle)
@@ -231,6 +265,8 @@ def update_group(
         if allowed_types is not UNSET:
             group.allowed_types = clean_allowed_types(allowed_types)
             check_allowed_types(group, [group.id], by_group=True)
+        if assign_role is not UNSET:
+            group.assign_role = clean_assign_role(assign_role)
         if exclusive is not UNSET:
             group.exclusive = bool(exclusive)
             if group.exclusive:
@@ -365,4 +401,40 @@ def apply_group_snapshot(scope_id: int, group: TagGroup, snapshot: dict[str, Any
     group.color = snapshot["color"]
     group.exclusive = snapshot["exclusive"]
     group.allowed_types = list(snapshot["allowed_types"])
+    group.assign_role = snapshot.get("assign_role", Role.EDITOR.value)
     group.updated_at = utcnow()
+
+
+@dataclass(frozen=True)
+class AssignImpact:
+    """Who would lose the right to attach and detach a group's tags."""
+
+    members: int  # members of the scope below the role (site admins keep it)
+    keys: int  # live API keys with tags.write whose owner is below the role
+
+
+def assign_role_impact(actor: Actor, scope_id: int, handle: int | str, assign_role: str
+                       ) -> AssignImpact:
+    """What setting ``assign_role`` on a group would take away, before it is saved: the
+    members who could change its tags' links and could not then, and their keys (two
+    queries)."""
+    authorize(actor, scope_id, Permission.GROUPS_WRITE)
+    _existing_group(scope_id, handle)
+    least = ROLE_RANK[Role(clean_assign_role(assign_role))]
+    below = [role.value for role, rank in ROLE_RANK.items()
+             if rank < least and Permission.TAGS_WRITE in ROLE_PERMISSIONS[role]]
+    if not below:
+        return AssignImpact(0, 0)
+    losing = (select(Membership.user_id)
+              .join(User, User.id == Membership.user_id)
+              .where(Membership.scope_id == scope_id, Membership.role.in_(below),
+                     User.is_admin.is_(False)))
+    members = db.session.scalar(select(func.count()).select_from(losing.subquery())) or 0
+    keys = sum(
+        Permission.TAGS_WRITE.value in (permissions or [])
+        for permissions in db.session.scalars(
+            select(ApiKey.permissions).where(ApiKey.scope_id == scope_id,
+                                             ApiKey.revoked_at.is_(None),
+                                             ApiKey.user_id.in_(losing)))
+    )
+    return AssignImpact(members, keys)

@@ -7,10 +7,14 @@ the same everywhere:
 * names: at most :data:`MAX_NAMES`, each a valid (qualified) tag name, duplicates by key
   dropped; at most :data:`MAX_LINKS` tag × resource links in one change;
 * attach: two tags of one exclusive group cannot go on one resource;
+* attach and detach: only members at a group's ``assign_role`` (or above) change its
+  tags' links (PermissionDenied naming the group);
+* names resolve through aliases: an alias names its tag and never creates a new one;
 * attach: a group's ``allowed_types`` decide which of the selected resource types each tag
-  goes on.  What happens to the others depends on the entry point (see
-  :class:`RefusedTypes` and docs/decisions.md): an API client that named resources is
-  refused as a whole; the bulk page, whose selection is a filter, skips them and says so;
+  goes on, and a deprecated tag is not attached again.  What happens to what these refuse
+  depends on the entry point (see :class:`OnRefusal` and docs/decisions.md): an API
+  client that named resources is refused as a whole; the bulk page, whose selection is a
+  filter, skips it and says so;
 * attach: the tags (with their ancestors) and groups that do not exist yet are listed, to
   be created by the executor (:func:`webapp.services.assignments.execute_attach`).
 
@@ -25,13 +29,19 @@ import enum
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
-from sqlalchemy import select
-from sqlalchemy.orm import joinedload
+from sqlalchemy import false, select, true, union_all
 
 from webapp.extensions import db
-from webapp.models import Tag, TagGroup
+from webapp.models import Role, Tag, TagAlias, TagGroup
 from webapp.services import names
-from webapp.services.errors import FieldError, LimitExceeded, ValidationFailed
+from webapp.services.actor import Actor
+from webapp.services.errors import (
+    FieldError,
+    LimitExceeded,
+    PermissionDenied,
+    TagDeprecated,
+    ValidationFailed,
+)
 
 MAX_NAMES = 100
 MAX_LINKS = 100_000
@@ -42,11 +52,12 @@ class LinkAction(enum.StrEnum):
     DETACH = "detach"
 
 
-class RefusedTypes(enum.StrEnum):
-    """What an attach does with resources whose type a tag's group does not allow."""
+class OnRefusal(enum.StrEnum):
+    """What an attach does with what a rule refuses: resources whose type a tag's group
+    does not allow, and deprecated tags."""
 
-    REFUSE = "refuse"  # the whole change fails, nothing is written (the API)
-    SKIP = "skip"  # the tag goes on the other resources; the skipped ones are reported
+    FAIL = "fail"  # the whole change fails, nothing is written (the API)
+    SKIP = "skip"  # the rest goes ahead; what is skipped is in the plan (the bulk page)
 
 
 # --- names ------------------------------------------------------------------------------
@@ -98,6 +109,7 @@ class ResolvedName:
     tag: Tag | None
     group: TagGroup | None
     group_missing: bool  # a ``group::name`` whose group does not exist yet
+    via_alias: bool = False  # the name is an alias of ``tag``
 
     @property
     def text(self) -> str:
@@ -114,23 +126,39 @@ class ResolvedName:
     def exclusive(self) -> bool:
         return bool(self.group and self.group.exclusive)
 
+    @property
+    def deprecated(self) -> bool:
+        return self.tag is not None and self.tag.deprecated_at is not None
+
 
 def resolve_names(scope_id: int, qnames: Sequence[names.QualifiedName], *,
                   with_ancestors: bool = True) -> tuple[list[ResolvedName], dict[str, Tag]]:
-    """Each name's live tag and group, and every live tag among the names (and, with
-    ``with_ancestors``, their ancestors) by key: one query, two when a new
-    ``group::name`` needs its group looked up."""
+    """Each name's live tag (by its path, else by an alias) and group, and every live tag
+    among the names (and, with ``with_ancestors``, their ancestors) by path key.
+
+    One query reads the tags by path and by alias together; a second runs only when a new
+    ``group::name`` needs its group looked up.
+    """
     keys = ({prefix.key for qname in qnames for prefix in qname.prefixes()}
             if with_ancestors else {qname.key for qname in qnames})
-    live = {
-        tag.path_key: tag
-        for tag in db.session.scalars(
-            select(Tag).options(joinedload(Tag.group))
-            .where(Tag.scope_id == scope_id, Tag.deleted_at.is_(None),
-                   Tag.path_key.in_(sorted(keys)))
-        )
-    }
-    wanted_groups = {names.key(q.group) for q in qnames if q.group and q.key not in live}
+    whole = sorted({qname.key for qname in qnames})
+    matches = union_all(
+        select(Tag.id.label("tag_id"), Tag.path_key.label("key"), false().label("alias"))
+        .where(Tag.scope_id == scope_id, Tag.deleted_at.is_(None),
+               Tag.path_key.in_(sorted(keys))),
+        select(TagAlias.tag_id, TagAlias.alias_key, true())
+        .where(TagAlias.scope_id == scope_id, TagAlias.alias_key.in_(whole)),
+    ).subquery("matches")
+    live: dict[str, Tag] = {}
+    aliased: dict[str, Tag] = {}
+    for tag, key, is_alias in db.session.execute(
+        select(Tag, matches.c.key, matches.c.alias)
+        .join(matches, matches.c.tag_id == Tag.id)
+        .where(Tag.deleted_at.is_(None))
+    ).tuples():
+        (aliased if is_alias else live)[key] = tag
+    wanted_groups = {names.key(q.group) for q in qnames
+                     if q.group and q.key not in live and q.key not in aliased}
     groups: dict[str, TagGroup] = {}
     if wanted_groups:
         groups = {
@@ -145,6 +173,9 @@ def resolve_names(scope_id: int, qnames: Sequence[names.QualifiedName], *,
         tag = live.get(qname.key)
         if tag is not None:
             resolved.append(ResolvedName(qname, tag, tag.group, False))
+        elif qname.key in aliased:
+            tag = aliased[qname.key]
+            resolved.append(ResolvedName(qname, tag, tag.group, False, via_alias=True))
         else:
             group = groups.get(names.key(qname.group)) if qname.group else None
             resolved.append(ResolvedName(qname, None, group,
@@ -182,6 +213,28 @@ def refuse_disallowed_types(tags: Sequence[tuple[str, TagGroup | None]],
             )
 
 
+def refuse_unassignable(actor: Actor, scope_id: int,
+                        tags: Sequence[tuple[str, TagGroup | None]]) -> None:
+    """Only members at a group's ``assign_role`` (or above) attach or detach its tags
+    (site admins always; an API key acts with its owner's role)."""
+    for text, group in tags:
+        if group is None or group.assign_role == Role.EDITOR:
+            continue
+        least = Role(group.assign_role)
+        if not actor.has_role(scope_id, least):
+            message = (f"only {least.value}s may attach or detach the tags of group "
+                       f"{group.identifier!r} ({text!r})")
+            raise PermissionDenied(message, [FieldError("names", message)])
+
+
+def deprecation_message(tag: Tag) -> str:
+    """Why a deprecated tag is not attached, naming what to use instead."""
+    replacement = tag.replacement
+    instead = (f"; use {replacement.qualified_name!r} instead"
+               if replacement is not None and replacement.deleted_at is None else "")
+    return f"{tag.qualified_name!r} is deprecated{instead}"
+
+
 def check_group_rules(tags: Sequence[Tag], resource_types: set[str]) -> None:
     """The attach rules for tags that already exist (a merge's target, say): no two tags
     of one exclusive group, and only resource types their groups allow."""
@@ -200,6 +253,7 @@ class PlannedName(ResolvedName):
 
     takes: tuple[str, ...] = ()
     refused_types: tuple[str, ...] = ()
+    refusal: str | None = None  # why the whole name is skipped (a deprecated tag)
 
 
 @dataclass(frozen=True)
@@ -239,7 +293,8 @@ class LinkPlan:
 
     @property
     def refused(self) -> int:
-        """Tag × resource links skipped because a group does not allow the type."""
+        """Tag × resource links skipped: a group does not allow the type, or the tag is
+        deprecated."""
         return sum(self.resource_types[rtype] for item in self.names
                    for rtype in item.refused_types)
 
@@ -253,46 +308,58 @@ class LinkPlan:
 
 
 def plan_links(
+    actor: Actor,
     scope_id: int,
     action: LinkAction,
     qnames: Sequence[names.QualifiedName],
     resource_types: Mapping[str, int],
-    refused_types: RefusedTypes = RefusedTypes.REFUSE,
+    on_refusal: OnRefusal = OnRefusal.FAIL,
 ) -> LinkPlan:
     """Plan attaching (or detaching) the named tags on resources of these types (counts
-    per type), as one change.  Reads, never writes.
+    per type), as one change by ``actor``.  Reads, never writes.
 
-    Raises LimitExceeded past :data:`MAX_LINKS`; for an attach, ValidationFailed for two
-    tags of one exclusive group, and for a type a group does not allow when
-    ``refused_types`` is REFUSE (with SKIP, the plan says which types each tag skips).
+    Raises LimitExceeded past :data:`MAX_LINKS`, PermissionDenied for a tag of a group
+    the actor may not assign; for an attach, ValidationFailed for two tags of one
+    exclusive group, and — when ``on_refusal`` is FAIL — TagDeprecated for a deprecated
+    tag and ValidationFailed for a type a group does not allow (with SKIP, the plan says
+    what each name skips and why).
     """
     action = LinkAction(action)
     selected = {rtype: count for rtype, count in resource_types.items() if count}
     check_size(len(qnames), sum(selected.values()))
     attaching = action is LinkAction.ATTACH
     resolved, live = resolve_names(scope_id, qnames, with_ancestors=attaching)
+    pairs = [(item.text, item.group) for item in resolved]
+    refuse_unassignable(actor, scope_id, pairs)
     if not attaching:
-        planned = [PlannedName(r.qname, r.tag, r.group, r.group_missing,
+        planned = [PlannedName(r.qname, r.tag, r.group, r.group_missing, r.via_alias,
                                takes=tuple(sorted(selected)) if r.tag is not None else ())
                    for r in resolved]
         return LinkPlan(action, planned, selected, live)
 
-    pairs = [(item.text, item.group) for item in resolved]
     refuse_exclusive_pairs(pairs)
-    if refused_types is RefusedTypes.REFUSE:
+    if on_refusal is OnRefusal.FAIL:
+        for item in resolved:
+            if item.deprecated and item.tag is not None:
+                message = deprecation_message(item.tag)
+                raise TagDeprecated(message, [FieldError("names", message)])
         refuse_disallowed_types(pairs, set(selected))
     planned = []
     for item in resolved:
         allowed = item.allowed
         takes = tuple(sorted(t for t in selected if allowed is None or t in allowed))
+        refusal = None
+        if item.deprecated and item.tag is not None:
+            takes, refusal = (), deprecation_message(item.tag)
         planned.append(PlannedName(
-            item.qname, item.tag, item.group, item.group_missing, takes=takes,
-            refused_types=tuple(sorted(set(selected) - set(takes))),
+            item.qname, item.tag, item.group, item.group_missing, item.via_alias,
+            takes=takes, refused_types=tuple(sorted(set(selected) - set(takes))),
+            refusal=refusal,
         ))
     applied = [item for item in planned if item.takes]
     created = sorted(
-        {prefix.key: prefix for item in applied for prefix in item.qname.prefixes()
-         if prefix.key not in live}.values(),
+        {prefix.key: prefix for item in applied if item.tag is None
+         for prefix in item.qname.prefixes() if prefix.key not in live}.values(),
         key=lambda q: (len(q.segments), q.key),
     )
     groups_created = sorted({item.qname.group for item in applied

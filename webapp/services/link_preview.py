@@ -42,8 +42,8 @@ from webapp.services.errors import ValidationFailed
 from webapp.services.link_plan import (
     LinkAction,
     LinkPlan,
+    OnRefusal,
     PlannedName,
-    RefusedTypes,
     parse_names,
     plan_links,
     resolve_names,
@@ -122,7 +122,8 @@ class TagPlan:
 
     For an attach, ``change`` links are added, ``unchanged`` are already present and
     ``refused`` resources are skipped because the tag's group does not allow their type
-    (``refused_types``).  For a detach, ``change`` links are removed and ``unchanged``
+    (``refused_types``) or, for a deprecated tag, all of them (``refusal`` says why and
+    names the replacement).  For a detach, ``change`` links are removed and ``unchanged``
     resources do not carry the tag.
     """
 
@@ -133,6 +134,7 @@ class TagPlan:
     unchanged: int
     refused: int = 0
     refused_types: tuple[str, ...] = ()
+    refusal: str | None = None
 
     @property
     def is_new(self) -> bool:
@@ -214,7 +216,7 @@ def preview_links(
     if not counts.total:
         raise ValidationFailed.field("selection", "no resources are selected")
     selected = ({criteria.rtype: counts.total} if criteria.rtype else dict(counts.by_type))
-    plan = plan_links(scope_id, action, qnames, selected, RefusedTypes.SKIP)
+    plan = plan_links(actor, scope_id, action, qnames, selected, OnRefusal.SKIP)
     ids = selected_ids(scope_id, criteria)
     present = _present(ids, [item.tag.id for item in plan.known if item.tag is not None])
 
@@ -236,7 +238,7 @@ def preview_links(
                 change=sum(selected[rtype] for rtype in item.takes) - carried(item),
                 unchanged=carried(item),
                 refused=sum(selected[rtype] for rtype in item.refused_types),
-                refused_types=item.refused_types)
+                refused_types=item.refused_types, refusal=item.refusal)
         for item in plan.names
     ]
     replacements = _replacements(ids, plan.winners)
@@ -373,8 +375,8 @@ def apply_links(
         pairs = selection_pairs(scope_id, criteria)
         if not pairs:
             raise ValidationFailed.field("selection", "no resources are selected")
-        plan = plan_links(scope_id, action, qnames, dict(Counter(t for t, _ in pairs)),
-                          RefusedTypes.SKIP)
+        plan = plan_links(actor, scope_id, action, qnames,
+                          dict(Counter(t for t, _ in pairs)), OnRefusal.SKIP)
         recorder.summary = f"Bulk {action.value} {shown} on {len(pairs)} resource(s)"
         if action is LinkAction.DETACH:
             outcome = execute_detach(scope_id, recorder, plan, pairs)

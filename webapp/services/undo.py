@@ -29,6 +29,7 @@ from webapp.services.actor import Actor, Permission, authorize
 from webapp.services.assignments import remove_links
 from webapp.services.errors import Conflict, FieldError, NotFound
 from webapp.services.groups import apply_group_snapshot, remove_group
+from webapp.services.link_plan import refuse_unassignable
 from webapp.services.paging import Page, PageRequest
 from webapp.services.sql import integer_list, upsert_insert
 from webapp.services.tags.hierarchy import Place, relocate, relocate_each
@@ -92,6 +93,7 @@ def undo_change_set(actor: Actor, scope_id: int, change_set_id: int) -> ChangeSe
         events = list(target.events)
         _refuse_unundoable(actor, scope_id, target, {event.object_type for event in events})
         _refuse_conflicts(target, events)
+        _refuse_unassignable_links(actor, scope_id, target.id)
         undo_id = recorder.change_set_id()
         remove_links(undo_id, Assignment.change_set_id == target.id)
         _restore_removed_links(target.id)
@@ -113,6 +115,24 @@ def undo_change_set(actor: Actor, scope_id: int, change_set_id: int) -> ChangeSe
         change_set.summary = f"Undo: {target.summary}"[:255]
         db.session.flush()
         return change_set
+
+
+def _refuse_unassignable_links(actor: Actor, scope_id: int, change_set_id: int) -> None:
+    """An undo adds and removes links as the change did: the tags of a group that only
+    managers assign need a manager to undo them too (one query)."""
+    touched = union(
+        select(Assignment.tag_id).where(Assignment.change_set_id == change_set_id),
+        select(AssignmentRemoval.tag_id).where(AssignmentRemoval.change_set_id == change_set_id),
+    ).subquery()
+    restricted = db.session.execute(
+        select(Tag.path, TagGroup)
+        .join(TagGroup, TagGroup.id == Tag.group_id)
+        .where(Tag.id.in_(select(touched.c.tag_id)), TagGroup.assign_role != "editor")
+        .limit(1)
+    ).first()
+    if restricted is not None:
+        path, group = restricted
+        refuse_unassignable(actor, scope_id, [(f"{group.identifier}::{path}", group)])
 
 
 def _refuse_unundoable(actor: Actor, scope_id: int, target: ChangeSet,
@@ -349,7 +369,8 @@ def _revert_group(scope_id: int, recorder: ChangeRecorder, event: AuditEvent) ->
         recorder.record("tag_group", group.id, "undo update", before, group.snapshot())
     elif event.action == "delete" and group is None and event.before:
         snapshot = event.before
-        revived = TagGroup(id=event.object_id, scope_id=scope_id, **{
+        revived = TagGroup(id=event.object_id, scope_id=scope_id,
+                           assign_role=snapshot.get("assign_role", "editor"), **{
             key: snapshot[key] for key in
             ("public_id", "identifier", "label", "description", "color", "exclusive",
              "allowed_types")

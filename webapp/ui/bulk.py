@@ -163,7 +163,8 @@ def tag_options() -> ResponseReturnValue:
     new_name: str | None = None
     name_error: str | None = None
     if query:
-        matches = search_tags(actor, scope.id, TagFilter(search=query), limit=OPTIONS)
+        matches = search_tags(actor, scope.id, TagFilter(search=query), limit=OPTIONS,
+                              assignable_only=True)
         try:
             typed = names.parse_name(query, "tag")
         except ValidationFailed as error:

@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, SelectMultipleField, StringField, TextAreaField
+from wtforms import BooleanField, SelectField, SelectMultipleField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, Optional
 from wtforms.widgets import CheckboxInput, ListWidget
@@ -34,6 +34,10 @@ class GroupForm(FlaskForm):
     exclusive = BooleanField("Exclusive")
     allowed_types = CheckboxesField("Allowed resource types",
                                     choices=[SelectChoice(t) for t in RESOURCE_TYPES])
+    assign_role = SelectField("Who may attach and detach its tags",
+                              choices=[SelectChoice("editor", "Editors and managers"),
+                                       SelectChoice("manager", "Managers only")],
+                              default="editor", validate_choice=False)
 
     def __init__(self, group: TagGroup | None = None, **kwargs: Any) -> None:
         if group is not None:
@@ -41,6 +45,7 @@ class GroupForm(FlaskForm):
                 "identifier": group.identifier, "label": group.label,
                 "description": group.description or "", "color": group.color or "",
                 "exclusive": group.exclusive, "allowed_types": list(group.allowed_types or []),
+                "assign_role": group.assign_role,
             })
         super().__init__(**kwargs)
 
@@ -55,4 +60,5 @@ class GroupForm(FlaskForm):
             "color": (self.color.data or "").strip() or None,
             "exclusive": bool(self.exclusive.data),
             "allowed_types": list(self.allowed_types.data or []),
+            "assign_role": self.assign_role.data or "editor",  # the service checks it
         }

@@ -11,12 +11,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import flash, redirect, render_template, url_for
+from flask import flash, redirect, render_template, request, url_for
 
 from webapp.models import RESOURCE_TYPES
 from webapp.services.actor import Permission, authorize
 from webapp.services.errors import Conflict, ValidationFailed
 from webapp.services.groups import (
+    assign_role_impact,
     create_group,
     delete_group,
     get_group,
@@ -116,6 +117,24 @@ def edit(group_id: str) -> Any:
     elif form.is_submitted():
         status = REFUSED_FORM
     return _form_answer("groups/edit.html", "groups/_form.html", status, form=form, group=group)
+
+
+@groups.get("/groups/<group_id>/assign-impact")
+def assign_impact(group_id: str) -> Any:
+    """Who would lose the right to change the group's tags' links with the role chosen in
+    the edit form (htmx; a plain request goes to the form)."""
+    _authorize()
+    actor, scope = scoped_actor(), current_scope()
+    group = get_group(actor, scope.id, group_id)
+    if not wants_fragment():
+        return redirect(url_for(".edit", group_id=group.id))
+    wanted = request.args.get("assign_role", group.assign_role)
+    try:
+        impact = assign_role_impact(actor, scope.id, group.id, wanted)
+    except ValidationFailed as error:
+        return render_template("groups/_assign_impact.html", error=error.message), REFUSED_FORM
+    return render_template("groups/_assign_impact.html", impact=impact, role=wanted,
+                           group=group)
 
 
 @groups.route("/groups/<group_id>/delete", methods=["GET", "POST"])

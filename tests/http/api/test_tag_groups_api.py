@@ -16,7 +16,7 @@ from webapp.services import groups
 
 GROUPS = "/api/v1/tag-groups"
 FIELDS = {"id", "scopeId", "identifier", "label", "description", "color", "exclusive",
-          "allowedTypes", "tagCount", "createdAt", "updatedAt"}
+          "allowedTypes", "assignRole", "tagCount", "createdAt", "updatedAt"}
 PRIORITY = {"id": "tag_group_priority", "identifier": "priority", "label": "Priority",
             "description": "How urgent", "color": "#ff8800", "exclusive": True,
             "allowedTypes": ["table", "source"]}
@@ -273,3 +273,21 @@ def test_another_scopes_groups_are_404_and_never_listed(api: ApiWorld) -> None:
                      api.delete(f"{GROUPS}/tag_group_secret")):
         assert response.status_code == 404
     assert count(TagGroup) == 1
+
+
+# --- who may assign the group's tags ------------------------------------------------------
+
+
+def test_assign_role_is_read_written_and_enforced_on_attach(api: ApiWorld) -> None:
+    body = create(api, {"identifier": "audit", "assignRole": "manager"})
+    assert body["assignRole"] == "manager"
+    assert create(api, {"identifier": "topic"})["assignRole"] == "editor"
+    attach = {"names": ["audit::passed"], "datasources": ["22"]}
+    refused = api.post("/api/v1/tags/attach", json=attach, token=api.editor)
+    assert refused.status_code == 403 and "'audit'" in error_of(refused)["message"]
+    assert api.post("/api/v1/tags/attach", json=attach).status_code == 200  # a manager's key
+    patched = api.patch(f"{GROUPS}/audit", json={"assignRole": "editor"})
+    assert group_of(patched)["assignRole"] == "editor"
+    assert api.post("/api/v1/tags/attach", json=attach, token=api.editor).status_code == 200
+    bad = api.patch(f"{GROUPS}/audit", json={"assignRole": "viewer"})
+    assert bad.status_code == 400 and field_names(bad) == ["assignRole"]

@@ -8,11 +8,12 @@ import re
 from typing import Any
 
 import pytest
+from sqlalchemy import select
 
 from tests.http.ui.conftest import UiWorld
 from tests.unit.factories import SYSTEM, count, links, snapshot_counts
 from webapp.extensions import db
-from webapp.models import Assignment, Resource
+from webapp.models import Assignment, Resource, Tag
 from webapp.services import assignments, groups, resources
 from webapp.services.resources import ResourceInput
 
@@ -218,6 +219,20 @@ def test_preview_of_exclusive_replacement_and_refused_types(seeded: UiWorld) -> 
     assert 'id="stat-replaced">2<' in body and "loses <strong>2</strong> links" in body
     assert 'id="stat-refused">10<' in body and "10 source resources" in body
     assert "(allowed: table)" in body
+
+
+def test_preview_skips_a_deprecated_tag_and_names_its_replacement(seeded: UiWorld) -> None:
+    sid = seeded.world.sid
+    assignments.attach(SYSTEM, sid, ["campaigns"], {"table": ["t00"]})
+    old, new = (db.session.scalar(select(Tag).where(Tag.scope_id == sid, Tag.path == path))
+                for path in ("marketing", "campaigns"))
+    assert old is not None and new is not None
+    old.deprecated_at, old.replacement_id = old.created_at, new.id
+    db.session.commit()
+    body = html(seeded.post(seeded.client("editor"), seeded.url("bulk/preview"),
+                            {**ADS, "tags": ["marketing", "pii"]}, htmx=True))
+    assert 'id="stat-refused">15<' in body
+    assert "15 skipped" in body and "is deprecated; use &#39;campaigns&#39; instead" in body
 
 
 def test_preview_errors_are_beside_their_cause(seeded: UiWorld) -> None:

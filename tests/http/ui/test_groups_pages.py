@@ -250,3 +250,27 @@ def test_group_texts_are_rendered_inert(ui: UiWorld) -> None:
         html = html_of(response)
         assert response.status_code == 200 and XSS not in html
         assert "&lt;img src=x onerror=alert(1)&gt;" in html
+
+
+def test_the_assign_role_is_edited_with_the_impact_shown_first(ui: UiWorld) -> None:
+    client = ui.client("manager")
+    create_group(SYSTEM, ui.world.sid, "audit")
+    audit = group(ui, "audit")
+    form = html_of(ui.get(client, ui.url(f"groups/{audit.id}/edit"), htmx=True))
+    assert 'name="assign_role"' in form and "Managers only" in form
+    assert f'hx-get="/s/acme/groups/{audit.id}/assign-impact"' in form
+    impact = html_of(ui.get(client, ui.url(f"groups/{audit.id}/assign-impact?assign_role=manager"),
+                            htmx=True))
+    assert "<strong>1</strong> editor and" in impact and "<strong>0</strong> API keys" in impact
+    bad = ui.get(client, ui.url(f"groups/{audit.id}/assign-impact?assign_role=owner"), htmx=True)
+    assert bad.status_code == 422 and "must be one of editor, manager" in html_of(bad)
+    plain = ui.get(client, ui.url(f"groups/{audit.id}/assign-impact?assign_role=manager"))
+    assert plain.status_code == 302 and plain.location.endswith(f"/groups/{audit.id}/edit")
+    assert ui.get(ui.client("editor"), ui.url(f"groups/{audit.id}/assign-impact"),
+                  htmx=True).status_code == 403
+    saved = ui.post(client, ui.url(f"groups/{audit.id}/edit"),
+                    {**form_data(identifier="audit"), "assign_role": "manager"}, htmx=True)
+    assert saved.status_code == 200 and group(ui, "audit").assign_role == "manager"
+    refused = ui.post(client, ui.url(f"groups/{audit.id}/edit"),
+                      {**form_data(identifier="audit"), "assign_role": "owner"}, htmx=True)
+    assert refused.status_code == 422 and "must be one of editor, manager" in html_of(refused)

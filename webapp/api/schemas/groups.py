@@ -25,6 +25,9 @@ _IDENTIFIER = "unique in the scope (case-insensitive); 1–100 characters, no '.
 _COLOR = "`#RRGGBB`, the default colour of the group's tags; null for none"
 _EXCLUSIVE = "a resource carries at most one tag of the group: attaching one replaces another"
 _ALLOWED = "the resource types the group's tags may be attached to; empty for all"
+_ASSIGN = ("the least role that may attach or detach the group's tags: `editor` (default) "
+           "or `manager`; a key acts with its owner's role")
+AssignRole = Literal["editor", "manager"]
 
 
 class GroupOut(BaseModel):
@@ -38,6 +41,7 @@ class GroupOut(BaseModel):
     color: str | None
     exclusive: bool = Field(description=_EXCLUSIVE)
     allowedTypes: list[str] = Field(description=_ALLOWED)
+    assignRole: AssignRole = Field(description=_ASSIGN)
     tagCount: int = Field(description="how many live tags the group holds")
     createdAt: datetime
     updatedAt: datetime
@@ -63,6 +67,7 @@ class GroupCreate(BaseModel):
     color: Color = Field(None, description=_COLOR)
     exclusive: StrictBool = Field(False, description=_EXCLUSIVE)
     allowedTypes: list[ResourceType] = Field(default_factory=list, description=_ALLOWED)
+    assignRole: AssignRole = Field("editor", description=_ASSIGN)
 
 
 class GroupPatch(BaseModel):
@@ -77,8 +82,9 @@ class GroupPatch(BaseModel):
     color: Color = Field(None, description=_COLOR)
     exclusive: StrictBool = optional(_EXCLUSIVE)
     allowedTypes: list[ResourceType] = optional(_ALLOWED)
+    assignRole: AssignRole = optional(_ASSIGN)
 
     def changes(self) -> dict[str, Any]:
         """The fields sent, as ``update_group`` keywords."""
-        names = {"allowedTypes": "allowed_types"}
+        names = {"allowedTypes": "allowed_types", "assignRole": "assign_role"}
         return {names.get(field, field): getattr(self, field) for field in self.model_fields_set}

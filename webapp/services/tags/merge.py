@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy import Integer, Select, func, select
 
 from webapp.extensions import db
-from webapp.models import Assignment, Resource, Tag
+from webapp.models import Assignment, Resource, Tag, TagGroup
 from webapp.services.actor import Actor, Permission, authorize
 from webapp.services.assignments import (
     insert_links,
@@ -17,7 +17,7 @@ from webapp.services.assignments import (
     typed_literal,
 )
 from webapp.services.errors import ServiceError, ValidationFailed
-from webapp.services.link_plan import check_group_rules
+from webapp.services.link_plan import check_group_rules, refuse_unassignable
 from webapp.services.sql import integer_list, json_rows
 from webapp.services.tags.deletion import live_children, mark_deleted
 from webapp.services.tags.hierarchy import Blame, relocate_all
@@ -42,6 +42,17 @@ def _as_is(_tag_id: int, error: ServiceError) -> ServiceError:
     return error
 
 
+def _refuse_unassignable(actor: Actor, scope_id: int, sources: Sequence[TagFacts],
+                         kept: Tag) -> None:
+    """A merge detaches the sources and attaches ``kept``: every group involved must be
+    one the actor may assign (one query, only when a source has a group)."""
+    group_ids = {gone.group_id for gone in sources if gone.group_id is not None}
+    groups = {group.id: group for group in db.session.scalars(
+        select(TagGroup).where(TagGroup.id.in_(sorted(group_ids))))} if group_ids else {}
+    refuse_unassignable(actor, scope_id, [(kept.qualified_name, kept.group)] + [
+        (gone.qualified_name, groups.get(gone.group_id or 0)) for gone in sources])
+
+
 def merge_all(actor: Actor, scope_id: int, recorder: ChangeRecorder,
               sources: Sequence[TagFacts], kept: Tag, blame: Blame) -> None:
     """Merge every source into ``kept`` inside the running write.
@@ -56,6 +67,7 @@ def merge_all(actor: Actor, scope_id: int, recorder: ChangeRecorder,
     delete per source, an update per moved child, and per source an ``assignments``
     merge event with the links it added (a resource carrying several sources counts for
     the first of them, as merging them one at a time would)."""
+    _refuse_unassignable(actor, scope_id, sources, kept)
     for gone in sources:
         try:
             if kept.id_path.startswith(gone.id_path):

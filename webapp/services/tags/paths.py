@@ -31,7 +31,7 @@ from webapp.services.errors import (
     ServiceError,
     ValidationFailed,
 )
-from webapp.services.link_plan import MAX_NAMES
+from webapp.services.link_plan import MAX_NAMES, refuse_unassignable
 from webapp.services.resources import clean_external_id
 from webapp.services.sql import integer_list
 from webapp.services.tags.creation import CREATE_PERMISSIONS, Provenance, ensure_paths
@@ -356,6 +356,7 @@ def untag_resource(actor: Actor, scope_id: int, model_type: str, model_id: str,
         tag = find_tag(scope_id, tag_name, reading=Reading.NAME_FIRST)
         if tag is None:
             raise NotFound(f"tag {tag_name!r} not found", [FieldError("tag", "no such tag")])
+        refuse_unassignable(actor, scope_id, [(tag.qualified_name, tag.group)])
         resource_id = db.session.scalar(
             select(Resource.id).where(Resource.scope_id == scope_id, Resource.type == rtype,
                                       Resource.external_id == external_id)

@@ -23,7 +23,7 @@ from sqlalchemy.orm import aliased
 
 from webapp.extensions import db
 from webapp.fastpath import sqlite_not_indexed
-from webapp.models import Assignment, AuditEvent, Resource, Tag, TagGroup, User
+from webapp.models import Assignment, AuditEvent, Resource, Role, Tag, TagGroup, User
 from webapp.services import names
 from webapp.services.actor import Actor, Permission, authorize
 from webapp.services.errors import ValidationFailed
@@ -204,14 +204,20 @@ def list_tags(
                 total_is_lower_bound=capped, more=more)
 
 
-def search_tags(actor: Actor, scope_id: int, filters: TagFilter, *, limit: int | None = None
-                ) -> list[Tag]:
-    """Tags matching ``filters`` by path, at most ``limit`` (default and ceiling 1000)."""
+def search_tags(actor: Actor, scope_id: int, filters: TagFilter, *, limit: int | None = None,
+                assignable_only: bool = False) -> list[Tag]:
+    """Tags matching ``filters`` by path, at most ``limit`` (default and ceiling 1000);
+    with ``assignable_only``, none of a group whose tags the actor may not attach or
+    detach (a picker offers only what the planner would accept)."""
     authorize(actor, scope_id, Permission.TAGS_READ)
     if limit is not None and limit < 1:
         raise ValidationFailed.field("limit", "must be at least 1")
     cap = min(limit or 1000, 1000)
     query = tag_query(scope_id, filters).order_by(Tag.path_key, Tag.id).limit(cap)
+    if assignable_only and not actor.has_role(scope_id, Role.MANAGER):
+        restricted = select(TagGroup.id).where(TagGroup.scope_id == scope_id,
+                                               TagGroup.assign_role != Role.EDITOR.value)
+        query = query.where(or_(Tag.group_id.is_(None), Tag.group_id.not_in(restricted)))
     return list(db.session.scalars(query))
 
 
