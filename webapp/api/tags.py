@@ -29,7 +29,7 @@ from webapp.fastpath import reads_tag_with_key
 from webapp.services import names
 from webapp.services.paging import PageRequest
 from webapp.services.resources import list_resources, resources_by_tag
-from webapp.services.tags.creation import TagSpec, create_tag
+from webapp.services.tags.creation import TagSpec, Uniqueness, create_tag
 from webapp.services.tags.deletion import bulk_delete_tags, delete_tag
 from webapp.services.tags.hierarchy import update_tag
 from webapp.services.tags.lookup import get_tag
@@ -60,7 +60,8 @@ def _create(body: TagCreateIn) -> TagOut:
             color=body.color,
             description=body.description,
         )
-        tag = create_tag(who.actor, who.scope_id, spec_)
+        # Seed 004: "409 — Tag with this name already exists", whatever its category.
+        tag = create_tag(who.actor, who.scope_id, spec_, uniqueness=Uniqueness.LEVEL)
     return tags_out([tag])[0]
 
 
@@ -91,7 +92,8 @@ def list_scope_tags(query: TagListQuery) -> TagPage:
 @spec.validate(json=TagCreateIn, resp=Response(HTTP_201=TagOut, **WRITE_ERRORS),
                tags=["tags"])
 def create_one_tag(json: TagCreateIn) -> tuple[TagOut, int]:
-    """Create a tag (needs tags.create or tags.write); 409 when the name is taken."""
+    """Create a tag (needs tags.create or tags.write); 409 when a live tag at the same level
+    (the same parent, or the top) has the name, whatever its category."""
     return _create(json), 201
 
 
@@ -99,7 +101,8 @@ def create_one_tag(json: TagCreateIn) -> tuple[TagOut, int]:
 @spec.validate(json=TagCreateIn, resp=Response(HTTP_201=TagOut, **WRITE_ERRORS),
                tags=["tags"])
 def create_third_party_tag(json: TagCreateIn) -> tuple[TagOut, int]:
-    """Create a tag for the key's owner (no X-User-ID needed); 409 when the name is taken."""
+    """Create a tag for the key's owner (no X-User-ID needed); 409 when a live tag at the
+    same level has the name, whatever its category."""
     return _create(json), 201
 
 
@@ -151,6 +154,7 @@ def bulk_delete(json: BulkDeleteIn) -> BulkDeleteOut:
         deleted_count=len(outcome.deleted),
         not_found_ids=outcome.not_found,
         conflict_ids=outcome.refused,
+        protected_ids=outcome.protected or None,
         message=f"Successfully deleted {len(outcome.deleted)} tag(s)",
     )
 

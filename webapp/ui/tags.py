@@ -300,13 +300,24 @@ def _bulk(actor: Actor, scope: Scope, action: str, ids: list[int], form: BulkFor
                 "success")
     outcome = bulk_delete_tags(actor, scope.id, ids, hierarchy=bool(form.hierarchy.data))
     message = f"Deleted {len(outcome.deleted)} tag(s)."
-    if outcome.refused:
-        names = [_name_of(actor, scope, handle) for handle in outcome.refused[:10]]
-        more = f" and {len(outcome.refused) - 10} more" if len(outcome.refused) > 10 else ""
-        message += (f" Not deleted: {', '.join(names)}{more} — they have children (tick "
-                    "“with descendants”) or are protected.")
-        return message, "warning"
-    return message, "success"
+    if not outcome.refused:
+        return message, "success"
+    locked = set(outcome.protected)
+    protected = [handle for handle in outcome.refused if handle in locked]
+    parents = [handle for handle in outcome.refused if handle not in locked]
+    if protected:  # refused for that whatever else, as a single delete's 403
+        message += (f" Not deleted: {_names_of(actor, scope, protected)} — protected, or "
+                    "holding protected tags.")
+    if parents:
+        message += (f" Not deleted: {_names_of(actor, scope, parents)} — they have children "
+                    "(tick “with descendants”).")
+    return message, "warning"
+
+
+def _names_of(actor: Actor, scope: Scope, handles: list[str]) -> str:
+    """The first ten handles' names, and how many more."""
+    names = [_name_of(actor, scope, handle) for handle in handles[:10]]
+    return ", ".join(names) + (f" and {len(handles) - 10} more" if len(handles) > 10 else "")
 
 
 def _name_of(actor: Actor, scope: Scope, handle: str) -> str:

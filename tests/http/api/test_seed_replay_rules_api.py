@@ -74,3 +74,56 @@ def test_the_bulk_delete_leaves_protected_tags_alone(api: ApiWorld, hierarchy: b
     body = response.get_json()
     assert body["conflict_ids"] == ids[:2] and body["deleted_count"] == 1
     assert find_tag(api.world.sid, "Open.plain") is None
+
+
+@pytest.mark.usefixtures("locked")
+def test_the_bulk_delete_names_the_protected_ones(api: ApiWorld) -> None:
+    create_tag(SYSTEM, api.world.sid, TagSpec("Plain.child"))
+    ids = [handle(api, path) for path in ("Locked", "Plain", "Open", "Open.plain")]
+    body = api.post("/api/v1/tags/bulk-delete", json={"tag_ids": ids}).get_json()
+    assert body["conflict_ids"] == ids[:3] and body["protected_ids"] == [ids[0], ids[2]]
+    assert body["deleted_count"] == 1
+    # absent when no tag is protected: the seed's answer as it was
+    plain = api.post("/api/v1/tags/bulk-delete", json={"tag_ids": [handle(api, "Plain")]})
+    assert "protected_ids" not in plain.get_json()
+
+
+# --- seed 004's create: a name is taken at its level whatever the category ---------------
+
+
+@pytest.mark.parametrize("path", ["/api/v1/tags", "/api/v1/third-party/tags"])
+def test_seed_004_create_refuses_a_name_taken_in_another_category(api: ApiWorld,
+                                                                  path: str) -> None:
+    made = api.post(path, json={"name": "quarterly-review", "category": "business",
+                                "color": "#3498db"})
+    assert made.status_code == 201
+    before = snapshot_counts()
+    for body in ({"name": "quarterly-review"}, {"name": "Quarterly-Review", "category": "topic"},
+                 {"name": "quarterly-review", "category": "business"}):
+        response = api.post(path, json=body)
+        assert response.status_code == 409, (body, response.get_json())
+        error = error_of(response)
+        assert error["code"] == "CONFLICT" and [d["field"] for d in error["details"]] == ["name"]
+    assert "business::quarterly-review" in error_of(
+        api.post(path, json={"name": "quarterly-review"}))["message"]
+    assert snapshot_counts() == before
+
+
+def test_seed_004_create_takes_the_name_at_another_level_or_once_deleted(api: ApiWorld) -> None:
+    made = api.post("/api/v1/tags", json={"name": "Work", "category": "topic"}).get_json()
+    child = api.post("/api/v1/tags", json={"name": "Work", "parent_tag_id": made["id"]})
+    assert child.status_code == 201 and child.get_json()["parent_tag_id"] == made["id"]
+    assert api.delete(f"/api/v1/tags/{made['id']}?deleteHierarchy=true").status_code == 200
+    again = api.post("/api/v1/tags", json={"name": "work"})
+    assert again.status_code == 201 and again.get_json()["category"] is None
+
+
+def test_seed_002_keeps_one_identifier_in_several_groups(api: ApiWorld) -> None:
+    groups = [api.post("/api/v1/tag-groups", json={"identifier": g, "label": g}).get_json()
+              for g in ("priority", "severity")]
+    response = api.post("/api/v1/tags/batch", json=[
+        {"scopeId": "scope_acme", "tagGroupId": group["id"], "identifier": "high",
+         "label": "High"} for group in groups])
+    assert response.status_code == 201, response.get_json()
+    # and seed 004 then refuses a third `high` at the top, in no category
+    assert api.post("/api/v1/tags", json={"name": "high"}).status_code == 409

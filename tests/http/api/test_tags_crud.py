@@ -86,8 +86,12 @@ def test_a_duplicate_name_is_409_case_insensitively(api: ApiWorld) -> None:
     error = refused(api.post(TAGS, json={"name": " WORK "}), 409, "CONFLICT", "name")
     assert "already exists" in error["message"]
     assert snapshot_counts() == before
-    # The same name in another category, or under a parent, is another tag.
-    make(api, "Work", category="topic")
+    # Seed 004: the same name at the same level is taken whatever the category (409
+    # naming the tag that holds it); under a parent it is another level, another tag.
+    error = refused(api.post(TAGS, json={"name": "work", "category": "topic"}), 409,
+                    "CONFLICT", "name")
+    assert "already exists at this level ('Work')" in error["message"]
+    assert snapshot_counts() == before
     make(api, "Work", parent_tag_id=make(api, "Home")["id"])
 
 

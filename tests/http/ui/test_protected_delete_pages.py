@@ -47,11 +47,14 @@ def test_the_tag_page_refuses_a_protected_delete_with_403(ui: UiWorld, data: dic
 @pytest.mark.usefixtures("locked")
 def test_the_bulk_delete_leaves_protected_tags_alone(ui: UiWorld) -> None:
     client = ui.client("editor")
-    ids = [str(tag(ui, path).id) for path in ("Locked", "Open", "Open.plain")]
+    create_tag(SYSTEM, ui.world.sid, TagSpec("Plain.child"))
+    ids = [str(tag(ui, path).id) for path in ("Locked", "Plain", "Open", "Open.plain")]
     response = ui.post(client, ui.url("tags/bulk"), {"action": "delete", "ids": ids},
                        htmx=True)
     assert response.status_code == 200
     body = response.get_data(True)
-    assert "Deleted 1 tag(s)." in body and "Not deleted: Locked, Open" in body
+    assert "Deleted 1 tag(s)." in body
+    assert "Not deleted: Locked, Open — protected, or holding protected tags." in body
+    assert "Not deleted: Plain — they have children (tick “with descendants”)." in body
     assert live_tag(ui.world.sid, "locked") is not None
     assert live_tag(ui.world.sid, "open.plain") is None

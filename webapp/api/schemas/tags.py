@@ -173,6 +173,11 @@ class BulkDeleteOut(BaseModel):
         description="ids of tags left alone: live children without `delete_hierarchy`, or "
         "protected"
     )
+    protected_ids: list[str] | None = Field(
+        default=None, exclude_if=lambda value: value is None,
+        description="only when some are: the ids of `conflict_ids` left alone because the "
+        "tag, or a live tag below it, is protected (a single delete's 403), whatever else",
+    )
     message: str
 
 
