@@ -16,7 +16,7 @@ from webapp.models import Role, Tag, TagAlias, TagGroup
 from webapp.models.types import utcnow
 from webapp.services import names
 from webapp.services.actor import Actor, Permission
-from webapp.services.errors import PermissionDenied, ValidationFailed
+from webapp.services.errors import Conflict, PermissionDenied, ValidationFailed
 from webapp.services.groups import create_group
 from webapp.services.tags.creation import Provenance, TagSpec, create_tag, create_tags
 from webapp.services.taxonomy.apply import export_taxonomy, import_taxonomy
@@ -204,25 +204,35 @@ def test_one_bad_row_names_its_line_and_field_and_nothing_is_written(taxonomy: W
             "tag,topic::b,,true\n"
             "tag,\"bad.\",,\n")
     before = snapshot_counts()
-    result = import_taxonomy(taxonomy.manager, taxonomy.sid, text, Format.CSV)
-    assert [(e.line, e.field) for e in result.plan.errors] == [
-        (3, "color"), (4, "exclusive"), (5, "name")]
-    with pytest.raises(ValidationFailed) as refused:
-        import_taxonomy(taxonomy.manager, taxonomy.sid, text, Format.CSV, dry_run=False)
-    assert [d.field for d in refused.value.details] == [
-        "line 3: color", "line 4: exclusive", "line 5: name"]
+    for dry_run in (True, False):
+        with pytest.raises(ValidationFailed) as refused:
+            import_taxonomy(taxonomy.manager, taxonomy.sid, text, Format.CSV, dry_run=dry_run)
+        assert [d.field for d in refused.value.details] == [
+            "line 3: color", "line 4: exclusive", "line 5: name"]
+        assert "3 problems" in refused.value.message
     assert snapshot_counts() == before
+
+
+def problems(world: World, text: str, fmt: Format) -> list[tuple[int | None, str | None]]:
+    """The (line, field) of every problem a file that does not read has."""
+    with pytest.raises(ValidationFailed) as refused:
+        import_taxonomy(world.manager, world.sid, text, fmt)
+    found = []
+    for detail in refused.value.details:
+        where, _, field = detail.field.partition(": ")
+        found.append((int(where.removeprefix("line ")) if where.startswith("line ") else None,
+                       field or None))
+    return found
 
 
 def test_json_and_yaml_errors_carry_the_line_of_their_record(taxonomy: World) -> None:
     text = ('{"tags": [\n  {"path": "a"},\n\n  {"path": "b",\n   "color": "red"}\n],\n'
             ' "groups": [{"identifier": "g", "exclusive": "yes"}]}')
-    errors = import_taxonomy(taxonomy.manager, taxonomy.sid, text, Format.JSON).plan.errors
-    assert [(e.line, e.field) for e in errors] == [(4, "color"), (7, "exclusive")]
+    assert problems(taxonomy, text, Format.JSON) == [(4, "color"), (7, "exclusive")]
     yaml_text = "tags:\n- path: a\n- path: 2024-01-01\n- path: b\n  protected: maybe\n"
-    errors = import_taxonomy(taxonomy.manager, taxonomy.sid, yaml_text, Format.YAML).plan.errors
-    assert [(e.line, e.field) for e in errors] == [(3, "path"), (4, "protected")]
-    assert "quotes" in errors[0].message
+    assert problems(taxonomy, yaml_text, Format.YAML) == [(3, "path"), (4, "protected")]
+    with pytest.raises(ValidationFailed, match="quotes"):
+        import_taxonomy(taxonomy.manager, taxonomy.sid, yaml_text, Format.YAML)
 
 
 @pytest.mark.parametrize("fmt, text, line", [
@@ -232,8 +242,7 @@ def test_json_and_yaml_errors_carry_the_line_of_their_record(taxonomy: World) ->
 ])
 def test_a_file_that_does_not_parse_names_the_line(taxonomy: World, fmt: Format, text: str,
                                                    line: int) -> None:
-    errors = import_taxonomy(taxonomy.manager, taxonomy.sid, text, fmt).plan.errors
-    assert errors and errors[0].line == line, errors
+    assert problems(taxonomy, text, fmt)[0][0] == line
 
 
 def test_the_scope_refuses_rows_too(taxonomy: World) -> None:
@@ -252,6 +261,10 @@ def test_the_scope_refuses_rows_too(taxonomy: World) -> None:
         (2, "label"), (3, "source"), (4, "replacement"), (5, "aliases"), (6, "replacement"),
         (7, "path"), (8, "aliases")]
     messages = [error.message for error in errors]
+    with pytest.raises(Conflict) as refused:
+        import_taxonomy(taxonomy.manager, taxonomy.sid, text, Format.JSON, dry_run=False)
+    assert [detail.field for detail in refused.value.details] == [
+        error.where for error in errors]
     assert "protected" in messages[0] and "never changes it" in messages[1]
     assert "no tag 'Nowhere.tag'" in messages[2]
     assert "'Address.email' is the path of a tag" in messages[3]

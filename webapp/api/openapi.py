@@ -97,7 +97,33 @@ def raise_validation_error(_request: Any, _response: Any, error: Exception | Non
         raise validation_error(error)
 
 
-spec = SpecTree(
+# What spectree cannot say about an operation (a body that is not JSON, an answer in
+# several media types), merged into the generated document: ``(path, method)`` to the
+# operation's fields, and the component schemas they refer to.
+EXTRA_OPERATION_FIELDS: dict[tuple[str, str], dict[str, Any]] = {}
+EXTRA_SCHEMAS: dict[str, Any] = {}
+
+
+def _merged(into: dict[str, Any], extra: dict[str, Any]) -> None:
+    for key, value in extra.items():
+        if isinstance(value, dict) and isinstance(into.get(key), dict):
+            _merged(into[key], value)
+        else:
+            into[key] = value
+
+
+class TagwrightSpecTree(SpecTree):
+    def _generate_spec(self) -> dict[str, Any]:
+        document = super()._generate_spec()
+        for (path, method), extra in EXTRA_OPERATION_FIELDS.items():
+            operation = document["paths"].get(path, {}).get(method)
+            if operation is not None:
+                _merged(operation, extra)
+        document["components"]["schemas"].update(EXTRA_SCHEMAS)
+        return document
+
+
+spec = TagwrightSpecTree(
     "flask",
     backend=TagwrightFlaskPlugin,
     title="Tagwright API",

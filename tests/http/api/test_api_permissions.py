@@ -155,6 +155,13 @@ CASES = [
          (GROUPS,), lambda s: {"label": "Renamed"}),
     Case("DELETE", "/api/v1/tag-groups/<text:group_id>", lambda s: f"/api/v1/tag-groups/{s.group}",
          (GROUPS,)),
+    Case("GET", "/api/v1/taxonomy", lambda s: "/api/v1/taxonomy?format=csv", (READ,)),
+    # A mirror import that creates a group (groups.write), keeps and creates tags
+    # (tags.write), deletes the tag `refresh` (tags.delete) and the empty group `grp`.
+    Case("POST", "/api/v1/taxonomy", lambda s: "/api/v1/taxonomy?dry_run=false&mode=mirror",
+         (WRITE, GROUPS, DELETE),
+         lambda s: {"groups": [{"identifier": "topic"}],
+                    "tags": [{"path": s.leaf_path}, {"path": "topic::new"}]}),
 ]
 CASE_IDS = [f"{c.method} {c.rule.replace(COLLECTION, '/api/v1/<collection>')}" for c in CASES]
 assert len(set(CASE_IDS)) == len(CASE_IDS)
@@ -222,7 +229,7 @@ def test_another_scopes_names_in_bodies_are_unknown(api: ApiWorld) -> None:
 @pytest.mark.parametrize("path", [
     "/api/v1/tags", "/api/v1/tag", "/api/v1/tag-groups", "/api/v1/sources/?expand[]=tags",
     "/api/v1/datasources", "/api/v1/tag?includeAllSystemTags=true",
-    "/api/v1/resources?expand[]=tags",
+    "/api/v1/resources?expand[]=tags", "/api/v1/taxonomy?format=csv",
 ])
 def test_lists_never_show_another_scope(api: ApiWorld, path: str) -> None:
     seed(api, api.world.sid, "")

@@ -16,7 +16,9 @@ names must exist), and in bodies:
 child takes its parent's group), a new parent in an update (it must not be the tag or one
 of its descendants), and a reference to a tag that must already exist (a ``parent_tag_id``;
 the names given to ``POST /tag/{modelType}/{modelId}``), which is a 400 naming the field
-when it names none.  A refusal of such a body is not counted against the document.
+when it names none.  A refusal of such a body is not counted against the document; nor is
+the refusal of a taxonomy file sent as CSV or YAML (the document says "text"; their
+grammar is the server's to check, every problem with its line).
 """
 
 from __future__ import annotations
@@ -78,6 +80,8 @@ def possible(operation: str, body: Any, query: Any = None) -> bool:
         return False  # a tag expression: parsed, and its names looked up, by the server
     if operation.startswith("POST ") and operation.endswith("/{modelId}"):
         return False  # the names given must be live tags of the scope
+    if operation == "POST /api/v1/taxonomy" and not isinstance(body, dict):
+        return False  # a CSV or YAML file: its grammar is no schema (JSON's is)
     if not isinstance(body, dict):
         return True
     root = body.get("rootTag")

@@ -23,7 +23,13 @@ from webapp.models import Scope, Tag, TagAlias, TagGroup
 from webapp.models.types import utcnow
 from webapp.services import names
 from webapp.services.actor import Actor, Permission, authorize
-from webapp.services.errors import FieldError, NotFound, ValidationFailed
+from webapp.services.errors import (
+    Conflict,
+    FieldError,
+    NotFound,
+    ServiceError,
+    ValidationFailed,
+)
 from webapp.services.groups import create_group, remove_group, update_group
 from webapp.services.sql import integer_list, json_rows
 from webapp.services.tags.creation import Provenance, ensure_paths
@@ -108,11 +114,18 @@ def summary(plan: Plan) -> str:
 def import_taxonomy(actor: Actor, scope_id: int, data: bytes | str, fmt: Format, *,
                     mode: Mode = Mode.MERGE, dry_run: bool = True,
                     field: str = "body") -> ImportResult:
-    """Import a taxonomy file.  A dry run returns the plan, errors included, and writes
-    nothing.  A real run refuses a file with any error (ValidationFailed, one detail per
-    problem: ``line 7: color``), else applies the whole plan in one change set."""
+    """Import a taxonomy file.
+
+    A file that does not read (not the format, a field against its rules) is refused
+    whether it is a dry run or not: ValidationFailed, one detail per problem (``line 7:
+    color``).  A dry run of a file that reads returns the plan, with the rows the scope
+    refuses (a protected tag changed, an alias taken, a tag listed twice) as its errors,
+    and writes nothing.  A real run refuses a plan with errors (Conflict, the same
+    details), else applies it whole in one change set."""
     authorize(actor, scope_id, Permission.TAGS_WRITE)
     parsed = parse(data, fmt, field)
+    if parsed.errors:
+        raise _refusal(parsed.errors, ValidationFailed, "does not read")
     if dry_run:
         planned = plan.plan_import(scope_id, parsed, mode, system=actor.is_system)
         _authorize_plan(actor, scope_id, planned)
@@ -121,7 +134,7 @@ def import_taxonomy(actor: Actor, scope_id: int, data: bytes | str, fmt: Format,
         planned = plan.plan_import(scope_id, parsed, mode, system=actor.is_system)
         _authorize_plan(actor, scope_id, planned)
         if planned.errors:
-            raise _refusal(planned.errors)
+            raise _refusal(planned.errors, Conflict, "clashes with the scope")
         recorder.summary = f"Import taxonomy ({mode.value}): {summary(planned)}"
         _apply(actor, scope_id, recorder, planned)
     change_set = recorder.change_set  # made when the write's events were flushed
@@ -133,15 +146,17 @@ def _authorize_plan(actor: Actor, scope_id: int, planned: Plan) -> None:
         authorize(actor, scope_id, permission)
 
 
-def _refusal(errors: Sequence[RowError]) -> ValidationFailed:
+def _refusal(errors: Sequence[RowError], kind: type[ServiceError], what: str
+             ) -> ServiceError:
+    """The error refusing a file: its message names the first problem, a detail each
+    (the first MAX_LISTED_ERRORS, then how many more)."""
     shown = [FieldError(error.where, error.message) for error in errors[:MAX_LISTED_ERRORS]]
     more = len(errors) - len(shown)
     if more:
         shown.append(FieldError("file", f"and {counted(more, 'more problem')}"))
     first = errors[0]
-    return ValidationFailed(
-        f"the file has {counted(len(errors), 'problem')}, nothing was imported; first, "
-        f"{first.where}: {first.message}", shown)
+    return kind(f"the file {what} ({counted(len(errors), 'problem')}), nothing was "
+                f"imported; {first.where}: {first.message}", shown)
 
 
 # --- applying a plan --------------------------------------------------------------------
@@ -154,8 +169,9 @@ def _apply(actor: Actor, scope_id: int, recorder: ChangeRecorder, planned: Plan)
     created = _create_tags(actor, scope_id, recorder, planned.tag_steps(Action.CREATE))
     ids = {**planned.live_ids, **{key: tag.id for key, tag in created.items()}}
     _update_tags(recorder, planned.tag_steps(Action.UPDATE), ids)
-    _set_lifecycle([(created[step.qname.key], step) for step in planned.tag_steps(Action.CREATE)
-                    if step.qname is not None], ids)
+    _deprecate_created(recorder, [(created[step.qname.key], step)
+                                  for step in planned.tag_steps(Action.CREATE)
+                                  if step.qname is not None], ids)
     _set_aliases(scope_id, actor, [
         (created[step.qname.key].id if step.tag_id is None else step.tag_id, step)
         for step in planned.tags
@@ -247,9 +263,11 @@ def _tags_by_key(scope_id: int, keys: Sequence[str]) -> dict[str, Tag]:
 def _update_tags(recorder: ChangeRecorder, steps: Sequence[TagStep], ids: dict[str, int]
                  ) -> None:
     """Change the fields each step changes, on the tags read as objects in one
-    statement (the ORM writes them back in one statement per set of changed columns), and
-    record an update event each, with the tag's aliases and deprecation beside its
-    snapshot."""
+    statement (the ORM writes them back in one statement per set of changed columns).
+    Events: an ``update`` with the tag's snapshot (and aliases) for its own fields, and a
+    ``deprecate`` / ``undeprecate`` with its deprecation state, as the deprecation
+    services record them (un-deprecations first, so an undo, newest first, deprecates
+    again only once the tags that replaced them are back)."""
     if not steps:
         return
     chosen = integer_list([step.tag_id for step in steps if step.tag_id], "updated")
@@ -257,45 +275,77 @@ def _update_tags(recorder: ChangeRecorder, steps: Sequence[TagStep], ids: dict[s
         select(Tag).where(Tag.id.in_(select(chosen.c.id))))}
     aliases = _aliases_of(list(tags))
     now = utcnow()
-    events = []
+    events: list[dict[str, Any]] = []
+    lifted: list[dict[str, Any]] = []
+    deprecated: list[dict[str, Any]] = []
     for step in steps:
         tag = tags[step.tag_id or 0]
-        before = _event_snapshot(tag, aliases.get(tag.id, []))
-        for name in ("label", "color", "description"):
-            if name in step.values:
+        own = [name for name in ("label", "color", "description") if name in step.values]
+        if own or "aliases" in step.values:
+            before = _snapshot(tag, aliases.get(tag.id, []))
+            for name in own:
                 setattr(tag, name, step.values[name])
-        _deprecate(tag, step, ids)
-        after = _event_snapshot(tag, step.values.get("aliases", aliases.get(tag.id, [])))
+            events.append(_event(tag, "update", before, _snapshot(
+                tag, step.values.get("aliases", aliases.get(tag.id, [])))))
+        if "deprecated" in step.values or "replacement" in step.values:
+            names_of = {change.field: change for change in step.changes}
+            replaced = names_of.get("replacement")
+            before = deprecation_state(tag, replaced.before if replaced else None)
+            _deprecate(tag, step, ids)
+            after = deprecation_state(tag, replaced.after if replaced else None)
+            if tag.deprecated_at is None:
+                lifted.append(_event(tag, "undeprecate", before, after))
+            else:
+                deprecated.append(_event(tag, "deprecate", before, after))
         tag.updated_at = now
-        events.append({"object_type": "tag", "object_id": tag.id, "action": "update",
-                       "before": before, "after": after})
     db.session.flush()
-    recorder.record_many(events)
+    recorder.record_many(events + lifted + deprecated)
 
 
-def _event_snapshot(tag: Tag, aliases: list[str]) -> dict[str, Any]:
-    return {**tag.snapshot(), "aliases": list(aliases),
-            "deprecated": tag.deprecated_at is not None, "replacement_id": tag.replacement_id}
+def _event(tag: Tag, action: str, before: dict[str, Any], after: dict[str, Any]
+           ) -> dict[str, Any]:
+    return {"object_type": "tag", "object_id": tag.id, "action": action, "before": before,
+            "after": after}
+
+
+def _snapshot(tag: Tag, aliases: list[str]) -> dict[str, Any]:
+    """A tag's snapshot with its aliases, for an ``update`` event."""
+    return {**tag.snapshot(), "aliases": list(aliases)}
+
+
+def deprecation_state(tag: Tag, replacement: str | None) -> dict[str, Any]:
+    """A tag's deprecation as the ``deprecate`` and ``undeprecate`` events store it (the
+    deprecation services' shape): ``replacement`` is the qualified name of the tag that
+    ``replacement_id`` names."""
+    return {"deprecated": tag.deprecated_at is not None,
+            "deprecated_at": tag.deprecated_at.isoformat() if tag.deprecated_at else None,
+            "replacement_id": tag.replacement_id, "replacement": replacement}
 
 
 def _deprecate(tag: Tag, step: TagStep, ids: dict[str, int]) -> None:
     if "deprecated" in step.values:
-        deprecated = step.values["deprecated"]
-        if deprecated and tag.deprecated_at is None:
+        if step.values["deprecated"] and tag.deprecated_at is None:
             tag.deprecated_at = utcnow()
-        elif not deprecated:
+        elif not step.values["deprecated"]:
             tag.deprecated_at = None
     if "replacement" in step.values:
         replacement = step.values["replacement"]
         tag.replacement_id = ids.get(names.key(replacement)) if replacement else None
 
 
-def _set_lifecycle(created: Sequence[tuple[Tag, TagStep]], ids: dict[str, int]) -> None:
-    """The deprecation of the tags just created (one statement for them all)."""
+def _deprecate_created(recorder: ChangeRecorder, created: Sequence[tuple[Tag, TagStep]],
+                       ids: dict[str, int]) -> None:
+    """Deprecate the new tags the file says are (one statement for them all), with a
+    ``deprecate`` event each."""
+    events = []
     for tag, step in created:
-        if step.values.get("deprecated") or step.values.get("replacement"):
+        if step.values.get("deprecated"):
+            before = deprecation_state(tag, None)
             _deprecate(tag, step, ids)
+            events.append(_event(tag, "deprecate", before,
+                                 deprecation_state(tag, step.values.get("replacement"))))
     db.session.flush()
+    recorder.record_many(events)
 
 
 def _aliases_of(tag_ids: Sequence[int]) -> dict[int, list[str]]:

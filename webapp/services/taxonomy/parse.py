@@ -5,9 +5,11 @@ problem is kept, with its line and field, so one pass reports them all."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from typing import Any
 
+from webapp.models import RESOURCE_TYPES
 from webapp.services import names
 from webapp.services.errors import FieldError, LimitExceeded, ValidationFailed
 from webapp.services.groups import clean_allowed_types
@@ -27,6 +29,7 @@ from webapp.services.taxonomy.records import (
     TagRecord,
 )
 
+COLOR = re.compile(r"#[0-9A-Fa-f]{6}")
 READERS: dict[Format, Callable[[str], tuple[list[RawRecord], list[RowError]]]] = {
     Format.JSON: parse_json.read,
     Format.CSV: parse_csv.read,
@@ -65,6 +68,7 @@ def parse(data: bytes | str, fmt: Format, field: str = "body") -> ParsedFile:
             tag = _check_tag(record, parsed.errors)
             if tag is not None:
                 parsed.tags.append(tag)
+    parsed.errors.sort(key=lambda error: error.line or 0)
     return parsed
 
 
@@ -147,7 +151,21 @@ def _text_list(raw: Any, field: str) -> list[Any]:
 
 
 def _allowed_types(raw: Any, field: str) -> list[str]:
-    return clean_allowed_types(_text_list(raw, field), field)
+    """Resource types as the file spells them: exactly, no blank item."""
+    items = _text_list(raw, field)
+    unknown = [item for item in items if item not in RESOURCE_TYPES]
+    if unknown:
+        raise ValidationFailed.field(field, f"unknown resource type(s) "
+                                            f"{', '.join(map(repr, unknown))}; known: "
+                                            f"{', '.join(RESOURCE_TYPES)}")
+    return clean_allowed_types(items, field)
+
+
+def _color(raw: Any, field: str) -> str | None:
+    """``#RRGGBB`` exactly (stored upper-case), or empty for none."""
+    if isinstance(raw, str) and raw and not COLOR.fullmatch(raw):
+        raise ValidationFailed.field(field, "must be a colour in the form #RRGGBB")
+    return names.clean_color(raw, field)
 
 
 def _aliases(raw: Any, field: str) -> list[str]:
@@ -182,7 +200,7 @@ def _text(clean: Callable[[Any, str], Any]) -> Callable[[Any, str], Any]:
 
 GROUP_CLEANERS: dict[str, Callable[[Any, str], Any]] = {
     "label": _text(_label),
-    "color": _text(names.clean_color),
+    "color": _text(_color),
     "description": _text(names.clean_description),
     "exclusive": _boolean,
     "allowed_types": _allowed_types,
@@ -190,7 +208,7 @@ GROUP_CLEANERS: dict[str, Callable[[Any, str], Any]] = {
 }
 TAG_CLEANERS: dict[str, Callable[[Any, str], Any]] = {
     "label": _text(_label),
-    "color": _text(names.clean_color),
+    "color": _text(_color),
     "description": _text(names.clean_description),
     "protected": _boolean,
     "system_created": _boolean,

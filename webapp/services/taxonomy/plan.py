@@ -300,9 +300,10 @@ def _plan_deletions(plan: Plan, current: dict[int, Current]) -> None:
 def _plan_lifecycle(scope_id: int, plan: Plan, records: dict[str, TagRecord],
                     current: dict[int, Current], by_key: dict[str, Current]) -> None:
     """Compare the aliases, ``deprecated`` and ``replacement`` a record gives, and refuse
-    an alias taken by a tag's path or another tag's alias, a tag whose path is another
-    tag's alias, a replacement that names no tag that stays (or the tag itself), and a
-    replacement on a tag that is not deprecated."""
+    by the rules of aliases and deprecation: an alias taken by a tag's path or another
+    tag's alias, a tag whose path is another tag's alias; a replacement that names no tag
+    that stays, the tag itself or a deprecated tag, a replacement on a tag that is not
+    deprecated, and deprecating a tag that stays another deprecated tag's replacement."""
     going = {step.tag_id for step in plan.tag_steps(Action.DELETE)}
     staying = {key for key, tag in by_key.items() if tag.id not in going}
     staying |= {step.qname.key for step in plan.tag_steps(Action.CREATE) if step.qname}
@@ -315,7 +316,8 @@ def _plan_lifecycle(scope_id: int, plan: Plan, records: dict[str, TagRecord],
     held, taken = _alias_rows(scope_id, ids, alias_keys)
     replacement_paths = _replacement_paths(current, [
         tag.replacement_id for tag in current.values() if tag.replacement_id is not None])
-    claimed: dict[str, tuple[str, int]] = {}
+    compared: list[tuple[TagStep, TagRecord, dict[str, Any], dict[str, Any]]] = []
+    deprecated_after = {key: tag.deprecated for key, tag in by_key.items()}
     for step in plan.tags:
         if step.qname is None or step.action is Action.DELETE:
             continue
@@ -336,6 +338,10 @@ def _plan_lifecycle(scope_id: int, plan: Plan, records: dict[str, TagRecord],
         wanted = {name: record.given[name] for name in have if name in record.given}
         if wanted.get("deprecated") is False and "replacement" not in wanted:
             wanted["replacement"] = None  # a tag in use again has no replacement
+        deprecated_after[step.qname.key] = wanted.get("deprecated", have["deprecated"])
+        compared.append((step, record, wanted, have))
+    claimed: dict[str, tuple[str, int]] = {}
+    for step, record, wanted, have in compared:
         for alias in wanted.get("aliases") or ():
             problem = _alias_problem(alias, step, staying, taken, claimed, current, records)
             if problem:
@@ -343,22 +349,56 @@ def _plan_lifecycle(scope_id: int, plan: Plan, records: dict[str, TagRecord],
             claimed.setdefault(names.key(alias), (record.qname.text, record.line))
         if wanted.get("replacement") is not None:
             problem = _replacement_problem(wanted["replacement"], record,
-                                           wanted.get("deprecated", have["deprecated"]),
-                                           staying)
+                                           deprecated_after[record.key], staying,
+                                           deprecated_after)
             if problem:
                 plan.errors.append(RowError(record.line, "replacement", problem))
-        if step.action is Action.CREATE:
-            step.values.update(wanted)
-            continue
-        changes = [FieldChange(name, have[name], value) for name, value in wanted.items()
-                   if _differs(name, have[name], value)]
-        if changes and existing is not None and existing.protected:
-            plan.errors.append(RowError(record.line, changes[0].field, (
-                "the tag is protected (its source owns it): an import cannot change it")))
-        step.changes.extend(changes)
-        step.values.update({change.field: change.after for change in changes})
-        if changes and step.action is Action.UNCHANGED:
-            step.action = Action.UPDATE
+        _record_changes(plan, step, record, wanted, have, current)
+    _refuse_deprecated_replacements(scope_id, plan, records)
+
+
+def _record_changes(plan: Plan, step: TagStep, record: TagRecord, wanted: dict[str, Any],
+                    have: dict[str, Any], current: dict[int, Current]) -> None:
+    if step.action is Action.CREATE:
+        step.values.update(wanted)
+        return
+    changes = [FieldChange(name, have[name], value) for name, value in wanted.items()
+               if _differs(name, have[name], value)]
+    existing = current.get(step.tag_id) if step.tag_id is not None else None
+    if changes and existing is not None and existing.protected:
+        plan.errors.append(RowError(record.line, changes[0].field, (
+            "the tag is protected (its source owns it): an import cannot change it")))
+    step.changes.extend(changes)
+    step.values.update({change.field: change.after for change in changes})
+    if changes and step.action is Action.UNCHANGED:
+        step.action = Action.UPDATE
+
+
+def _refuse_deprecated_replacements(scope_id: int, plan: Plan,
+                                    records: dict[str, TagRecord]) -> None:
+    """A tag the import deprecates must not stay the replacement of a deprecated tag the
+    file leaves as it is (one statement, only when the import deprecates existing
+    tags)."""
+    newly = {step.tag_id: step for step in plan.tag_steps(Action.UPDATE)
+             if step.values.get("deprecated") is True and step.tag_id is not None}
+    if not newly:
+        return
+    table = json_rows([[tag_id] for tag_id in newly], [("id", "integer")], "deprecating")
+    for heir_path, heir_key, group, replacement_id in db.session.execute(
+        select(Tag.path, Tag.path_key, TagGroup.identifier, Tag.replacement_id)
+        .outerjoin(TagGroup, TagGroup.id == Tag.group_id)
+        .where(Tag.scope_id == scope_id, Tag.deleted_at.is_(None),
+               Tag.deprecated_at.is_not(None), Tag.replacement_id.in_(select(table.c.id)))
+    ).tuples():
+        heir_record = records.get(heir_key)
+        if heir_record is not None and ("replacement" in heir_record.given
+                                        or "deprecated" in heir_record.given):
+            continue  # the file says what becomes of it (and is checked as such)
+        step = newly[replacement_id or 0]
+        heir = f"{group}{names.GROUP_SEPARATOR}{heir_path}" if group else heir_path
+        plan.errors.append(RowError(step.line, "deprecated", (
+            f"{step.path!r} is the replacement of {heir!r}, which stays deprecated; a "
+            "replacement is never deprecated (list that tag with another replacement)")))
 
 
 def _differs(name: str, before: Any, after: Any) -> bool:
@@ -385,7 +425,7 @@ def _alias_problem(alias: str, step: TagStep, staying: set[str],
 
 
 def _replacement_problem(replacement: str, record: TagRecord, deprecated: bool,
-                         staying: set[str]) -> str | None:
+                         staying: set[str], deprecated_after: dict[str, bool]) -> str | None:
     key = names.key(replacement)
     if not deprecated:
         return "only a deprecated tag has a replacement"
@@ -393,6 +433,8 @@ def _replacement_problem(replacement: str, record: TagRecord, deprecated: bool,
         return "a tag cannot replace itself"
     if key not in staying:
         return f"no tag {replacement!r} in the file or the scope"
+    if deprecated_after.get(key):
+        return f"{replacement!r} is deprecated itself; name a tag that is not"
     return None
 
 

@@ -1,0 +1,121 @@
+"""A scope's taxonomy as a file: ``GET /taxonomy`` exports it (JSON, CSV or YAML, streamed),
+``POST /taxonomy`` imports one (a dry run by default).
+
+Export needs ``tags.read``.  Import needs ``tags.write``, and ``groups.write`` when it
+creates a group the file lists, changes or deletes one, and ``tags.delete`` when it deletes
+tags (mirror mode); a dry run asks the same.  A file that does not read is a 400 naming each
+problem's line and field (``line 7: color``); a real run whose rows the scope refuses is a
+409 with the same details, while a dry run lists them under ``errors`` beside the diff.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+from flask import request, stream_with_context
+from spectree import Response
+
+from webapp.api import api
+from webapp.api.auth import caller
+from webapp.api.openapi import EXTRA_OPERATION_FIELDS, EXTRA_SCHEMAS, spec
+from webapp.api.schemas.common import errors
+from webapp.api.schemas.taxonomy import (
+    ExportQuery,
+    ImportQuery,
+    ImportReport,
+    TaxonomyFile,
+)
+from webapp.services.errors import ValidationFailed
+from webapp.services.taxonomy.apply import (
+    ImportResult,
+    export_taxonomy,
+    import_taxonomy,
+)
+from webapp.services.taxonomy.records import ACCEPTED_MEDIA_TYPES, MEDIA_TYPES, Format, Mode
+from webapp.url_layout import API_PREFIX
+
+PATH = "/taxonomy"
+
+
+@api.get(PATH)
+@spec.validate(query=ExportQuery, resp=Response("HTTP_200", **errors()), tags=["taxonomy"])
+def export_taxonomy_file(query: ExportQuery) -> tuple[Iterator[bytes], int, dict[str, str]]:
+    """Export the scope's groups and live tags as one file (needs tags.read), streamed:
+    groups by identifier, then tags by qualified name, parents first."""
+    who = caller()
+    exported = export_taxonomy(who.actor, who.scope_id, Format(query.format))
+    chunks = (chunk.encode("utf-8") for chunk in exported.chunks)
+    return stream_with_context(chunks), 200, {
+        "Content-Type": exported.media_type,
+        "Content-Disposition": f'attachment; filename="{exported.filename}"',
+    }
+
+
+@api.post(PATH)
+@spec.validate(query=ImportQuery, resp=Response(HTTP_200=ImportReport, **errors(409)),
+               tags=["taxonomy"])
+def import_taxonomy_file(query: ImportQuery) -> ImportReport:
+    """Import a taxonomy file (the body, as JSON, CSV or YAML): a dry run answers the exact
+    diff; `dry_run=false` applies it, all or nothing, as one change set."""
+    who = caller()
+    result = import_taxonomy(who.actor, who.scope_id, request.get_data(cache=True),
+                             body_format(query.format), mode=Mode(query.mode),
+                             dry_run=query.dry_run)
+    return report(result)
+
+
+def body_format(named: str | None) -> Format:
+    """The body's format: ``?format=``, else its Content-Type."""
+    if named:
+        return Format(named)
+    found = ACCEPTED_MEDIA_TYPES.get(request.mimetype or "")
+    if found is None:
+        raise ValidationFailed.field(
+            "format", "send the file as application/json, text/csv or application/yaml, "
+            "or name its format (?format=json|csv|yaml)")
+    return found
+
+
+def report(result: ImportResult) -> ImportReport:
+    plan = result.plan
+    return ImportReport.model_validate({
+        "dry_run": result.dry_run, "mode": plan.mode.value, "format": result.format.value,
+        "valid": not plan.errors, "summary": result.summary,
+        "change_set_id": result.change_set_id, "counts": plan.counts(),
+        "groups": [{"action": step.action.value, "identifier": step.identifier,
+                    "line": step.line, "implied": step.implied, "values": step.values,
+                    "changes": [vars(change) for change in step.changes],
+                    "reason": step.reason} for step in plan.groups],
+        "tags": [{"action": step.action.value, "path": step.path, "line": step.line,
+                  "implied": step.implied, "values": step.values,
+                  "changes": [vars(change) for change in step.changes],
+                  "reason": step.reason} for step in plan.tags],
+        "errors": [vars(error) for error in plan.errors],
+    })
+
+
+def _file_schemas() -> dict[str, Any]:
+    """The file's JSON schema and its records', as components of the document."""
+    schema = TaxonomyFile.model_json_schema(ref_template="#/components/schemas/{model}")
+    definitions = schema.pop("$defs", {})
+    return {"TaxonomyFile": schema, **definitions}
+
+
+_TEXT = {"type": "string"}
+EXTRA_SCHEMAS.update(_file_schemas())
+_FILE = {"$ref": "#/components/schemas/TaxonomyFile"}
+EXTRA_OPERATION_FIELDS[(API_PREFIX + PATH, "get")] = {"responses": {"200": {
+    "description": "the file, as an attachment (`Content-Disposition`)",
+    "content": {MEDIA_TYPES[Format.JSON]: {"schema": _FILE},
+                MEDIA_TYPES[Format.CSV]: {"schema": _TEXT},
+                MEDIA_TYPES[Format.YAML]: {"schema": _TEXT}},
+}}}
+EXTRA_OPERATION_FIELDS[(API_PREFIX + PATH, "post")] = {"requestBody": {
+    "required": True,
+    "description": "the file: JSON (the shape `GET /taxonomy` writes), CSV (a header "
+                   "line, then a `group` or `tag` per line) or YAML (as JSON)",
+    "content": {MEDIA_TYPES[Format.JSON]: {"schema": _FILE},
+                MEDIA_TYPES[Format.CSV]: {"schema": _TEXT},
+                MEDIA_TYPES[Format.YAML]: {"schema": _TEXT}},
+}}
