@@ -32,6 +32,7 @@ CASES = {
     "5": ("case5_throughput", "API throughput"),
     "6": ("case6_writers", "concurrent writers"),
     "7": ("case7_bulk_tags", "bulk delete / move / merge"),
+    "8": ("case8_expressions", "tag expression first page"),
 }
 RESULTS = Path(__file__).resolve().parent / "results.json"
 
