@@ -32,6 +32,7 @@ from webapp.services.groups import apply_group_snapshot, remove_group
 from webapp.services.link_plan import refuse_unassignable
 from webapp.services.paging import Page, PageRequest
 from webapp.services.sql import integer_list, upsert_insert
+from webapp.services.tags.deprecation import restore_deprecation
 from webapp.services.tags.hierarchy import Place, relocate, relocate_each
 from webapp.services.tags.lookup import expire_tags
 from webapp.services.uow import ChangeRecorder, writing
@@ -251,6 +252,9 @@ def _revert_tag(scope_id: int, recorder: ChangeRecorder, event: AuditEvent) -> N
     tag = db.session.get(Tag, event.object_id)
     if tag is None:
         return
+    if event.action in ("deprecate", "undeprecate") and event.before is not None:
+        restore_deprecation(scope_id, recorder, tag, event.before, "undo " + event.action)
+        return
     before = tag.snapshot()
     if event.action in ("create", "restore"):
         _set_deleted(tag, deleted=True)
@@ -389,6 +393,8 @@ _UNDO_EFFECTS = {
     ("tag", "restore"): ("delete", "tag", "tags", ""),
     ("tag", "delete"): ("restore", "tag", "tags", ""),
     ("tag", "update"): ("change", "tag", "tags", " back"),
+    ("tag", "deprecate"): ("put back the deprecation of", "tag", "tags", ""),
+    ("tag", "undeprecate"): ("deprecate", "tag", "tags", " again"),
     ("tag_group", "create"): ("delete", "group", "groups", ""),
     ("tag_group", "delete"): ("restore", "group", "groups", ""),
     ("tag_group", "update"): ("change", "group", "groups", " back"),

@@ -57,6 +57,9 @@ class TagFilter:
     include_deleted_system: bool = False  # deleted system tags too (seed 003)
     creator: int | None = None  # only tags this user created (seed 004 ``access=owned``)
     excluded_creator: int | None = None  # tags anyone else (or the system) created
+    # Pickers and autocomplete leave deprecated tags out (they are not attached again);
+    # lists keep them, with a badge.
+    exclude_deprecated: bool = False
 
 
 @dataclass(frozen=True)
@@ -104,6 +107,8 @@ def tag_query(scope_id: int, filters: TagFilter) -> Select[tuple[Tag]]:
     if filters.excluded_creator is not None:
         query = query.where(or_(Tag.created_by_id.is_(None),
                                 Tag.created_by_id != filters.excluded_creator))
+    if filters.exclude_deprecated:
+        query = query.where(Tag.deprecated_at.is_(None))
     return query
 
 
@@ -458,9 +463,11 @@ def group_tag_count(actor: Actor, scope_id: int, group_id: int | None) -> int:
 def move_targets(actor: Actor, scope_id: int, tag: Tag, search: str | None, *,
                  limit: int = 15) -> list[Tag]:
     """Live tags ``tag`` could move under, matching ``search`` in their qualified name:
-    never the tag itself, one of its descendants (a cycle) or its current parent."""
+    never the tag itself, one of its descendants (a cycle), its current parent or a
+    deprecated tag (a picker: see :attr:`TagFilter.exclude_deprecated`)."""
     authorize(actor, scope_id, Permission.TAGS_READ)
-    query = tag_query(scope_id, TagFilter(search=search)).where(not_(subtree_of(tag.id_path)))
+    query = tag_query(scope_id, TagFilter(search=search, exclude_deprecated=True)).where(
+        not_(subtree_of(tag.id_path)))
     if tag.parent_id is not None:
         query = query.where(Tag.id != tag.parent_id)
     return list(db.session.scalars(query.order_by(Tag.path_key, Tag.id).limit(limit)))
