@@ -49,6 +49,10 @@ def tag_out(view: TagView) -> TagOut:
         system_created=view.system_created,
         protected=view.protected,
         deleted=view.deleted_at is not None,
+        deprecated=view.deprecated_at is not None,
+        deprecated_at=view.deprecated_at,
+        replacement=view.replacement_public_id,
+        replacement_name=view.replacement_name,
         created_at=view.created_at,
         updated_at=view.updated_at,
     )

@@ -13,6 +13,8 @@ from webapp.api.schemas.tags import (
     BulkDeleteIn,
     BulkDeleteOut,
     DeleteQuery,
+    ReplaceOut,
+    ReplaceQuery,
     TagCreateIn,
     TagDeleteOut,
     TaggedResourcePage,
@@ -26,16 +28,25 @@ from webapp.api.schemas.tags import (
 from webapp.api.serializers import tag_list_out, tag_out, tagged_resources_out, tags_out
 from webapp.api.wire_names import NATIVE_BULK_DELETE, NATIVE_TAGS, spelled
 from webapp.fastpath import reads_tag_with_key
+from webapp.models import AssignmentContext
 from webapp.services import names
 from webapp.services.paging import PageRequest
 from webapp.services.resources import list_resources, resources_by_tag
 from webapp.services.tags.creation import TagSpec, Uniqueness, create_tag
 from webapp.services.tags.deletion import bulk_delete_tags, delete_tag
+from webapp.services.tags.deprecation import (
+    ReplaceCounts,
+    preview_replace_everywhere,
+    replace_everywhere,
+    set_deprecation,
+)
 from webapp.services.tags.hierarchy import update_tag
 from webapp.services.tags.lookup import get_tag
 from webapp.services.tags.paths import load_tags
 from webapp.services.tags.queries import TagFilter, list_tags
 from webapp.services.tags.views import get_tag_view
+from webapp.services.unset import UNSET
+from webapp.services.uow import writing
 
 READ_ERRORS = errors()
 ERRORS = errors(404)
@@ -119,12 +130,58 @@ def get_one_tag(tag_id: str) -> TagOut:
 @spec.validate(json=TagUpdateIn, resp=Response(HTTP_200=TagOut, **WRITE_ERRORS),
                tags=["tags"])
 def update_one_tag(tag_id: str, json: TagUpdateIn) -> TagOut:
-    """Change the fields sent (PUT is partial too); a rename or move carries the subtree."""
+    """Change the fields sent (PUT is partial too); a rename or move carries the subtree.
+    `deprecated` and `replacement` deprecate the tag, change its replacement or take the
+    deprecation back, in the same change set."""
     who = caller()
-    changes = {UPDATE_ARGUMENTS[name]: getattr(json, name) for name in json.model_fields_set}
+    sent = json.model_fields_set
+    changes = {UPDATE_ARGUMENTS[name]: getattr(json, name) for name in sent
+               if name in UPDATE_ARGUMENTS}
+    deprecation = {name: getattr(json, name) if name in sent else UNSET
+                   for name in ("deprecated", "replacement")}
     with spelled(NATIVE_TAGS):
-        tag = update_tag(who.actor, who.scope_id, tag_id, **changes)
+        if not sent & deprecation.keys():
+            tag = update_tag(who.actor, who.scope_id, tag_id, **changes)
+        elif not changes:
+            tag = set_deprecation(who.actor, who.scope_id, tag_id, **deprecation)
+        else:
+            placeholder = f"Update tag {tag_id}"  # update_tag retitles it
+            with writing(who.actor, who.scope_id, placeholder):
+                tag = update_tag(who.actor, who.scope_id, tag_id, **changes)
+                tag = set_deprecation(who.actor, who.scope_id, tag.id, **deprecation)
     return tags_out([tag])[0]
+
+
+@api.post("/tags/<tag_handle:tag_id>/replace-everywhere")
+@spec.validate(query=ReplaceQuery, resp=Response(HTTP_200=ReplaceOut, **WRITE_ERRORS),
+               tags=["tags"])
+def replace_tag_everywhere(tag_id: str, query: ReplaceQuery) -> ReplaceOut:
+    """Move every link of a deprecated tag to its replacement in one undoable change set
+    (?dry_run=true counts without writing); 409 when the tag is not deprecated, names no
+    live replacement, or the replacement's group does not allow some of the resources."""
+    who = caller()
+    change_set_id = None
+    if query.dry_run:
+        counts = preview_replace_everywhere(who.actor, who.scope_id, tag_id)
+    else:
+        done = replace_everywhere(who.actor, who.scope_id, tag_id,
+                                  context=AssignmentContext.API)
+        counts, change_set_id = done.counts, done.change_set_id
+    return _replaced_out(counts, query.dry_run, change_set_id)
+
+
+def _replaced_out(counts: ReplaceCounts, dry_run: bool, change_set_id: int | None
+                  ) -> ReplaceOut:
+    return ReplaceOut(
+        dry_run=dry_run,
+        tag=counts.tag.public_id, tag_name=counts.tag.qualified_name,
+        replacement=counts.replacement.public_id,
+        replacement_name=counts.replacement.qualified_name,
+        links_to_move=counts.links_to_move,
+        already_on_replacement=counts.already_on_replacement,
+        replaced_in_exclusive_group=counts.replaced_in_group,
+        change_set_id=change_set_id,
+    )
 
 
 @api.delete("/tags/<tag_handle:tag_id>")

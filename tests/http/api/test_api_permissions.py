@@ -25,6 +25,7 @@ from webapp.api.tag_paths import OTHER_MODELS, UUID_MODELS
 from webapp.services.assignments import attach
 from webapp.services.groups import create_group
 from webapp.services.tags.creation import TagSpec, create_tag
+from webapp.services.tags.deprecation import deprecate_tag
 
 READ = frozenset({"tags.read"})
 CREATE = frozenset({"tags.create", "tags.write"})
@@ -43,6 +44,7 @@ class Seeded:
     group: str  # public id of a group
     source: str  # a registered source id
     node: str  # a registered node id
+    deprecated: str  # public id of `Address.mail`, deprecated for `Address.email`
 
 
 def seed(api: ApiWorld, scope_id: int, prefix: str) -> Seeded:
@@ -54,8 +56,11 @@ def seed(api: ApiWorld, scope_id: int, prefix: str) -> Seeded:
                                           "node": [f"{prefix}n1"]})
     if not prefix:  # DELETE /tag/refresh deletes the tag named refresh
         create_tag(SYSTEM, scope_id, TagSpec(name="refresh"))
+    old = create_tag(SYSTEM, scope_id, TagSpec(name=f"{prefix}Address.mail"))
+    attach(SYSTEM, scope_id, [old.path], {"node": [f"{prefix}n1", f"{prefix}n2"]})
+    deprecate_tag(SYSTEM, scope_id, old.id, tag.id)
     return Seeded(tag=tag.public_id, leaf_path=tag.path, group=group.public_id, source=source,
-                  node=f"{prefix}n1")
+                  node=f"{prefix}n1", deprecated=old.public_id)
 
 
 @dataclass(frozen=True)
@@ -90,6 +95,8 @@ CASES = [
          lambda s: f"/api/v1/tags/{s.tag}/files", (READ,)),
     Case("GET", "/api/v1/tags/<tag_handle:tag_id>/resources",
          lambda s: f"/api/v1/tags/{s.tag}/resources?type=source", (READ,)),
+    Case("POST", "/api/v1/tags/<tag_handle:tag_id>/replace-everywhere",
+         lambda s: f"/api/v1/tags/{s.deprecated}/replace-everywhere", (WRITE,)),
     Case("POST", "/api/v1/tags/batch", lambda s: "/api/v1/tags/batch", (CREATE,),
          lambda s: [{"scopeId": "scope_acme", "tagGroupId": s.group, "identifier": "high",
                      "label": "High"}]),

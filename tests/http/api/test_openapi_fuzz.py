@@ -15,7 +15,8 @@ names must exist), and in bodies:
 ``POST /tag`` names under its ``rootTag``, a ``category`` beside a ``parent_tag_id`` (a
 child takes its parent's group), a new parent in an update (it must not be the tag or one
 of its descendants), and a reference to a tag that must already exist (a ``parent_tag_id``;
-the names given to ``POST /tag/{modelType}/{modelId}``), which is a 400 naming the field
+a deprecated tag's ``replacement``, which must also be another tag and not deprecated; the
+names given to ``POST /tag/{modelType}/{modelId}``), which is a 400 naming the field
 when it names none.  A refusal of such a body is not counted against the document; nor is
 the refusal of a taxonomy file sent as CSV or YAML (the document says "text"; their
 grammar is the server's to check, every problem with its line).
@@ -89,7 +90,7 @@ def possible(operation: str, body: Any, query: Any = None) -> bool:
         prefix = _key(root.get("name")) + "."
         return all(isinstance(item, dict) and _key(item.get("name")).startswith(prefix)
                    for item in body["tags"])
-    return body.get("parent_tag_id") in (None, "")
+    return body.get("parent_tag_id") in (None, "") and body.get("replacement") in (None, "")
 
 
 def fuzz(app: Flask, token: str, examples: int) -> tuple[int, list[Finding]]:

@@ -68,6 +68,16 @@ ParentHandle = Annotated[
     Field(description="any handle of the parent tag: integer key, UUID, public id or path; "
           "\"\" or null for none (a root). A handle naming no live tag is a 404"),
 ]
+# A deprecated tag's replacement: a handle, or "" / null for none.
+ReplacementHandle = Annotated[
+    Annotated[StrictInt, Field(ge=1, le=INTEGER_KEY_MAX)]
+    | Annotated[StrictStr, documented(QUERY_TEXT_PATTERN[1:-1])] | None,
+    WrapValidator(_one_handle),
+    BeforeValidator(_blank_is_none),
+    Field(description="the tag to use instead of a deprecated one: any handle (integer key, "
+          "UUID, public id or qualified name) of a live tag that is not deprecated and not "
+          "this tag (else a 400); naming one deprecates the tag. \"\" or null: none"),
+]
 # A tag group's identifier, or "" / null for none.
 Category = Annotated[
     Annotated[str, documented(f"(?:{SEGMENT_PATTERN})?")] | None,
@@ -100,6 +110,13 @@ class TagOut(BaseModel):
     system_created: bool
     protected: bool
     deleted: bool
+    deprecated: bool = Field(description="deprecated: it stays on its resources and in "
+                             "history, but attaching it answers 409 TAG_DEPRECATED")
+    deprecated_at: datetime | None = Field(description="when it was deprecated")
+    replacement: str | None = Field(
+        description="public id of the tag to use instead (a deprecated tag's live "
+        "replacement; null when it names none or its replacement was deleted)")
+    replacement_name: str | None = Field(description="the replacement's qualified name")
     created_at: datetime
     updated_at: datetime
 
@@ -135,6 +152,38 @@ class TagUpdateIn(BaseModel):
     description: Description | None = None
     parent_tag_id: ParentHandle = None
     label: LabelOrBlank = optional()
+    deprecated: StrictBool = optional(
+        "true deprecates the tag (attaching it then answers 409 TAG_DEPRECATED), false "
+        "takes the deprecation back (its replacement is forgotten; a replacement beside it "
+        "is a 400)")
+    replacement: ReplacementHandle = None
+
+
+class ReplaceQuery(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+    dry_run: bool = Field(default=False, description="true: count what would change and "
+                          "write nothing")
+
+
+class ReplaceOut(BaseModel):
+    """What ``POST /tags/{tag_id}/replace-everywhere`` does (or, on a dry run, would do)."""
+
+    dry_run: bool
+    tag: str = Field(description="public id of the deprecated tag")
+    tag_name: str = Field(description="its qualified name")
+    replacement: str = Field(description="public id of its replacement")
+    replacement_name: str = Field(description="the replacement's qualified name")
+    links_to_move: int = Field(description="resources carrying the tag and not the "
+                               "replacement: each gets the replacement instead")
+    already_on_replacement: int = Field(description="resources carrying both: the "
+                                        "deprecated tag's link just goes")
+    replaced_in_exclusive_group: int = Field(
+        description="links of the other tags of the replacement's exclusive group that "
+        "leave those resources (0 when its group is not exclusive)")
+    change_set_id: int | None = Field(
+        description="the change set that did it (undo it like any other); null on a dry "
+        "run or when the tag is on no resource")
 
 
 class DeleteQuery(BaseModel):

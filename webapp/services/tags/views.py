@@ -16,7 +16,18 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import Select, and_, bindparam, literal_column, select, union_all
+from sqlalchemy import (
+    Select,
+    String,
+    and_,
+    bindparam,
+    case,
+    cast,
+    literal_column,
+    null,
+    select,
+    union_all,
+)
 from sqlalchemy.orm import aliased
 
 from webapp.extensions import db
@@ -47,9 +58,13 @@ class TagView:
     created_at: datetime
     updated_at: datetime
     deleted_at: datetime | None
+    deprecated_at: datetime | None
     category: str | None  # the group's identifier
     parent_public_id: str | None
     owner_public_id: str | None  # the creator's
+    # The replacement of a deprecated tag, while it is live (a deleted one counts as none).
+    replacement_public_id: str | None = None
+    replacement_name: str | None = None  # its qualified name
 
     @property
     def qualified_name(self) -> str:
@@ -58,24 +73,40 @@ class TagView:
 
 _OWN_COLUMNS = ("id", "public_id", "uuid", "name", "label", "path", "color", "description",
                 "source", "system_created", "protected", "created_at", "updated_at",
-                "deleted_at")
+                "deleted_at", "deprecated_at")
 
-_VIEW_FIELDS = (*_OWN_COLUMNS, "category", "parent_public_id", "owner_public_id")
+_VIEW_FIELDS = (*_OWN_COLUMNS, "category", "parent_public_id", "owner_public_id",
+                "replacement_public_id", "replacement_name")
 _Parent, _Owner = aliased(Tag), aliased(User)
+_Replacement, _ReplacementGroup = aliased(Tag), aliased(TagGroup)
+
+
+def _qualified(tag: Any, group: Any) -> Any:
+    """A tag's qualified name in SQL (``group::path``, or the path)."""
+    return case((group.identifier.is_(None), tag.path),
+                else_=group.identifier + "::" + tag.path)
 
 
 def _with_view(statement: Select[Any], prefix: str = "") -> Select[Any]:
     """``statement``, whose FROM already holds ``tags``, with a view's columns (keyed
-    ``prefix`` + field) and the outer joins of the tag's group, parent and creator."""
+    ``prefix`` + field) and the outer joins of the tag's group, parent, creator and live
+    replacement (with its group)."""
     return (
         statement
         .add_columns(*(getattr(Tag, name).label(prefix + name) for name in _OWN_COLUMNS),
                      TagGroup.identifier.label(prefix + "category"),
                      _Parent.public_id.label(prefix + "parent_public_id"),
-                     _Owner.public_id.label(prefix + "owner_public_id"))
+                     _Owner.public_id.label(prefix + "owner_public_id"),
+                     _Replacement.public_id.label(prefix + "replacement_public_id"),
+                     # NULL without a replacement: its path is NULL then.
+                     _qualified(_Replacement, _ReplacementGroup)
+                     .label(prefix + "replacement_name"))
         .outerjoin(TagGroup, TagGroup.id == Tag.group_id)
         .outerjoin(_Parent, _Parent.id == Tag.parent_id)
         .outerjoin(_Owner, _Owner.id == Tag.created_by_id)
+        .outerjoin(_Replacement, and_(_Replacement.id == Tag.replacement_id,
+                                      _Replacement.deleted_at.is_(None)))
+        .outerjoin(_ReplacementGroup, _ReplacementGroup.id == _Replacement.group_id)
     )
 
 
@@ -146,34 +177,49 @@ def get_tag_view(actor: Actor, scope_id: int, handle: int | str, *,
     return tag_views([get_tag(actor, scope_id, handle, include_deleted=include_deleted)])[0]
 
 
-# Owners' and parents' public ids in one statement, built once; the id lists are expanding
-# parameters.
-_OWNER, _PARENT = 0, 1
+# Owners' and parents' public ids, and live replacements' public ids and qualified names,
+# in one statement, built once; the id lists are expanding parameters.
+_OWNER, _PARENT, _REPLACEMENT = 0, 1, 2
+_NO_NAME = cast(null(), String)
 _PUBLIC_IDS = union_all(
-    select(literal_column(str(_OWNER)).label("kind"), User.id, User.public_id)
+    select(literal_column(str(_OWNER)).label("kind"), User.id, User.public_id,
+           _NO_NAME.label("name"))
     .where(User.id.in_(bindparam("user_ids", expanding=True))),
-    select(literal_column(str(_PARENT)).label("kind"), Tag.id, Tag.public_id)
+    select(literal_column(str(_PARENT)).label("kind"), Tag.id, Tag.public_id, _NO_NAME)
     .where(Tag.id.in_(bindparam("tag_ids", expanding=True))),
+    select(literal_column(str(_REPLACEMENT)).label("kind"), Tag.id, Tag.public_id,
+           _qualified(Tag, TagGroup))
+    .outerjoin(TagGroup, TagGroup.id == Tag.group_id)
+    .where(Tag.id.in_(bindparam("replacement_ids", expanding=True)),
+           Tag.deleted_at.is_(None)),
 )
 
 
 def tag_views(tags: Sequence[Tag]) -> list[TagView]:
     """Views of tags already loaded, in one query whatever their number (none when no tag
-    has a parent or a creator)."""
+    has a parent, a creator or a replacement)."""
     user_ids = sorted({t.created_by_id for t in tags if t.created_by_id is not None})
     tag_ids = sorted({t.parent_id for t in tags if t.parent_id is not None})
-    found: tuple[dict[int, str], dict[int, str]] = ({}, {})
-    if user_ids or tag_ids:
-        for kind, row_id, public_id in db.session.execute(
-                _PUBLIC_IDS, {"user_ids": user_ids, "tag_ids": tag_ids}):
-            found[kind][row_id] = public_id
-    owners, parents = found
-    return [
-        TagView(
+    replacement_ids = sorted({t.replacement_id for t in tags if t.replacement_id is not None})
+    found: tuple[dict[int, tuple[str, str | None]], ...] = ({}, {}, {})
+    if user_ids or tag_ids or replacement_ids:
+        for kind, row_id, public_id, name in db.session.execute(
+                _PUBLIC_IDS, {"user_ids": user_ids, "tag_ids": tag_ids,
+                              "replacement_ids": replacement_ids}):
+            found[kind][row_id] = (public_id, name)
+    owners, parents, replacements = found
+    views = []
+    for tag in tags:
+        replacement = (replacements.get(tag.replacement_id, (None, None))
+                       if tag.replacement_id is not None else (None, None))
+        views.append(TagView(
             **{name: getattr(tag, name) for name in _OWN_COLUMNS},
             category=tag.group.identifier if tag.group else None,
-            parent_public_id=parents.get(tag.parent_id) if tag.parent_id else None,
-            owner_public_id=owners.get(tag.created_by_id) if tag.created_by_id else None,
-        )
-        for tag in tags
-    ]
+            parent_public_id=parents[tag.parent_id][0]
+            if tag.parent_id in parents else None,
+            owner_public_id=owners[tag.created_by_id][0]
+            if tag.created_by_id in owners else None,
+            replacement_public_id=replacement[0],
+            replacement_name=replacement[1],
+        ))
+    return views
