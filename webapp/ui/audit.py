@@ -64,6 +64,8 @@ FIELD_LABELS = {
     "from": "merged from",
     "count": "registered",
     "resources": "resources",
+    "deprecated_at": "deprecated at",
+    "replaced_by": "replaced by",
 }
 NOUNS = {  # singular and plural, for "3 tags", "1 group"
     "tag": ("tag", "tags"),
@@ -73,7 +75,8 @@ NOUNS = {  # singular and plural, for "3 tags", "1 group"
     "scope": ("scope", "scopes"),
     "user": ("user", "users"),
 }
-HIDDEN_FIELDS = frozenset({"public_id", "scope_id", "user_id", "deleted", "tag"})
+HIDDEN_FIELDS = frozenset({"public_id", "scope_id", "user_id", "deleted", "tag",
+                           "replacement_id"})
 
 
 def format_time(value: datetime | None, now: datetime | None = None) -> Markup:

@@ -111,3 +111,11 @@ class DeleteForm(FlaskForm):
 
 class ActionForm(FlaskForm):
     """A button that posts (restore): only the CSRF token."""
+
+
+class DeprecateForm(FlaskForm):
+    """Deprecate a tag (or change its replacement): the replacement is a typed path or
+    qualified name, never read as an id; empty names none."""
+
+    replacement = StringField("Replacement", validators=[Optional(), Length(max=1100)],
+                              description="The tag to use instead (optional)")

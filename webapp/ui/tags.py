@@ -29,6 +29,12 @@ from webapp.services.paging import MAX_PAGE, Page, PageRequest
 from webapp.services.tags.bulk import merge_into, move_tags
 from webapp.services.tags.creation import CREATE_PERMISSIONS, TagSpec, create_tag
 from webapp.services.tags.deletion import bulk_delete_tags, delete_tag, restore_tag
+from webapp.services.tags.deprecation import (
+    deprecate_tag,
+    preview_replace_everywhere,
+    replace_everywhere,
+    undeprecate_tag,
+)
 from webapp.services.tags.hierarchy import update_tag
 from webapp.services.tags.lookup import Reading, find_tag, get_tag, live_tag
 from webapp.services.tags.queries import (
@@ -50,7 +56,14 @@ from webapp.services.wording import counted
 from webapp.ui.errors import REFUSED_FORM, form_status
 from webapp.ui.rendering import apply_service_error, render_page, wants_fragment
 from webapp.ui.scoping import current_scope, scoped_actor, scoped_blueprint
-from webapp.ui.tag_forms import ActionForm, BulkForm, DeleteForm, TagCreateForm, TagEditForm
+from webapp.ui.tag_forms import (
+    ActionForm,
+    BulkForm,
+    DeleteForm,
+    DeprecateForm,
+    TagCreateForm,
+    TagEditForm,
+)
 
 tags = scoped_blueprint("tags", __name__)
 
@@ -209,10 +222,13 @@ def index() -> Any:
 @tags.get("/tags/options")
 def options() -> Any:
     """``<option>``s of live tags whose qualified name contains what was typed (for a
-    ``<datalist>``): the one non-empty query parameter, whatever the input's name."""
+    ``<datalist>``): the one non-empty query parameter, whatever the input's name.
+    Deprecated tags are left out: a picker offers only tags to use."""
     actor, scope = _actor_scope()
     typed = next((value.strip() for value in request.args.values() if value.strip()), "")
-    found = search_tags(actor, scope.id, TagFilter(search=typed or None), limit=OPTIONS_LIMIT)
+    found = search_tags(actor, scope.id,
+                        TagFilter(search=typed or None, exclude_deprecated=True),
+                        limit=OPTIONS_LIMIT)
     return render_template("tags/_options.html", tags=found)
 
 
@@ -444,7 +460,8 @@ def _history_card(actor: Actor, scope: Scope, tag: Tag) -> dict[str, Any]:
 
 
 def _detail_context(handle: str, *, edit_form: TagEditForm | None = None,
-                    delete_form: DeleteForm | None = None) -> dict[str, Any]:
+                    delete_form: DeleteForm | None = None,
+                    deprecate_form: DeprecateForm | None = None) -> dict[str, Any]:
     """Everything the tag's page shows (its cards included)."""
     actor, scope = _actor_scope()
     detail = tag_detail(actor, scope.id, handle)
@@ -460,6 +477,9 @@ def _detail_context(handle: str, *, edit_form: TagEditForm | None = None,
         groups = [row.group.identifier for row in list_groups(actor, scope.id)]
         context["edit_form"] = edit_form or TagEditForm.for_tag(
             tag, _parent_path(detail), groups, formdata=None)
+        context["deprecate_form"] = deprecate_form or DeprecateForm(
+            formdata=None, data={"replacement": _replacement_name(tag)})
+        context["undeprecate_form"] = ActionForm(formdata=None)
     if actor.can(scope.id, Permission.TAGS_DELETE):
         context["delete_form"] = delete_form or DeleteForm(formdata=None)
         context["restore_form"] = ActionForm(formdata=None)
@@ -558,3 +578,116 @@ def delete(handle: str) -> Any:
     return render_page("tags/detail.html", "tags/_detail.html", status,
                        **_detail_context(handle, delete_form=form))
 
+
+# --- deprecation ------------------------------------------------------------------------
+
+
+def _replacement_name(tag: Tag) -> str:
+    """What the replacement field shows: the live replacement's qualified name."""
+    replacement = tag.replacement if tag.deprecated_at is not None else None
+    return replacement.qualified_name if replacement and not replacement.deleted_at else ""
+
+
+@tags.post("/tags/<handle>/deprecate")
+def deprecate(handle: str) -> Any:
+    """Deprecate the tag, or change the replacement of a deprecated one (a typed name,
+    never read as an id; empty: none)."""
+    actor, scope = _actor_scope()
+    authorize(actor, scope.id, Permission.TAGS_WRITE)
+    tag = get_tag(actor, scope.id, handle)
+    form = DeprecateForm()
+    status = REFUSED_FORM
+    if form.validate_on_submit():
+        was_deprecated = tag.deprecated_at is not None
+        try:
+            deprecate_tag(actor, scope.id, tag.id, (form.replacement.data or "").strip() or None,
+                          reading=Reading.NAME)
+        except ServiceError as error:
+            apply_service_error(form, error)
+            status = form_status(error)
+        else:
+            replacement = _replacement_name(tag)
+            instead = f" Use {replacement} instead." if replacement else ""
+            flash((f"Saved the replacement of {tag.qualified_name}." if was_deprecated else
+                   f"Deprecated {tag.qualified_name}: it stays on its resources but is not "
+                   "attached again.") + instead, "success")
+            if not wants_fragment():
+                return redirect(url_for("tags.detail", handle=tag.id))
+            return _detail_fragment(str(tag.id))
+    if wants_fragment():
+        context = _detail_context(handle, deprecate_form=form)
+        return _fragment("tags/_deprecation.html", status, **context,
+                         headers={"HX-Retarget": "#tag-deprecation", "HX-Reswap": "outerHTML"})
+    return render_page("tags/detail.html", "tags/_detail.html", status,
+                       **_detail_context(handle, deprecate_form=form))
+
+
+@tags.post("/tags/<handle>/undeprecate")
+def undeprecate(handle: str) -> Any:
+    actor, scope = _actor_scope()
+    authorize(actor, scope.id, Permission.TAGS_WRITE)
+    if not ActionForm().validate_on_submit():
+        abort(400)
+    try:
+        tag = undeprecate_tag(actor, scope.id, handle)
+    except ServiceError as error:
+        if not wants_fragment():
+            flash(error.message, "error")
+            return redirect(url_for("tags.detail", handle=handle))
+        return _detail_fragment(handle, form_status(error), action_error=error.message)
+    flash(f"{tag.qualified_name} is no longer deprecated.", "success")
+    if not wants_fragment():
+        return redirect(url_for("tags.detail", handle=tag.id))
+    return _detail_fragment(str(tag.id))
+
+
+@tags.get("/tags/<handle>/replace-everywhere")
+def confirm_replace(handle: str) -> Any:
+    """What "Replace everywhere" would do, counted, with the button that does it: the
+    panel for htmx, else a page holding it.  A refusal (not deprecated, no live
+    replacement, a group rule) is said in the panel, with its status."""
+    actor, scope = _actor_scope()
+    authorize(actor, scope.id, Permission.TAGS_WRITE)
+    tag = get_tag(actor, scope.id, handle, include_deleted=True)
+    context: dict[str, Any] = {"tag": tag, "form": ActionForm(formdata=None)}
+    status = 200
+    try:
+        context["counts"] = preview_replace_everywhere(actor, scope.id, tag.id)
+    except ServiceError as error:
+        context["refusal"] = error.message
+        status = form_status(error)
+    return render_page("tags/replace.html", "tags/_replace.html", status, **context)
+
+
+@tags.post("/tags/<handle>/replace-everywhere")
+def replace_all(handle: str) -> Any:
+    """Move every link of the deprecated tag to its replacement (one undoable change
+    set); back to the tag's page, whose flash says what moved."""
+    actor, scope = _actor_scope()
+    authorize(actor, scope.id, Permission.TAGS_WRITE)
+    if not ActionForm().validate_on_submit():
+        abort(400)
+    try:
+        done = replace_everywhere(actor, scope.id, handle)
+    except ServiceError as error:
+        if not wants_fragment():
+            flash(error.message, "error")
+            return redirect(url_for("tags.detail", handle=handle))
+        return _detail_fragment(handle, form_status(error), action_error=error.message)
+    counts = done.counts
+    if done.change_set_id is None:
+        flash(f"{counts.tag.qualified_name} is on no resource: nothing to move.", "info")
+    else:
+        parts = [f"Moved {counted(counts.links_to_move, 'link')} from "
+                 f"{counts.tag.qualified_name} to {counts.replacement.qualified_name}"]
+        if counts.already_on_replacement:
+            parts.append(f"{counted(counts.already_on_replacement, 'resource')} carried "
+                         f"{counts.replacement.qualified_name} already")
+        if counts.replaced_in_group:
+            parts.append(f"{counted(counts.replaced_in_group, 'link')} of its exclusive "
+                         "group replaced")
+        flash("; ".join(parts) + f". Undo it in the audit log (change set "
+              f"#{done.change_set_id}).", "success")
+    if not wants_fragment():
+        return redirect(url_for("tags.detail", handle=counts.tag.id))
+    return _detail_fragment(str(counts.tag.id))
