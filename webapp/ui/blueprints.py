@@ -13,8 +13,9 @@ from webapp.ui.keys import keys
 from webapp.ui.resources import resources
 from webapp.ui.scopes import scopes
 from webapp.ui.tags import tags
+from webapp.ui.taxonomy import taxonomy
 
-BLUEPRINTS = (auth, scopes, keys, tags, hierarchy, groups, resources, bulk, audit)
+BLUEPRINTS = (auth, scopes, keys, tags, hierarchy, groups, resources, bulk, audit, taxonomy)
 
 # Blueprints are module-level objects shared by every app made in the process, so their
 # handlers are set once, here, and not each time an app registers them.

@@ -86,7 +86,7 @@ def test_a_dry_run_answers_the_diff_and_writes_nothing(seeded: ApiWorld) -> None
         {"field": "label", "before": "Priority", "after": "Urgency"},
         {"field": "color", "before": "#FF0000", "after": None}]
     assert groups["topic"]["action"] == "create" and groups["topic"]["implied"]
-    assert body["summary"] == "2 tags created, 1 updated; 1 group created, 1 updated"
+    assert body["summary"] == "2 tags to create, 1 to update; 1 group to create, 1 to update"
 
 
 def test_a_file_that_does_not_read_is_400_with_lines(seeded: ApiWorld) -> None:

@@ -12,14 +12,15 @@ refuses to change one (a row error), mirror mode never deletes one.
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import delete, insert, or_, select
+from sqlalchemy import delete, func, insert, or_, select
 
 from webapp.extensions import db
-from webapp.models import Scope, Tag, TagAlias, TagGroup
+from webapp.models import ChangeSet, Scope, Tag, TagAlias, TagGroup
 from webapp.models.types import utcnow
 from webapp.services import names
 from webapp.services.actor import Actor, Permission, authorize
@@ -35,7 +36,7 @@ from webapp.services.sql import integer_list, json_rows
 from webapp.services.tags.creation import Provenance, ensure_paths
 from webapp.services.tags.deletion import mark_deleted
 from webapp.services.taxonomy import export, plan
-from webapp.services.taxonomy.parse import parse
+from webapp.services.taxonomy.parse import decode, parse
 from webapp.services.taxonomy.plan import Action, Plan, TagStep
 from webapp.services.taxonomy.records import (
     CURATED,
@@ -82,6 +83,18 @@ def format_of(name: str | None, field: str = "format") -> Format:
     return found
 
 
+def guess_format(text: str, filename: str | None = None) -> Format:
+    """A file's format by its name's extension, else by its first characters: ``{``
+    JSON, a header line naming ``kind`` CSV, anything else YAML."""
+    if filename and "." in filename and filename.rsplit(".", 1)[-1].lower() in EXTENSIONS:
+        return EXTENSIONS[filename.rsplit(".", 1)[-1].lower()]
+    start = text.lstrip("\ufeff \t\r\n")
+    if start.startswith(("{", "[")):
+        return Format.JSON
+    header = [cell.strip().strip('"').lower() for cell in start.split("\n", 1)[0].split(",")]
+    return Format.CSV if "kind" in header and len(header) > 1 else Format.YAML
+
+
 @dataclass(frozen=True)
 class ImportResult:
     """What an import did or, for a dry run, would do."""
@@ -93,27 +106,40 @@ class ImportResult:
 
     @property
     def summary(self) -> str:
-        return summary(self.plan)
+        return summary(self.plan, done=not self.dry_run)
 
 
-def summary(plan: Plan) -> str:
-    """``3 tags created, 1 updated, 2 deleted; 1 group created``, or ``nothing to change``."""
+def summary(plan: Plan, *, done: bool = True) -> str:
+    """``3 tags created, 1 updated, 2 deleted; 1 group created`` (``done``), or ``3 tags
+    to create, 1 to update, …`` (a preview); ``nothing to change``."""
+    words = (("create", "created"), ("update", "updated"), ("delete", "deleted"))
     parts = []
     for kind, one in (("tags", "tag"), ("groups", "group")):
         counts = plan.counts()[kind]
-        done = [(counts[action], word) for action, word in
-                (("create", "created"), ("update", "updated"), ("delete", "deleted"))
-                if counts[action]]
-        if done:
-            (number, word), *rest = done
+        done_here = [(counts[action], past if done else f"to {action}")
+                     for action, past in words if counts[action]]
+        if done_here:
+            (number, word), *rest = done_here
             parts.append(", ".join([f"{counted(number, one)} {word}",
                                     *(f"{more:,} {then}" for more, then in rest)]))
     return "; ".join(parts) or "nothing to change"
 
 
+def preview_fingerprint(scope_id: int, text: str, fmt: Format, mode: Mode) -> str:
+    """What a preview was made of: the file, its format, the mode and the scope's latest
+    change set (one statement).  An apply given it refuses to run once any of them
+    changed, so it applies the diff that was shown."""
+    latest = db.session.scalar(select(func.max(ChangeSet.id))
+                               .where(ChangeSet.scope_id == scope_id)) or 0
+    digest = hashlib.sha256()
+    for part in (text, fmt.value, mode.value, str(latest)):
+        digest.update(part.encode("utf-8", "surrogatepass") + b"\x00")
+    return digest.hexdigest()
+
+
 def import_taxonomy(actor: Actor, scope_id: int, data: bytes | str, fmt: Format, *,
                     mode: Mode = Mode.MERGE, dry_run: bool = True,
-                    field: str = "body") -> ImportResult:
+                    field: str = "body", previewed: str | None = None) -> ImportResult:
     """Import a taxonomy file.
 
     A file that does not read (not the format, a field against its rules) is refused
@@ -121,7 +147,9 @@ def import_taxonomy(actor: Actor, scope_id: int, data: bytes | str, fmt: Format,
     color``).  A dry run of a file that reads returns the plan, with the rows the scope
     refuses (a protected tag changed, an alias taken, a tag listed twice) as its errors,
     and writes nothing.  A real run refuses a plan with errors (Conflict, the same
-    details), else applies it whole in one change set."""
+    details), else applies it whole in one change set; given ``previewed`` (a
+    :func:`preview_fingerprint`), it first refuses (Conflict) when the file or the scope
+    changed since that preview."""
     authorize(actor, scope_id, Permission.TAGS_WRITE)
     parsed = parse(data, fmt, field)
     if parsed.errors:
@@ -131,6 +159,10 @@ def import_taxonomy(actor: Actor, scope_id: int, data: bytes | str, fmt: Format,
         _authorize_plan(actor, scope_id, planned)
         return ImportResult(planned, fmt, True, None)
     with writing(actor, scope_id, "Import taxonomy") as recorder:
+        if previewed is not None and previewed != preview_fingerprint(
+                scope_id, decode(data, field), fmt, mode):
+            raise Conflict("the scope (or the file) changed since the preview; preview the "
+                           "import again", [FieldError("previewed", "out of date")])
         planned = plan.plan_import(scope_id, parsed, mode, system=actor.is_system)
         _authorize_plan(actor, scope_id, planned)
         if planned.errors:
@@ -165,7 +197,7 @@ def _refusal(errors: Sequence[RowError], kind: type[ServiceError], what: str
 def _apply(actor: Actor, scope_id: int, recorder: ChangeRecorder, planned: Plan) -> None:
     """Groups first (created, changed), then tags (created parents first, changed,
     deleted), then the groups that go."""
-    groups = _apply_groups(actor, scope_id, recorder, planned)
+    groups = _apply_groups(actor, scope_id, planned)  # recorded in the same change set
     created = _create_tags(actor, scope_id, recorder, planned.tag_steps(Action.CREATE))
     ids = {**planned.live_ids, **{key: tag.id for key, tag in created.items()}}
     _update_tags(recorder, planned.tag_steps(Action.UPDATE), ids)
@@ -186,35 +218,24 @@ def _apply(actor: Actor, scope_id: int, recorder: ChangeRecorder, planned: Plan)
             remove_group(recorder, group, "delete")
 
 
-GROUP_OPTIONS = ("label", "color", "description", "exclusive", "allowed_types")
+GROUP_OPTIONS = ("label", "color", "description", "exclusive", "allowed_types", "assign_role")
 
 
-def _apply_groups(actor: Actor, scope_id: int, recorder: ChangeRecorder, planned: Plan
-                  ) -> dict[int, TagGroup]:
+def _apply_groups(actor: Actor, scope_id: int, planned: Plan) -> dict[int, TagGroup]:
     """Create the groups the file lists and change those it changes, through the group
-    services (which check their rules again).  A group's ``assign_role`` is set beside
-    them and recorded as an update of the group."""
+    services (which check their rules again and record them)."""
     touched: dict[int, TagGroup] = {}
     for step in planned.groups:
         if step.action is Action.CREATE and not step.implied:
             group = create_group(actor, scope_id, step.identifier,
                                  **{name: step.values[name] for name in GROUP_OPTIONS})
         elif step.action is Action.UPDATE:
-            options = {name: step.values[name] for name in GROUP_OPTIONS
-                       if name in step.values}
-            group = (update_group(actor, scope_id, step.group_id or 0, **options) if options
-                     else db.session.get(TagGroup, step.group_id))
+            group = update_group(actor, scope_id, step.group_id or 0,
+                                 **{name: step.values[name] for name in GROUP_OPTIONS
+                                    if name in step.values})
         else:
             continue
-        assert group is not None
-        role = step.values.get("assign_role", group.assign_role)
-        if role != group.assign_role:
-            before = group.snapshot()
-            group.assign_role = role
-            group.updated_at = utcnow()
-            recorder.record("tag_group", group.id, "update", before, group.snapshot())
         touched[group.id] = group
-    db.session.flush()
     return touched
 
 
