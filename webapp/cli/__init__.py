@@ -270,3 +270,6 @@ def register_cli(app: Flask) -> None:
     app.cli.add_command(keys_cli)
     app.cli.add_command(sources_cli)
     app.cli.add_command(demo_command)
+    from webapp.cli.taxonomy import taxonomy_cli
+
+    app.cli.add_command(taxonomy_cli)
