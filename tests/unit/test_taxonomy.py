@@ -10,7 +10,15 @@ from collections.abc import Callable
 import pytest
 from sqlalchemy import select
 
-from tests.unit.factories import SYSTEM, World, key_actor, make_scope, member, snapshot_counts
+from tests.unit.factories import (
+    SYSTEM,
+    World,
+    events,
+    key_actor,
+    make_scope,
+    member,
+    snapshot_counts,
+)
 from webapp.extensions import db
 from webapp.models import Role, Tag, TagAlias, TagGroup
 from webapp.models.types import utcnow
@@ -370,3 +378,97 @@ def test_statements_do_not_grow_with_the_number_of_tags(
             measured.append(counter.count)
         counts.append(measured)
     assert counts[0] == counts[1], counts
+
+
+# --- aliases and deprecation -------------------------------------------------------------
+
+
+def _tag(world: World, path: str) -> Tag:
+    db.session.expire_all()
+    found = db.session.scalar(select(Tag).where(Tag.scope_id == world.sid,
+                                                Tag.path_key == names.key(path),
+                                                Tag.deleted_at.is_(None)))
+    assert found is not None, path
+    return found
+
+
+def _aliases(world: World, path: str) -> list[str]:
+    return sorted(db.session.scalars(select(TagAlias.alias).where(
+        TagAlias.tag_id == _tag(world, path).id)))
+
+
+def test_aliases_move_between_tags_with_alias_events(taxonomy: World) -> None:
+    text = json.dumps({"tags": [{"path": "Address.email", "aliases": ["contact.E-mail"]},
+                                {"path": "2024", "aliases": ["Mail", "Year"]}]})
+    result = import_taxonomy(taxonomy.manager, taxonomy.sid, text, Format.JSON, dry_run=False)
+    assert _aliases(taxonomy, "Address.email") == ["contact.E-mail"]
+    assert _aliases(taxonomy, "2024") == ["Mail", "Year"]
+    alias_events = sorted((e.action, e.after["alias"]) for e in events("tag_alias"))
+    assert alias_events == [("add", "Mail"), ("add", "Year"), ("remove", "Mail")]
+    assert result.change_set_id is not None
+
+
+def test_an_alias_of_a_deleted_tag_stays_taken_unless_mirror_deletes_it(
+        taxonomy: World) -> None:
+    from webapp.services.tags.deletion import delete_tag
+
+    claim = "kind,name,aliases\ntag,2024,Mail\n"
+    delete_tag(SYSTEM, taxonomy.sid, "Address.email")
+    errors = import_taxonomy(taxonomy.manager, taxonomy.sid, claim, Format.CSV).plan.errors
+    assert [(e.line, e.field) for e in errors] == [(2, "aliases")]
+    assert "a deleted tag" in errors[0].message
+
+
+def test_mirror_releases_the_aliases_of_the_tags_it_deletes(taxonomy: World) -> None:
+    document = json.loads(exported(taxonomy.manager, taxonomy.sid, Format.JSON))
+    tags = [tag for tag in document["tags"] if tag["path"] != "Address.email"]
+    for tag in tags:
+        if tag["path"] == "2024":
+            tag["aliases"] = ["Mail"]  # an alias of Address.email, which mirror deletes
+        if tag["path"] == "Address.zip":
+            tag.update(deprecated=False, replacement=None)
+    text = json.dumps({**document, "tags": tags})
+    result = import_taxonomy(taxonomy.manager, taxonomy.sid, text, Format.JSON,
+                             mode=Mode.MIRROR, dry_run=False)
+    assert [step.path for step in result.plan.tag_steps(Action.DELETE)] == ["Address.email"]
+    assert _aliases(taxonomy, "2024") == ["Mail"]
+    assert sorted((e.action, e.after["alias"]) for e in events("tag_alias")) == [
+        ("add", "Mail"), ("remove", "Mail")]
+
+
+def test_deprecation_follows_the_rules_and_records_its_events(taxonomy: World) -> None:
+    chain = json.dumps({"tags": [{"path": "yes", "deprecated": True,
+                                  "replacement": "Address.zip"}]})
+    errors = import_taxonomy(taxonomy.manager, taxonomy.sid, chain, Format.JSON).plan.errors
+    assert [e.message for e in errors] == [
+        "'Address.zip' is deprecated itself; name a tag that is not"]
+    heir = json.dumps({"tags": [{"path": "Address.email", "deprecated": True}]})
+    errors = import_taxonomy(taxonomy.manager, taxonomy.sid, heir, Format.JSON).plan.errors
+    assert [(e.field, "stays deprecated" in e.message) for e in errors] == [
+        ("deprecated", True)]
+    moved = json.dumps({"tags": [{"path": "Address.zip", "deprecated": False},
+                                 {"path": "2024", "deprecated": True,
+                                  "replacement": "Address.zip"}]})
+    import_taxonomy(taxonomy.manager, taxonomy.sid, moved, Format.JSON, dry_run=False)
+    assert _tag(taxonomy, "Address.zip").deprecated_at is None
+    year = _tag(taxonomy, "2024")
+    assert year.deprecated_at is not None and year.replacement_id == _tag(
+        taxonomy, "Address.zip").id
+    actions = [(e.action, e.before["deprecated"], e.after["deprecated"])
+               for e in events("tag") if e.action in ("deprecate", "undeprecate")]
+    assert actions == [("undeprecate", True, False), ("deprecate", False, True)]
+    assert events("tag", "deprecate")[-1].after["replacement"] == "Address.zip"
+
+
+def test_an_import_of_deprecations_undoes(taxonomy: World) -> None:
+    before = exported(taxonomy.manager, taxonomy.sid, Format.JSON)
+    text = json.dumps({"tags": [
+        {"path": "2024", "deprecated": True, "replacement": "yes"},
+        {"path": "Address.zip", "deprecated": False},
+        {"path": "New.tag", "deprecated": True, "replacement": "Address.zip"},
+    ]})
+    result = import_taxonomy(taxonomy.manager, taxonomy.sid, text, Format.JSON, dry_run=False)
+    assert result.change_set_id is not None
+    undo_change_set(taxonomy.manager, taxonomy.sid, result.change_set_id)
+    db.session.expire_all()
+    assert exported(taxonomy.manager, taxonomy.sid, Format.JSON) == before

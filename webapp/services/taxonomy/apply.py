@@ -15,7 +15,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlalchemy import delete, func, insert, or_, select
 
@@ -35,6 +35,7 @@ from webapp.services.groups import create_group, remove_group, update_group
 from webapp.services.sql import integer_list, json_rows
 from webapp.services.tags.creation import Provenance, ensure_paths
 from webapp.services.tags.deletion import mark_deleted
+from webapp.services.tags.deprecation import deprecation_state
 from webapp.services.taxonomy import export, plan
 from webapp.services.taxonomy.parse import decode, parse
 from webapp.services.taxonomy.plan import Action, Plan, TagStep
@@ -204,11 +205,12 @@ def _apply(actor: Actor, scope_id: int, recorder: ChangeRecorder, planned: Plan)
     _deprecate_created(recorder, [(created[step.qname.key], step)
                                   for step in planned.tag_steps(Action.CREATE)
                                   if step.qname is not None], ids)
-    _set_aliases(scope_id, actor, [
+    _set_aliases(scope_id, actor, recorder, [
         (created[step.qname.key].id if step.tag_id is None else step.tag_id, step)
         for step in planned.tags
-        if step.qname is not None and step.action in (Action.CREATE, Action.UPDATE)
-        and "aliases" in step.values])
+        if step.qname is not None and "aliases" in step.values
+        and (step.action is Action.UPDATE
+             or (step.action is Action.CREATE and step.values["aliases"]))])
     going = [step.tag_id for step in planned.tag_steps(Action.DELETE) if step.tag_id]
     if going:
         mark_deleted(recorder, going)
@@ -285,16 +287,15 @@ def _update_tags(recorder: ChangeRecorder, steps: Sequence[TagStep], ids: dict[s
                  ) -> None:
     """Change the fields each step changes, on the tags read as objects in one
     statement (the ORM writes them back in one statement per set of changed columns).
-    Events: an ``update`` with the tag's snapshot (and aliases) for its own fields, and a
+    Events: an ``update`` with the tag's snapshot for its own fields, and a
     ``deprecate`` / ``undeprecate`` with its deprecation state, as the deprecation
     services record them (un-deprecations first, so an undo, newest first, deprecates
-    again only once the tags that replaced them are back)."""
+    again only once the tags that replaced them are back).  Aliases: :func:`_set_aliases`."""
     if not steps:
         return
     chosen = integer_list([step.tag_id for step in steps if step.tag_id], "updated")
     tags = {tag.id: tag for tag in db.session.scalars(
         select(Tag).where(Tag.id.in_(select(chosen.c.id))))}
-    aliases = _aliases_of(list(tags))
     now = utcnow()
     events: list[dict[str, Any]] = []
     lifted: list[dict[str, Any]] = []
@@ -302,18 +303,17 @@ def _update_tags(recorder: ChangeRecorder, steps: Sequence[TagStep], ids: dict[s
     for step in steps:
         tag = tags[step.tag_id or 0]
         own = [name for name in ("label", "color", "description") if name in step.values]
-        if own or "aliases" in step.values:
-            before = _snapshot(tag, aliases.get(tag.id, []))
+        if own:
+            before = tag.snapshot()
             for name in own:
                 setattr(tag, name, step.values[name])
-            events.append(_event(tag, "update", before, _snapshot(
-                tag, step.values.get("aliases", aliases.get(tag.id, [])))))
+            events.append(_event(tag, "update", before, tag.snapshot()))
         if "deprecated" in step.values or "replacement" in step.values:
             names_of = {change.field: change for change in step.changes}
             replaced = names_of.get("replacement")
-            before = deprecation_state(tag, replaced.before if replaced else None)
+            before = _state(tag, replaced.before if replaced else None)
             _deprecate(tag, step, ids)
-            after = deprecation_state(tag, replaced.after if replaced else None)
+            after = _state(tag, replaced.after if replaced else None)
             if tag.deprecated_at is None:
                 lifted.append(_event(tag, "undeprecate", before, after))
             else:
@@ -329,18 +329,15 @@ def _event(tag: Tag, action: str, before: dict[str, Any], after: dict[str, Any]
             "after": after}
 
 
-def _snapshot(tag: Tag, aliases: list[str]) -> dict[str, Any]:
-    """A tag's snapshot with its aliases, for an ``update`` event."""
-    return {**tag.snapshot(), "aliases": list(aliases)}
+class _Named(NamedTuple):
+    """A replacement as :func:`deprecation_state` names it (the plan read its name)."""
+
+    qualified_name: str
 
 
-def deprecation_state(tag: Tag, replacement: str | None) -> dict[str, Any]:
-    """A tag's deprecation as the ``deprecate`` and ``undeprecate`` events store it (the
-    deprecation services' shape): ``replacement`` is the qualified name of the tag that
-    ``replacement_id`` names."""
-    return {"deprecated": tag.deprecated_at is not None,
-            "deprecated_at": tag.deprecated_at.isoformat() if tag.deprecated_at else None,
-            "replacement_id": tag.replacement_id, "replacement": replacement}
+def _state(tag: Tag, replacement: str | None) -> dict[str, Any]:
+    """The tag's deprecation as the deprecation services' events store it."""
+    return deprecation_state(tag, _Named(replacement) if replacement else None)  # type: ignore[arg-type]
 
 
 def _deprecate(tag: Tag, step: TagStep, ids: dict[str, int]) -> None:
@@ -361,43 +358,54 @@ def _deprecate_created(recorder: ChangeRecorder, created: Sequence[tuple[Tag, Ta
     events = []
     for tag, step in created:
         if step.values.get("deprecated"):
-            before = deprecation_state(tag, None)
+            before = _state(tag, None)
             _deprecate(tag, step, ids)
             events.append(_event(tag, "deprecate", before,
-                                 deprecation_state(tag, step.values.get("replacement"))))
+                                 _state(tag, step.values.get("replacement"))))
     db.session.flush()
     recorder.record_many(events)
 
 
-def _aliases_of(tag_ids: Sequence[int]) -> dict[int, list[str]]:
-    if not tag_ids:
-        return {}
-    chosen = integer_list(list(tag_ids), "alias_holders")
-    found: dict[int, list[str]] = {}
-    for tag_id, alias in db.session.execute(
-        select(TagAlias.tag_id, TagAlias.alias).where(TagAlias.tag_id.in_(select(chosen.c.id)))
-    ).tuples():
-        found.setdefault(tag_id, []).append(alias)
-    return {tag_id: sorted(aliases, key=names.key) for tag_id, aliases in found.items()}
-
-
-def _set_aliases(scope_id: int, actor: Actor, changed: Sequence[tuple[int, TagStep]]) -> None:
-    """Give each tag exactly the aliases its step lists: one DELETE of the rows that go
-    (the tags' own, and those keys' rows held by tags that give them up), one INSERT."""
+def _set_aliases(scope_id: int, actor: Actor, recorder: ChangeRecorder,
+                 changed: Sequence[tuple[int, TagStep]]) -> None:
+    """Give each tag exactly the aliases its step lists (as keys: a respelt alias stays as
+    it is), in three statements: read the rows of those tags and of those alias keys (the
+    plan made sure another tag holding one gives it up), delete those that go, insert the
+    new ones.  Events: ``tag_alias`` ``remove`` and ``add`` with ``{"tag_id", "alias"}``,
+    the aliases services' own, which an undo reverts."""
     if not changed:
         return
-    rows = [(tag_id, alias) for tag_id, step in changed for alias in step.values["aliases"]]
-    holders = integer_list([tag_id for tag_id, _ in changed], "alias_owners")
-    keys = json_rows([[names.key(alias)] for _, alias in rows], [("key", "text")],
+    wanted = {(tag_id, names.key(alias)): alias
+              for tag_id, step in changed for alias in step.values["aliases"]}
+    holders = integer_list(sorted({tag_id for tag_id, _ in changed}), "alias_owners")
+    keys = json_rows([[key] for key in sorted({key for _, key in wanted})], [("key", "text")],
                      "alias_keys")
-    db.session.execute(
-        delete(TagAlias).where(TagAlias.scope_id == scope_id, or_(
+    rows = db.session.execute(
+        select(TagAlias.id, TagAlias.tag_id, TagAlias.alias, TagAlias.alias_key)
+        .where(TagAlias.scope_id == scope_id, or_(
             TagAlias.tag_id.in_(select(holders.c.id)),
-            TagAlias.alias_key.in_(select(keys.c.key)))),
-        execution_options={"synchronize_session": False})
-    if rows:
+            TagAlias.alias_key.in_(select(keys.c.key))))
+    ).all()
+    going = [row for row in rows if (row.tag_id, row.alias_key) not in wanted]
+    kept = {(row.tag_id, row.alias_key) for row in rows} - {(r.tag_id, r.alias_key)
+                                                            for r in going}
+    new = [(tag_id, key, alias) for (tag_id, key), alias in wanted.items()
+           if (tag_id, key) not in kept]
+    if going:
+        db.session.execute(delete(TagAlias).where(TagAlias.id.in_(
+            select(integer_list([row.id for row in going], "alias_rows").c.id))),
+            execution_options={"synchronize_session": False})
+    if new:
         now = utcnow()
         db.session.execute(insert(TagAlias.__table__), [
-            {"scope_id": scope_id, "tag_id": tag_id, "alias": alias,
-             "alias_key": names.key(alias), "created_by_id": actor.user_id, "created_at": now}
-            for tag_id, alias in rows])
+            {"scope_id": scope_id, "tag_id": tag_id, "alias": alias, "alias_key": key,
+             "created_by_id": actor.user_id, "created_at": now}
+            for tag_id, key, alias in new])
+    recorder.record_many(
+        [_alias_event("remove", row.tag_id, row.alias) for row in going]
+        + [_alias_event("add", tag_id, alias) for tag_id, _, alias in new])
+
+
+def _alias_event(action: str, tag_id: int, alias: str) -> dict[str, Any]:
+    return {"object_type": "tag_alias", "object_id": tag_id, "action": action,
+            "before": None, "after": {"tag_id": tag_id, "alias": alias}}

@@ -19,6 +19,7 @@ from webapp.services.taxonomy.records import (
     BOOLEAN_FIELDS,
     CURATED,
     GROUP_FIELDS,
+    MAX_ALIASES,
     MAX_RECORDS,
     TAG_FIELDS,
     Format,
@@ -169,8 +170,12 @@ def _color(raw: Any, field: str) -> str | None:
 
 
 def _aliases(raw: Any, field: str) -> list[str]:
+    items = _text_list(raw, field)
+    if len(items) > MAX_ALIASES:
+        raise ValidationFailed.field(field, f"at most {MAX_ALIASES} aliases per tag "
+                                            f"({len(items)} given)")
     found: dict[str, str] = {}
-    for item in _text_list(raw, field):
+    for item in items:
         qname = names.parse_name(item, field)
         found.setdefault(qname.key, qname.text)
     return sorted(found.values(), key=names.key)

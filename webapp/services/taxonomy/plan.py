@@ -304,7 +304,7 @@ def _plan_lifecycle(scope_id: int, plan: Plan, records: dict[str, TagRecord],
     tag's alias, a tag whose path is another tag's alias; a replacement that names no tag
     that stays, the tag itself or a deprecated tag, a replacement on a tag that is not
     deprecated, and deprecating a tag that stays another deprecated tag's replacement."""
-    going = {step.tag_id for step in plan.tag_steps(Action.DELETE)}
+    going = {step.tag_id for step in plan.tag_steps(Action.DELETE) if step.tag_id}
     staying = {key for key, tag in by_key.items() if tag.id not in going}
     staying |= {step.qname.key for step in plan.tag_steps(Action.CREATE) if step.qname}
     ids = [step.tag_id for step in plan.tags
@@ -324,9 +324,9 @@ def _plan_lifecycle(scope_id: int, plan: Plan, records: dict[str, TagRecord],
         existing = current.get(step.tag_id) if step.tag_id is not None else None
         if step.action is Action.CREATE:
             holder = taken.get(step.qname.key)
-            if holder is not None and not _released(records, current, holder):
+            if holder is not None and not _released(records, going, holder):
                 plan.errors.append(RowError(step.line, "path", (
-                    f"is an alias of {_name_of(current, *holder)!r}; a tag's path cannot be "
+                    f"is an alias of {_holder_name(holder)!r}; a tag's path cannot be "
                     "another tag's alias")))
         record = records.get(step.qname.key)
         if record is None:
@@ -343,7 +343,7 @@ def _plan_lifecycle(scope_id: int, plan: Plan, records: dict[str, TagRecord],
     claimed: dict[str, tuple[str, int]] = {}
     for step, record, wanted, have in compared:
         for alias in wanted.get("aliases") or ():
-            problem = _alias_problem(alias, step, staying, taken, claimed, current, records)
+            problem = _alias_problem(alias, step, staying, taken, claimed, going, records)
             if problem:
                 plan.errors.append(RowError(record.line, "aliases", problem))
             claimed.setdefault(names.key(alias), (record.qname.text, record.line))
@@ -409,18 +409,18 @@ def _differs(name: str, before: Any, after: Any) -> bool:
     return bool(before != after)
 
 
-def _alias_problem(alias: str, step: TagStep, staying: set[str],
-                   taken: dict[str, tuple[int, str]], claimed: dict[str, tuple[str, int]],
-                   current: dict[int, Current], records: dict[str, TagRecord]) -> str | None:
+def _alias_problem(alias: str, step: TagStep, staying: set[str], taken: dict[str, Holder],
+                   claimed: dict[str, tuple[str, int]], going: set[int],
+                   records: dict[str, TagRecord]) -> str | None:
     key = names.key(alias)
     if key in staying:
         return f"{alias!r} is the path of a tag; an alias cannot be one"
     if key in claimed and names.key(claimed[key][0]) != names.key(step.path):
         return f"{alias!r} is an alias of {claimed[key][0]!r} too (line {claimed[key][1]})"
     holder = taken.get(key)
-    if holder is not None and holder[0] != step.tag_id and not _released(records, current,
-                                                                         holder):
-        return f"{alias!r} is an alias of {_name_of(current, *holder)!r} already"
+    if holder is not None and holder.tag_id != step.tag_id and not _released(records, going,
+                                                                             holder):
+        return f"{alias!r} is an alias of {_holder_name(holder)!r} already"
     return None
 
 
@@ -438,29 +438,35 @@ def _replacement_problem(replacement: str, record: TagRecord, deprecated: bool,
     return None
 
 
-def _released(records: dict[str, TagRecord], current: dict[int, Current],
-              holder: tuple[int, str]) -> bool:
-    """Whether the tag holding an alias gives it up: the file lists that tag with
-    aliases that leave it out."""
-    tag = current.get(holder[0])
-    record = records.get(tag.path_key) if tag is not None else None
+class Holder(NamedTuple):
+    """An alias row: the tag holding it (its qualified name, whether it is live) and the
+    alias as typed."""
+
+    tag_id: int
+    alias: str
+    tag: str
+    live: bool
+
+
+def _released(records: dict[str, TagRecord], going: set[int], holder: Holder) -> bool:
+    """Whether the import takes the alias from its holder: mirror mode deletes the
+    holder, or the file lists the holder with aliases that leave it out.  (A tag deleted
+    before keeps its aliases, as everywhere: restoring it brings them back.)"""
+    if holder.tag_id in going:
+        return True
+    record = records.get(names.key(holder.tag)) if holder.live else None
     if record is None or "aliases" not in record.given:
         return False
-    return names.key(holder[1]) not in {names.key(alias)
-                                        for alias in record.given["aliases"] or ()}
-
-
-def _name_of(current: dict[int, Current], tag_id: int, fallback: str) -> str:
-    tag = current.get(tag_id)
-    return tag.qualified_name if tag is not None else f"tag #{tag_id} ({fallback})"
+    return names.key(holder.alias) not in {names.key(alias)
+                                           for alias in record.given["aliases"] or ()}
 
 
 def _alias_rows(scope_id: int, tag_ids: Sequence[int], keys: Sequence[str]
-                ) -> tuple[dict[int, list[str]], dict[str, tuple[int, str]]]:
-    """The aliases of these tags (by tag id, as typed) and the live holders of these
-    alias keys (key -> (tag id, alias)), in one statement."""
+                ) -> tuple[dict[int, list[str]], dict[str, Holder]]:
+    """The aliases of these tags (by tag id, as typed) and the holders of these alias
+    keys, in one statement."""
     held: dict[int, list[str]] = {}
-    taken: dict[str, tuple[int, str]] = {}
+    taken: dict[str, Holder] = {}
     conditions = []
     if tag_ids:
         table = json_rows([[tag_id] for tag_id in tag_ids], [("id", "integer")], "holders")
@@ -470,17 +476,22 @@ def _alias_rows(scope_id: int, tag_ids: Sequence[int], keys: Sequence[str]
         conditions.append(TagAlias.alias_key.in_(select(table.c.key)))
     if not conditions:
         return held, taken
-    for tag_id, alias, key, live in db.session.execute(
-        select(TagAlias.tag_id, TagAlias.alias, TagAlias.alias_key, Tag.deleted_at.is_(None))
+    for tag_id, alias, key, path, group, live in db.session.execute(
+        select(TagAlias.tag_id, TagAlias.alias, TagAlias.alias_key, Tag.path,
+               TagGroup.identifier, Tag.deleted_at.is_(None))
         .join(Tag, Tag.id == TagAlias.tag_id)
+        .outerjoin(TagGroup, TagGroup.id == Tag.group_id)
         .where(TagAlias.scope_id == scope_id, or_(*conditions))
     ).tuples():
-        if live:  # a deleted tag's alias is free to take (the import moves it)
-            taken[key] = (tag_id, alias)
+        name = f"{group}{names.GROUP_SEPARATOR}{path}" if group else path
+        taken[key] = Holder(tag_id, alias, name, bool(live))
         held.setdefault(tag_id, []).append(alias)
     wanted = set(tag_ids)
-    held = {tag_id: aliases for tag_id, aliases in held.items() if tag_id in wanted}
-    return held, taken
+    return {tag_id: aliases for tag_id, aliases in held.items() if tag_id in wanted}, taken
+
+
+def _holder_name(holder: Holder) -> str:
+    return holder.tag if holder.live else f"{holder.tag} (a deleted tag)"
 
 
 def _replacement_paths(current: dict[int, Current], ids: Sequence[int]) -> dict[int, str]:

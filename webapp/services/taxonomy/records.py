@@ -28,6 +28,7 @@ FORMAT_NAME = "tagwright-taxonomy"
 FORMAT_VERSION = 1
 MAX_RECORDS = 200_000  # groups and tags in one file
 MAX_LISTED_ERRORS = 1000  # row errors reported (the count says how many more)
+MAX_ALIASES = 50  # per tag, as the aliases services allow
 CURATED = "curated"  # the source of tags made in Tagwright itself
 
 
