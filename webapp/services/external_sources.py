@@ -45,7 +45,7 @@ from sqlalchemy.sql.selectable import Subquery
 
 from webapp.extensions import db
 from webapp.ids import public_id, uuid7
-from webapp.models import ExternalTagSource, Tag
+from webapp.models import ExternalTagSource, Tag, TagAlias
 from webapp.models.types import utcnow
 from webapp.services import names
 from webapp.services.actor import Actor, Permission, authorize
@@ -310,8 +310,9 @@ def apply_paths(scope_id: int, recorder: ChangeRecorder, source_name: str,
         select(Tag.path_key, Tag.id, Tag.id_path)
         .where(Tag.scope_id == scope_id, Tag.deleted_at.is_(None), Tag.path_key.in_(keys))
     )}
-    id_of = {key: row.id for key, row in live.items()}
-    id_path_of = {key: row.id_path for key, row in live.items()}
+    aliased = _aliased(scope_id, keys, live, wanted)
+    id_of = {key: row.id for key, row in {**live, **aliased}.items()}
+    id_path_of = {key: row.id_path for key, row in {**live, **aliased}.items()}
     candidates: dict[str, Any] = {}
     for row in db.session.execute(
         select(Tag.path_key, Tag.id, Tag.parent_id, Tag.id_path)
@@ -323,7 +324,7 @@ def apply_paths(scope_id: int, recorder: ChangeRecorder, source_name: str,
     now = utcnow()
     restored: list[int] = []
     created: dict[int, list[names.QualifiedName]] = defaultdict(list)
-    for qname in sorted((q for key, q in wanted.items() if key not in live),
+    for qname in sorted((q for key, q in wanted.items() if key not in id_of),
                         key=lambda q: len(q.segments)):
         parent_id = id_of.get(qname.parent.key) if qname.parent else None
         candidate = candidates.get(qname.key)
@@ -344,7 +345,8 @@ def apply_paths(scope_id: int, recorder: ChangeRecorder, source_name: str,
         for tag_id in _insert_level(scope_id, source_name, created[depth], id_of, id_path_of,
                                     now)
     ]
-    deleted = _delete_vanished(scope_id, source_name, wanted, now)
+    kept_keys = {**wanted, **{row.path_key: None for row in aliased.values()}}
+    deleted = _delete_vanished(scope_id, source_name, kept_keys, now)
     recorder.record_many(
         [{"object_type": "tag", "object_id": tag_id, "action": "restore",
           "before": {"deleted": True}, "after": {"deleted": False}} for tag_id in restored]
@@ -354,7 +356,27 @@ def apply_paths(scope_id: int, recorder: ChangeRecorder, source_name: str,
             "before": {"deleted": False}, "after": {"deleted": True}} for tag_id in deleted]
     )
     return RefreshCounts(paths=len(wanted), created=len(new_ids), restored=len(restored),
-                         unchanged=len(live), deleted=len(deleted))
+                         unchanged=len(live) + len(aliased), deleted=len(deleted))
+
+
+def _aliased(scope_id: int, keys: Any, live: dict[str, Any],
+             wanted: dict[str, names.QualifiedName]) -> dict[str, Any]:
+    """The wanted paths that are aliases of live tags, by alias key: such a path means its
+    tag, which is kept as it is (no twin is created).  A path that runs through an alias
+    (``Old.child`` when ``Old`` is an alias) cannot be placed and fails the source."""
+    found = {row.key: row for row in db.session.execute(
+        select(TagAlias.alias_key.label("key"), Tag.id, Tag.id_path, Tag.path_key)
+        .join(Tag, Tag.id == TagAlias.tag_id)
+        .where(TagAlias.scope_id == scope_id, TagAlias.alias_key.in_(keys),
+               Tag.deleted_at.is_(None))
+    ) if row.key not in live}
+    for qname in wanted.values():
+        for prefix in qname.prefixes()[:-1]:
+            if prefix.key in found:
+                raise ValidationFailed.field(
+                    "paths", f"{qname.text!r} runs through {prefix.text!r}, an alias of "
+                    "another tag; send the tag's own path")
+    return found
 
 
 def _insert_level(scope_id: int, source_name: str, level: Sequence[names.QualifiedName],

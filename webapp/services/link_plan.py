@@ -36,6 +36,7 @@ from webapp.models import Role, Tag, TagAlias, TagGroup
 from webapp.services import names
 from webapp.services.actor import Actor
 from webapp.services.errors import (
+    Conflict,
     FieldError,
     LimitExceeded,
     PermissionDenied,
@@ -131,23 +132,32 @@ class ResolvedName:
         return self.tag is not None and self.tag.deprecated_at is not None
 
 
+@dataclass(frozen=True)
+class Resolution:
+    """The names resolved, and what the look-up found on the way."""
+
+    names: list[ResolvedName]
+    live: dict[str, Tag]  # live tags among the names (and ancestors) by path key
+    aliased: dict[str, Tag]  # the tags the names (and ancestors) that are aliases mean
+
+
 def resolve_names(scope_id: int, qnames: Sequence[names.QualifiedName], *,
-                  with_ancestors: bool = True) -> tuple[list[ResolvedName], dict[str, Tag]]:
-    """Each name's live tag (by its path, else by an alias) and group, and every live tag
-    among the names (and, with ``with_ancestors``, their ancestors) by path key.
+                  with_ancestors: bool = True) -> Resolution:
+    """Each name's live tag (by its path, else by an alias) and group; every live tag
+    among the names (and, with ``with_ancestors``, their ancestors) by path key; and the
+    tags those that are aliases mean.
 
     One query reads the tags by path and by alias together; a second runs only when a new
     ``group::name`` needs its group looked up.
     """
     keys = ({prefix.key for qname in qnames for prefix in qname.prefixes()}
             if with_ancestors else {qname.key for qname in qnames})
-    whole = sorted({qname.key for qname in qnames})
     matches = union_all(
         select(Tag.id.label("tag_id"), Tag.path_key.label("key"), false().label("alias"))
         .where(Tag.scope_id == scope_id, Tag.deleted_at.is_(None),
                Tag.path_key.in_(sorted(keys))),
         select(TagAlias.tag_id, TagAlias.alias_key, true())
-        .where(TagAlias.scope_id == scope_id, TagAlias.alias_key.in_(whole)),
+        .where(TagAlias.scope_id == scope_id, TagAlias.alias_key.in_(sorted(keys))),
     ).subquery("matches")
     live: dict[str, Tag] = {}
     aliased: dict[str, Tag] = {}
@@ -180,7 +190,7 @@ def resolve_names(scope_id: int, qnames: Sequence[names.QualifiedName], *,
             group = groups.get(names.key(qname.group)) if qname.group else None
             resolved.append(ResolvedName(qname, None, group,
                                          bool(qname.group) and group is None))
-    return resolved, live
+    return Resolution(resolved, live, aliased)
 
 
 # --- group rules ------------------------------------------------------------------------
@@ -328,7 +338,8 @@ def plan_links(
     selected = {rtype: count for rtype, count in resource_types.items() if count}
     check_size(len(qnames), sum(selected.values()))
     attaching = action is LinkAction.ATTACH
-    resolved, live = resolve_names(scope_id, qnames, with_ancestors=attaching)
+    resolution = resolve_names(scope_id, qnames, with_ancestors=attaching)
+    resolved, live = resolution.names, resolution.live
     pairs = [(item.text, item.group) for item in resolved]
     refuse_unassignable(actor, scope_id, pairs)
     if not attaching:
@@ -338,6 +349,7 @@ def plan_links(
         return LinkPlan(action, planned, selected, live)
 
     refuse_exclusive_pairs(pairs)
+    _refuse_through_aliases(resolution)
     if on_refusal is OnRefusal.FAIL:
         for item in resolved:
             if item.deprecated and item.tag is not None:
@@ -365,6 +377,20 @@ def plan_links(
     groups_created = sorted({item.qname.group for item in applied
                              if item.group_missing and item.qname.group})
     return LinkPlan(action, planned, selected, live, created, groups_created)
+
+
+def _refuse_through_aliases(resolution: Resolution) -> None:
+    """A new tag may not be created under a name an alias holds (``Old.child`` when
+    ``Old`` is an alias of ``New``): name the tag itself."""
+    for item in resolution.names:
+        if item.tag is not None:
+            continue
+        for prefix in item.qname.prefixes():
+            meant = resolution.aliased.get(prefix.key)
+            if meant is not None:
+                message = (f"{prefix.text!r} is an alias of {meant.qualified_name!r}; "
+                           f"name the tag itself instead of {item.qname.text!r}")
+                raise Conflict(message, [FieldError("names", message)])
 
 
 def refuse_unknown(plan: LinkPlan) -> None:

@@ -101,7 +101,7 @@ def describe_names(actor: Actor, scope_id: int, raw_names: Sequence[str]) -> lis
             seen.add(qname.key)
             statuses.append(qname)
     parsed = [s for s in statuses if isinstance(s, names.QualifiedName)]
-    resolved = ({r.qname.key: r for r in resolve_names(scope_id, parsed)[0]}
+    resolved = ({r.qname.key: r for r in resolve_names(scope_id, parsed).names}
                 if parsed else {})
     result = []
     for status in statuses:

@@ -32,13 +32,14 @@ from webapp.services.groups import apply_group_snapshot, remove_group
 from webapp.services.link_plan import refuse_unassignable
 from webapp.services.paging import Page, PageRequest
 from webapp.services.sql import integer_list, upsert_insert
+from webapp.services.tags.aliases import revert_alias_events
 from webapp.services.tags.deprecation import restore_deprecation
 from webapp.services.tags.hierarchy import Place, relocate, relocate_each
 from webapp.services.tags.lookup import expire_tags
 from webapp.services.uow import ChangeRecorder, writing
 from webapp.services.wording import counted
 
-UNDOABLE = {"tag", "tag_group", "assignments", "resources"}
+UNDOABLE = {"tag", "tag_group", "tag_alias", "assignments", "resources"}
 
 
 @dataclass(frozen=True)
@@ -98,7 +99,7 @@ def undo_change_set(actor: Actor, scope_id: int, change_set_id: int) -> ChangeSe
         undo_id = recorder.change_set_id()
         remove_links(undo_id, Assignment.change_set_id == target.id)
         _restore_removed_links(target.id)
-        # A run of tag deletes, or of tag moves, is undone in one go.
+        # A run of tag deletes, of tag moves or of alias changes is undone in one go.
         run: list[AuditEvent] = []
         for event in reversed(events):
             kind = _run_kind(event)
@@ -278,7 +279,10 @@ _MOVED = {"parent_id", "group_id", "path"}
 
 def _run_kind(event: AuditEvent) -> str | None:
     """``"delete"`` for a tag delete, ``"move"`` for a tag update that changed only where
-    the tag sits (a bulk move's or a merge's), else None: undone on its own."""
+    the tag sits (a bulk move's or a merge's), ``"alias"`` for an alias event, else None:
+    undone on its own."""
+    if event.object_type == "tag_alias":
+        return "alias"
     if event.object_type != "tag":
         return None
     if event.action == "delete":
@@ -292,7 +296,10 @@ def _run_kind(event: AuditEvent) -> str | None:
 
 
 def _undo_run(scope_id: int, recorder: ChangeRecorder, run: Sequence[AuditEvent]) -> None:
-    if run and _run_kind(run[0]) == "delete":
+    if run and _run_kind(run[0]) == "alias":
+        revert_alias_events(scope_id, recorder,
+                            [(event.action, event.after or {}) for event in run])
+    elif run and _run_kind(run[0]) == "delete":
         _undelete_tags(scope_id, recorder, run)
     elif run:
         _move_back(scope_id, recorder, run)
@@ -389,6 +396,9 @@ def _revert_group(scope_id: int, recorder: ChangeRecorder, event: AuditEvent) ->
 
 # What undoing an event of each kind and action does to its object, as counted words.
 _UNDO_EFFECTS = {
+    ("tag_alias", "add"): ("remove", "alias", "aliases", ""),
+    ("tag_alias", "remove"): ("restore", "alias", "aliases", ""),
+    ("tag_alias", "move"): ("give back", "alias", "aliases", ""),
     ("tag", "create"): ("delete", "tag", "tags", ""),
     ("tag", "restore"): ("delete", "tag", "tags", ""),
     ("tag", "delete"): ("restore", "tag", "tags", ""),
@@ -606,7 +616,7 @@ def _object_names(scope_id: int, events: Sequence[AuditEvent]) -> dict[tuple[str
     tag_ids: set[int] = set()
     group_ids: set[int] = set()
     for event in events:
-        if event.object_type in ("tag", "assignments"):
+        if event.object_type in ("tag", "assignments", "tag_alias"):
             tag_ids.add(event.object_id)
         elif event.object_type == "tag_group":
             group_ids.add(event.object_id)

@@ -28,6 +28,7 @@ from webapp.services.errors import (
 from webapp.services.groups import (
     ensure_group,
 )
+from webapp.services.tags.aliases import find_holders
 from webapp.services.tags.lookup import find_tag
 from webapp.services.uow import ChangeRecorder, writing
 
@@ -165,18 +166,21 @@ def _refuse_duplicates(scope_id: int, planned: Sequence[_Planned], *, batch: boo
             where = f"[{index}].name" if batch else "name"
             raise ValidationFailed.field(where, f"{plan.qname.text!r} is given twice")
         seen[plan.qname.key] = index
-    taken = db.session.scalars(
-        select(Tag.path_key).where(
-            Tag.scope_id == scope_id, Tag.deleted_at.is_(None), Tag.path_key.in_(list(seen))
-        )
-    ).all()
-    if taken:
-        index = seen[taken[0]]
-        where = f"[{index}].name" if batch else "name"
-        raise Conflict(
-            f"a tag named {planned[index].qname.text!r} already exists",
-            [FieldError(where, "already exists")],
-        )
+    # A live tag or an alias holding a name clashes; an alias holding an ancestor too
+    # (the ancestor would be created beside the tag the alias means).
+    prefixes = {prefix.key: index for index, plan in enumerate(planned)
+                for prefix in plan.qname.prefixes()}
+    for key, holder in sorted(find_holders(scope_id, prefixes).items()):
+        if key in seen or holder.is_alias:
+            index = seen.get(key, prefixes[key])
+            where = f"[{index}].name" if batch else "name"
+            if holder.is_alias:
+                raise Conflict(f"{holder.text!r} is an alias of another tag; name that tag",
+                               [FieldError(where, f"{holder.text!r} is an alias")])
+            raise Conflict(
+                f"a tag named {planned[index].qname.text!r} already exists",
+                [FieldError(where, "already exists")],
+            )
     ids = {plan.attributes["public_id"]: i for i, plan in enumerate(planned)
            if "public_id" in plan.attributes}
     if len(ids) != sum("public_id" in plan.attributes for plan in planned):

@@ -27,6 +27,7 @@ from webapp.services.errors import (
     ValidationFailed,
 )
 from webapp.services.sql import integer_list
+from webapp.services.tags.aliases import find_holders
 from webapp.services.tags.lookup import (
     FACT_COLUMNS,
     TagFacts,
@@ -303,14 +304,12 @@ def restore_tags(scope_id: int, recorder: ChangeRecorder, tag: Tag, hierarchy: b
             subtree_of(tag.id_path), Tag.deleted_at == tag.deleted_at
         )
     revived = db.session.scalars(query.order_by(Tag.id_path)).all()
-    keys = [item.path_key for item in revived]
-    clash = db.session.scalar(
-        select(Tag.path).where(
-            Tag.scope_id == scope_id, Tag.deleted_at.is_(None), Tag.path_key.in_(keys)
-        )
-    )
-    if clash is not None:
-        raise Conflict(f"a live tag named {clash!r} exists; rename it first")
+    holders = find_holders(scope_id, [item.path_key for item in revived])
+    for holder in holders.values():
+        if holder.is_alias:
+            raise Conflict(f"{holder.text!r} is now an alias of another tag; remove the "
+                           "alias first")
+        raise Conflict(f"a live tag named {holder.text!r} exists; rename it first")
     now = utcnow()
     for item in revived:
         item.deleted_at = None

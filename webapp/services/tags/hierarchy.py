@@ -37,6 +37,7 @@ from webapp.services.groups import (
     ensure_group,
 )
 from webapp.services.sql import integer_list, json_rows
+from webapp.services.tags.aliases import find_holders, name_holders
 from webapp.services.tags.lookup import (
     FACT_COLUMNS,
     TagFacts,
@@ -166,14 +167,11 @@ def relocate(scope_id: int, tag: Tag, *, name: str, parent: Tag | None,
     new_depth = parent.depth + 1 if parent else 0
     subtree = subtree_of(tag.id_path)
     if new_key != tag.path_key:
-        clash = db.session.scalar(
-            select(Tag.path).where(
-                Tag.scope_id == scope_id, Tag.deleted_at.is_(None), Tag.path_key == new_key,
-                Tag.id != tag.id,
-            )
-        )
-        if clash is not None:
-            raise Conflict(f"a tag named {clash!r} already exists there",
+        holder = find_holders(scope_id, [new_key]).get(new_key)
+        if holder is not None and holder.is_alias:
+            raise holder.clash("name")
+        if holder is not None and holder.tag_id != tag.id:
+            raise Conflict(f"a tag named {holder.text!r} already exists there",
                            [FieldError("name", "already exists")])
     if len(new_path) > len(tag.path):
         longest = db.session.scalar(select(func.max(func.length(Tag.path))).where(subtree)) or 0
@@ -294,11 +292,9 @@ def _check_moves(actor: Actor, scope_id: int, moves: Sequence[_Move],
         .select_from(ranges).join(Tag, in_range(ranges)).group_by(ranges.c.top)
     ).tuples()}
     keys = json_rows([[move.key] for move in moves], [("key", "text")], "new_keys")
-    taken = dict(db.session.execute(
-        select(Tag.path_key, Tag.path).where(
-            Tag.scope_id == scope_id, Tag.deleted_at.is_(None),
-            Tag.path_key.in_(select(keys.c.key)))
-    ).tuples().all())
+    holders = name_holders(scope_id, select(keys.c.key)).subquery()
+    taken = {row.key: (f"{row.text} (an alias)" if row.is_alias else row.text)
+             for row in db.session.execute(select(holders))}
     seen: set[str] = set()
     for move in moves:
         tag = move.tag

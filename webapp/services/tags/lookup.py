@@ -28,7 +28,7 @@ from sqlalchemy import (
 
 from webapp.extensions import db
 from webapp.ids import parse_uuid
-from webapp.models import Tag, TagGroup
+from webapp.models import Tag, TagAlias, TagGroup
 from webapp.services import names
 from webapp.services.actor import Actor, Permission, authorize
 from webapp.services.errors import (
@@ -129,13 +129,21 @@ def _by_key(scope_id: int, read: Handle, include_deleted: bool) -> Tag | None:
 
 
 def _by_path(scope_id: int, read: Handle, include_deleted: bool) -> Tag | None:
+    """By (qualified) path, else by an alias of a live tag (a second query, on a miss)."""
     if read.path_key is None:
         return None
     query = select(Tag).where(Tag.scope_id == scope_id, Tag.path_key == read.path_key)
     if not include_deleted:
         query = query.where(Tag.deleted_at.is_(None))
-    return db.session.scalar(
+    found = db.session.scalar(
         query.order_by(Tag.deleted_at.is_not(None), Tag.deleted_at.desc()).limit(1))
+    if found is not None and found.deleted_at is None:
+        return found
+    aliased = db.session.scalar(
+        select(Tag).join(TagAlias, TagAlias.tag_id == Tag.id)
+        .where(TagAlias.scope_id == scope_id, TagAlias.alias_key == read.path_key,
+               Tag.deleted_at.is_(None)))
+    return aliased or found
 
 
 def live_tag(scope_id: int, handle: int | str, field: str = "tag", *,

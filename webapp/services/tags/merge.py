@@ -19,6 +19,7 @@ from webapp.services.assignments import (
 from webapp.services.errors import ServiceError, ValidationFailed
 from webapp.services.link_plan import check_group_rules, refuse_unassignable
 from webapp.services.sql import integer_list, json_rows
+from webapp.services.tags.aliases import transfer_aliases
 from webapp.services.tags.deletion import live_children, mark_deleted
 from webapp.services.tags.hierarchy import Blame, relocate_all
 from webapp.services.tags.lookup import TagFacts, live_tag, refuse_protected
@@ -61,7 +62,8 @@ def merge_all(actor: Actor, scope_id: int, recorder: ChangeRecorder,
     exclusive groups replace rivals, disallowed resource types refuse the merge); the
     sources' live children that are not sources themselves move under ``kept`` (a clash
     with a child of ``kept`` is a Conflict, unless that child is a source too, which goes);
-    the sources are soft-deleted.  A source may not be protected nor hold ``kept``.
+    the sources are soft-deleted and their names and aliases become aliases of ``kept``.
+    A source may not be protected nor hold ``kept``.
 
     Set-based: a fixed number of statements whatever the number of sources.  Events: a
     delete per source, an update per moved child, and per source an ``assignments``
@@ -117,6 +119,9 @@ def merge_all(actor: Actor, scope_id: int, recorder: ChangeRecorder,
                                    "links_added": added.get(gone.id, 0)}}
         for gone in sources
     ])
+    # Last, so that an undo takes the names back before it restores the sources.
+    transfer_aliases(actor, scope_id, recorder,
+                     [(gone.id, gone.qualified_name) for gone in sources], kept.id)
 
 
 def _links_added(gone_ids: Sequence[int], kept_id: int) -> dict[int, int]:

@@ -34,6 +34,7 @@ from webapp.services.errors import (
 from webapp.services.link_plan import MAX_NAMES, refuse_unassignable
 from webapp.services.resources import clean_external_id
 from webapp.services.sql import integer_list
+from webapp.services.tags.aliases import find_holders
 from webapp.services.tags.creation import CREATE_PERMISSIONS, Provenance, ensure_paths
 from webapp.services.tags.deletion import delete_tag
 from webapp.services.tags.hierarchy import update_tag
@@ -315,11 +316,8 @@ def tag_resource(actor: Actor, scope_id: int, model_type: str, model_id: str,
 
 
 def _refuse_unknown(scope_id: int, qnames: Sequence[names.QualifiedName]) -> None:
-    live = set(db.session.scalars(
-        select(Tag.path_key).where(Tag.scope_id == scope_id, Tag.deleted_at.is_(None),
-                                   Tag.path_key.in_([q.key for q in qnames]))
-    ))
-    unknown = [(index, q) for index, q in enumerate(qnames) if q.key not in live]
+    known = find_holders(scope_id, [q.key for q in qnames])  # live tags and aliases
+    unknown = [(index, q) for index, q in enumerate(qnames) if q.key not in known]
     if unknown:
         raise ValidationFailed(
             "unknown or deleted tag(s): " + ", ".join(q.text for _, q in unknown)
