@@ -3,6 +3,7 @@
 from webapp.models.api_keys import ApiKey
 from webapp.models.audit import AssignmentRemoval, AuditEvent, ChangeSet
 from webapp.models.external_sources import ExternalTagSource
+from webapp.models.policies import TagPolicy
 from webapp.models.resources import RESOURCE_TYPES, Assignment, AssignmentContext, Resource
 from webapp.models.scopes import Membership, Role, Scope
 from webapp.models.sessions import LoginSession
@@ -26,5 +27,6 @@ __all__ = [
     "Tag",
     "TagAlias",
     "TagGroup",
+    "TagPolicy",
     "User",
 ]
