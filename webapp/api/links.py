@@ -16,12 +16,10 @@ from webapp.api import api
 from webapp.api.auth import caller
 from webapp.api.openapi import spec
 from webapp.api.schemas.common import errors
-from webapp.api.schemas.links import ALL_LINK_LISTS, LinkBody, LinkedTag
+from webapp.api.schemas.links import LinkBody, LinkedTag
 from webapp.extensions import db
 from webapp.models import Tag
 from webapp.services.assignments import attach, detach
-from webapp.services.errors import FieldError, LimitExceeded
-from webapp.services.link_plan import MAX_LINKS
 
 RESPONSES = Response(HTTP_200=list[LinkedTag], **errors())
 
@@ -37,14 +35,8 @@ def reloaded(tags: Sequence[Tag]) -> list[Tag]:
 
 
 def resource_refs(body: LinkBody) -> dict[str, list[str]]:
-    """The body's resource lists by type, each within its documented cap (``maxItems``):
-    counted as sent, duplicates included, since no longer list fits the link cap.  The
-    service then caps the names × distinct resources of all lists together."""
-    for plural in ALL_LINK_LISTS:
-        given = len(getattr(body, plural))
-        if given > MAX_LINKS:
-            raise LimitExceeded(f"at most {MAX_LINKS:,} ids in {plural} ({given:,} given)",
-                                [FieldError(plural, f"at most {MAX_LINKS:,} ids in one list")])
+    """The body's resource lists by type (the service caps each list, as documented by
+    ``maxItems``, and the names × distinct resources of all lists together)."""
     return body.resource_refs()
 
 

@@ -44,8 +44,9 @@ from webapp.models import (
 from webapp.models.types import UTCDateTime, utcnow
 from webapp.services import names
 from webapp.services.actor import Actor, Permission, authorize
-from webapp.services.errors import ValidationFailed
+from webapp.services.errors import FieldError, LimitExceeded, ValidationFailed
 from webapp.services.link_plan import (
+    MAX_LINKS,
     LinkAction,
     LinkPlan,
     OnRefusal,
@@ -137,19 +138,21 @@ def execute_attach(
     *,
     context: AssignmentContext,
     provenance: Provenance | None = None,
+    note: Mapping[str, Any] | None = None,
 ) -> LinkOutcome:
     """Make an attach plan's change on the resources ``pairs`` (type, external id) name:
     create its missing tags and groups, register unknown resources, replace rivals in
     exclusive groups, add the links, and record skipped resources (a ``skip`` event per
     tag) — a fixed number of statements per set of allowed types, whatever the counts.
-    A plan whose tags go on none of its resources is refused."""
+    A plan whose tags go on none of its resources is refused.  ``note`` is added to each
+    attach and skip event (a rule names itself there)."""
     if not plan.applied:
         raise ValidationFailed.field(
             "names", "the groups of these tags allow none of the selected resource types")
     by_key = ensure_paths(actor, scope_id, recorder,
                           [item.qname for item in plan.applied if item.tag is None],
                           provenance or Provenance(), live=plan.live)
-    _register_missing(scope_id, recorder, list(pairs))
+    _register_missing(scope_id, recorder, list(pairs), actor)
     change_set_id = recorder.change_set_id()
     tags: list[Tag] = []
     added = replaced = offered = 0
@@ -164,7 +167,7 @@ def execute_attach(
                                targets)
         offered += len(member_tags) * len(chosen)
         tags.extend(member_tags)
-        events.extend(_event("attach", tag, len(chosen)) for tag in member_tags)
+        events.extend(_event("attach", tag, len(chosen), note) for tag in member_tags)
     for item in plan.names:
         tag = item.tag or by_key.get(item.qname.key)
         if item.refused_types and tag is not None:
@@ -172,7 +175,8 @@ def execute_attach(
             events.append({"object_type": "assignments", "object_id": tag.id,
                            "action": "skip", "before": None,
                            "after": {"tag": item.text, "resources": skipped,
-                                     "allowed_types": sorted(item.allowed or ())}})
+                                     "allowed_types": sorted(item.allowed or ()),
+                                     **(note or {})}})
     _touch(tags)
     recorder.record_many(events)
     return LinkOutcome(tags, len(pairs), added, replaced, offered, plan.refused)
@@ -330,6 +334,8 @@ def _insert_links(change_set_id: int, actor: Actor, context: str, tag_ids: list[
 
 
 def _parse_refs(refs: ResourceRefs) -> list[tuple[str, str]]:
+    """The distinct (type, external id) pairs named.  Each list is counted as sent
+    (duplicates included) before any id is read: no list longer than the link cap fits."""
     pairs: dict[tuple[str, str], None] = {}
     if not isinstance(refs, Mapping):
         raise ValidationFailed.field("resources", "must map resource types to lists of ids")
@@ -338,6 +344,10 @@ def _parse_refs(refs: ResourceRefs) -> list[tuple[str, str]]:
         if isinstance(ids, str | bytes) or not isinstance(ids, Sequence):
             # A bare string would be read as one id per character.
             raise ValidationFailed.field(f"{rtype}s", "must be a list of ids")
+        if len(ids) > MAX_LINKS:
+            raise LimitExceeded(
+                f"at most {MAX_LINKS:,} ids in {rtype}s ({len(ids):,} given)",
+                [FieldError(f"{rtype}s", f"at most {MAX_LINKS:,} ids in one list")])
         for index, raw_id in enumerate(ids):
             pairs[(rtype, clean_external_id(raw_id, f"{rtype}s[{index}]"))] = None
     if not pairs:
@@ -351,9 +361,10 @@ def _summary(verb: str, qnames: Sequence[names.QualifiedName],
     return f"{verb} {shown} on {len(pairs)} resource(s)"
 
 
-def _register_missing(scope_id: int, recorder: ChangeRecorder, pairs: list[tuple[str, str]]
-                      ) -> None:
-    """Register unknown resources in one statement (existing ones are left untouched)."""
+def _register_missing(scope_id: int, recorder: ChangeRecorder, pairs: list[tuple[str, str]],
+                      actor: Actor) -> None:
+    """Register unknown resources in one statement (existing ones are left untouched);
+    the enabled auto-tagging rules run on the new ones."""
     now = utcnow()
     refs = reference_pairs(pairs)
     statement = upsert_insert(Resource.__table__).from_select(
@@ -368,6 +379,9 @@ def _register_missing(scope_id: int, recorder: ChangeRecorder, pairs: list[tuple
     registered = db.session.execute(statement, execution_options=_ROWCOUNT).rowcount
     if registered:
         recorder.record("resources", scope_id, "register", None, {"count": registered})
+        from webapp.services.rules import run_rules_on_registration
+
+        run_rules_on_registration(actor, scope_id, recorder, pairs, now)
 
 
 def _resource_ids(scope_id: int, pairs: list[tuple[str, str]]) -> Select[Any]:
@@ -405,6 +419,8 @@ def _types(pairs: Sequence[tuple[str, str]]) -> dict[str, int]:
     return dict(Counter(rtype for rtype, _ in pairs))
 
 
-def _event(action: str, tag: Tag, resources: int) -> dict[str, Any]:
+def _event(action: str, tag: Tag, resources: int, note: Mapping[str, Any] | None = None
+           ) -> dict[str, Any]:
     return {"object_type": "assignments", "object_id": tag.id, "action": action,
-            "before": None, "after": {"tag": tag.qualified_name, "resources": resources}}
+            "before": None, "after": {"tag": tag.qualified_name, "resources": resources,
+                                      **(note or {})}}
