@@ -5,6 +5,7 @@ from webapp.models.audit import AssignmentRemoval, AuditEvent, ChangeSet
 from webapp.models.external_sources import ExternalTagSource
 from webapp.models.policies import TagPolicy
 from webapp.models.resources import RESOURCE_TYPES, Assignment, AssignmentContext, Resource
+from webapp.models.rules import TagRule
 from webapp.models.scopes import Membership, Role, Scope
 from webapp.models.sessions import LoginSession
 from webapp.models.tags import Tag, TagAlias, TagGroup
@@ -28,5 +29,6 @@ __all__ = [
     "TagAlias",
     "TagGroup",
     "TagPolicy",
+    "TagRule",
     "User",
 ]

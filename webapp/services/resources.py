@@ -73,7 +73,7 @@ def register_resources(actor: Actor, scope_id: int, items: Sequence[ResourceInpu
     cleaned = _clean_inputs(items)
     with writing(actor, scope_id, f"Register {len(cleaned)} resource(s)") as recorder:
         authorize(actor, scope_id, Permission.TAGS_WRITE)
-        upsert_resources(scope_id, recorder, cleaned)
+        upsert_resources(scope_id, recorder, cleaned, actor)
     return len(cleaned)
 
 
@@ -88,9 +88,10 @@ def _clean_inputs(items: Sequence[ResourceInput]) -> list[ResourceInput]:
     return list(unique.values())
 
 
-def upsert_resources(scope_id: int, recorder: ChangeRecorder, items: Sequence[ResourceInput]
-                     ) -> None:
-    """Insert missing resources and refresh given names, one executemany statement."""
+def upsert_resources(scope_id: int, recorder: ChangeRecorder, items: Sequence[ResourceInput],
+                     actor: Actor) -> None:
+    """Insert missing resources and refresh given names, one executemany statement; the
+    enabled auto-tagging rules run on the new ones (:mod:`webapp.services.rules`)."""
     if not items:
         return
     now = utcnow()
@@ -108,7 +109,11 @@ def upsert_resources(scope_id: int, recorder: ChangeRecorder, items: Sequence[Re
         },
     )
     db.session.execute(statement, rows)
-    record_registration(scope_id, recorder, [(item.type, item.external_id) for item in items])
+    pairs = [(item.type, item.external_id) for item in items]
+    record_registration(scope_id, recorder, pairs)
+    from webapp.services.rules import run_rules_on_registration
+
+    run_rules_on_registration(actor, scope_id, recorder, pairs, now)
 
 
 def record_registration(scope_id: int, recorder: ChangeRecorder,

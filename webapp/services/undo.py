@@ -21,6 +21,7 @@ from webapp.models import (
     ChangeSet,
     Tag,
     TagGroup,
+    TagRule,
     User,
 )
 from webapp.models.types import utcnow
@@ -39,7 +40,7 @@ from webapp.services.tags.lookup import expire_tags
 from webapp.services.uow import ChangeRecorder, writing
 from webapp.services.wording import counted
 
-UNDOABLE = {"tag", "tag_group", "tag_alias", "assignments", "resources"}
+UNDOABLE = {"tag", "tag_group", "tag_alias", "tag_rule", "assignments", "resources"}
 
 
 @dataclass(frozen=True)
@@ -147,7 +148,7 @@ def _refuse_unundoable(actor: Actor, scope_id: int, target: ChangeSet,
     if kinds - UNDOABLE:
         raise Conflict(f"change set {target.id} changed {', '.join(sorted(kinds - UNDOABLE))}, "
                        "which cannot be undone here")
-    if "tag_group" in kinds:
+    if kinds & {"tag_group", "tag_rule"}:
         authorize(actor, scope_id, Permission.GROUPS_WRITE)
 
 
@@ -165,7 +166,7 @@ def _newer_live_change_sets(target: ChangeSet) -> ColumnElement[bool]:
 def _refuse_conflicts(target: ChangeSet, events: Sequence[AuditEvent]) -> None:
     newer = select(ChangeSet.id).where(_newer_live_change_sets(target))
     problems: list[str] = []
-    for kind in ("tag", "tag_group"):
+    for kind in ("tag", "tag_group", "tag_rule"):
         ids = sorted({e.object_id for e in events if e.object_type == kind})
         if ids:
             rows = db.session.execute(
@@ -222,7 +223,8 @@ def _display_names(kind: str, ids: Sequence[int]) -> dict[int, str]:
     """Tags by path and groups by identifier, to name them in a refusal."""
     if not ids:
         return {}
-    model, column = (Tag, Tag.path) if kind == "tag" else (TagGroup, TagGroup.identifier)
+    model, column = {"tag": (Tag, Tag.path), "tag_rule": (TagRule, TagRule.name)}.get(
+        kind, (TagGroup, TagGroup.identifier))
     return dict(db.session.execute(
         select(model.id, column).where(model.id.in_(ids))
     ).tuples().all())
@@ -247,6 +249,10 @@ def _revert(scope_id: int, recorder: ChangeRecorder, event: AuditEvent) -> None:
         _revert_tag(scope_id, recorder, event)
     elif event.object_type == "tag_group":
         _revert_group(scope_id, recorder, event)
+    elif event.object_type == "tag_rule":
+        from webapp.services.rules import revert_rule_event
+
+        revert_rule_event(scope_id, recorder, event.action, event.object_id, event.before)
 
 
 def _revert_tag(scope_id: int, recorder: ChangeRecorder, event: AuditEvent) -> None:
