@@ -28,6 +28,7 @@ from sqlalchemy import (
     literal,
     select,
     true,
+    union_all,
     update,
 )
 from sqlalchemy.types import TypeEngine
@@ -55,6 +56,7 @@ from webapp.services.link_plan import (
     plan_links,
     refuse_unknown,
 )
+from webapp.services.policies.enforce import refuse_policy_violations
 from webapp.services.resources import clean_external_id, clean_type
 from webapp.services.sql import dialect_name, integer_list, reference_pairs, upsert_insert
 from webapp.services.tags.creation import Provenance, ensure_paths
@@ -153,6 +155,10 @@ def execute_attach(
                           [item.qname for item in plan.applied if item.tag is None],
                           provenance or Provenance(), live=plan.live)
     _register_missing(scope_id, recorder, list(pairs), actor)
+    refuse_policy_violations(scope_id, added=_union([
+        _link_pairs([(item.tag or by_key[item.qname.key]).id for item in members],
+                    _resource_ids(scope_id, [pair for pair in pairs if pair[0] in takes]))
+        for takes, members in plan.partitions().items()]))
     change_set_id = recorder.change_set_id()
     tags: list[Tag] = []
     added = replaced = offered = 0
@@ -193,6 +199,8 @@ def execute_detach(scope_id: int, recorder: ChangeRecorder, plan: LinkPlan,
         Assignment.tag_id.in_([t.id for t in tags]),
         Assignment.resource_id.in_(_resource_ids(scope_id, list(pairs))),
     )
+    refuse_policy_violations(
+        scope_id, removed=select(Assignment.tag_id, Assignment.resource_id).where(links))
     removed = remove_links(recorder.change_set_id(), links)
     _touch(tags)
     recorder.record_many([_event("detach", tag, len(pairs)) for tag in tags])
@@ -325,12 +333,23 @@ def _record_replaced(recorder: ChangeRecorder, tags: Sequence[Tag], resource_ids
 
 def _insert_links(change_set_id: int, actor: Actor, context: str, tag_ids: list[int],
                   resource_ids: Select[Any]) -> int:
+    return insert_links(change_set_id, actor, context, _link_pairs(tag_ids, resource_ids))
+
+
+def _link_pairs(tag_ids: list[int], resource_ids: Select[Any]) -> Select[Any]:
+    """``SELECT tag_id, resource_id``: every tag × every resource."""
     tag_table = integer_list(tag_ids, "tag_ids")
     targets = resource_ids.subquery("targets")
-    pairs = select(tag_table.c.id.label("tag_id"), targets.c.id.label("resource_id")).join(
+    return select(tag_table.c.id.label("tag_id"), targets.c.id.label("resource_id")).join(
         targets, true()
     )
-    return insert_links(change_set_id, actor, context, pairs)
+
+
+def _union(selects: list[Select[Any]]) -> Select[Any]:
+    if len(selects) == 1:
+        return selects[0]
+    combined = union_all(*selects).subquery("links")
+    return select(combined.c.tag_id, combined.c.resource_id)
 
 
 def _parse_refs(refs: ResourceRefs) -> list[tuple[str, str]]:

@@ -63,3 +63,17 @@ class RateLimited(ServiceError):
     def __init__(self, message: str, retry_after: int) -> None:
         super().__init__(message)
         self.retry_after = retry_after
+
+
+class PolicyViolation(Conflict):
+    """An enforced tag policy refuses the change (HTTP 409): ``policy`` is its name,
+    ``resources`` the first refused resources (``type:external_id``), ``count`` all."""
+
+    code = "POLICY_VIOLATION"
+
+    def __init__(self, message: str, policy: str, resources: list[str], count: int,
+                 details: Iterable[FieldError] = ()) -> None:
+        super().__init__(message, details)
+        self.policy = policy
+        self.resources = resources
+        self.count = count

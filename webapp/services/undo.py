@@ -32,6 +32,8 @@ from webapp.services.errors import Conflict, FieldError, NotFound
 from webapp.services.groups import apply_group_snapshot, remove_group
 from webapp.services.link_plan import refuse_unassignable
 from webapp.services.paging import Page, PageRequest
+from webapp.services.policies.crud import revert_policy_event
+from webapp.services.policies.enforce import refuse_policy_violations
 from webapp.services.sql import integer_list, upsert_insert
 from webapp.services.tags.aliases import revert_alias_events
 from webapp.services.tags.deprecation import restore_deprecation
@@ -40,7 +42,7 @@ from webapp.services.tags.lookup import expire_tags
 from webapp.services.uow import ChangeRecorder, writing
 from webapp.services.wording import counted
 
-UNDOABLE = {"tag", "tag_group", "tag_alias", "tag_rule", "assignments", "resources"}
+UNDOABLE = {"tag", "tag_group", "tag_alias", "tag_rule", "tag_policy", "assignments", "resources"}
 
 
 @dataclass(frozen=True)
@@ -97,6 +99,12 @@ def undo_change_set(actor: Actor, scope_id: int, change_set_id: int) -> ChangeSe
         _refuse_unundoable(actor, scope_id, target, {event.object_type for event in events})
         _refuse_conflicts(target, events)
         _refuse_unassignable_links(actor, scope_id, target.id)
+        refuse_policy_violations(
+            scope_id,
+            added=select(AssignmentRemoval.tag_id, AssignmentRemoval.resource_id)
+            .where(AssignmentRemoval.change_set_id == target.id),
+            removed=select(Assignment.tag_id, Assignment.resource_id)
+            .where(Assignment.change_set_id == target.id))
         undo_id = recorder.change_set_id()
         remove_links(undo_id, Assignment.change_set_id == target.id)
         _restore_removed_links(target.id)
@@ -149,6 +157,8 @@ def _refuse_unundoable(actor: Actor, scope_id: int, target: ChangeSet,
         raise Conflict(f"change set {target.id} changed {', '.join(sorted(kinds - UNDOABLE))}, "
                        "which cannot be undone here")
     if kinds & {"tag_group", "tag_rule"}:
+        authorize(actor, scope_id, Permission.GROUPS_WRITE)
+    if "tag_policy" in kinds:
         authorize(actor, scope_id, Permission.GROUPS_WRITE)
 
 
@@ -249,6 +259,8 @@ def _revert(scope_id: int, recorder: ChangeRecorder, event: AuditEvent) -> None:
         _revert_tag(scope_id, recorder, event)
     elif event.object_type == "tag_group":
         _revert_group(scope_id, recorder, event)
+    elif event.object_type == "tag_policy":
+        revert_policy_event(scope_id, recorder, event.action, event.object_id, event.before)
     elif event.object_type == "tag_rule":
         from webapp.services.rules import revert_rule_event
 
@@ -414,6 +426,9 @@ _UNDO_EFFECTS = {
     ("tag_group", "create"): ("delete", "group", "groups", ""),
     ("tag_group", "delete"): ("restore", "group", "groups", ""),
     ("tag_group", "update"): ("change", "group", "groups", " back"),
+    ("tag_policy", "create"): ("delete", "policy", "policies", ""),
+    ("tag_policy", "delete"): ("restore", "policy", "policies", ""),
+    ("tag_policy", "update"): ("change", "policy", "policies", " back"),
 }
 
 

@@ -18,6 +18,7 @@ from webapp.services.assignments import (
 )
 from webapp.services.errors import ServiceError, ValidationFailed
 from webapp.services.link_plan import check_group_rules, refuse_unassignable
+from webapp.services.policies.enforce import refuse_policy_violations
 from webapp.services.sql import integer_list, json_rows
 from webapp.services.tags.aliases import transfer_aliases
 from webapp.services.tags.deletion import live_children, mark_deleted
@@ -97,6 +98,14 @@ def merge_all(actor: Actor, scope_id: int, recorder: ChangeRecorder,
         (child for child in live_children(gone_ids) if child.id not in position),
         key=lambda tag: (position[tag.parent_id or 0], tag.id_path))
     added = _links_added(gone_ids, kept.id)
+    refuse_policy_violations(
+        scope_id,
+        added=select(typed_literal(kept.id, Integer()).label("tag_id"),
+                     Assignment.resource_id.label("resource_id"))
+        .where(Assignment.tag_id.in_(source_ids())).distinct(),
+        removed=select(Assignment.tag_id, Assignment.resource_id)
+        .where(Assignment.tag_id.in_(source_ids())),
+    )
     change_set_id = recorder.change_set_id()
     insert_links(
         change_set_id, actor, "manual",

@@ -1,0 +1,122 @@
+"""The one policy check of every write path that adds or removes links.
+
+The executors of attach and detach (:mod:`webapp.services.assignments`: the API in every
+dialect, the bulk page, CSV import, seeds), merge and undo call
+:func:`refuse_policy_violations` with the links they are about to add and remove, before
+writing them.  An enforced policy refuses the change when it would
+
+* add a tag of a forbidden subtree to a resource the policy covers, or
+* take from a covered resource the last tag it carries of a required group.
+
+Coverage is read as the resources are before the change.  A resource that already
+violates a policy may still be changed in any other way (it stays reported); a new
+resource is never refused for the tags it lacks.  Policies in ``report`` mode never
+refuse.  Cost: one statement when the scope enforces nothing; else one per resolved
+policy's ``where`` that names tags, plus one per forbidden-tag policy and one per
+required group, whatever the number of links.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import Select, exists, func, literal, or_, select
+
+from webapp.extensions import db
+from webapp.models import Assignment, Resource, Tag
+from webapp.services.errors import FieldError, PolicyViolation
+from webapp.services.policies.rules import ResolvedPolicy, resolve_policies, scope_policies
+from webapp.services.tags.lookup import subtree_of
+
+SHOWN = 20  # resources named in a refusal
+
+
+def refuse_policy_violations(scope_id: int, *, added: Select[Any] | None = None,
+                             removed: Select[Any] | None = None) -> None:
+    """Raise :class:`PolicyViolation` when an enforced policy of the scope refuses adding
+    the links ``added`` and removing the links ``removed`` (each a ``SELECT tag_id,
+    resource_id``, in that order; links ``added`` that exist already change nothing)."""
+    if added is None and removed is None:
+        return
+    policies = scope_policies(scope_id, enforced_only=True)
+    if not policies:
+        return
+    for policy in resolve_policies(policies):
+        if policy.broken is not None:
+            continue
+        if added is not None and policy.forbidden:
+            _refuse_forbidden(policy, added)
+        if removed is not None and policy.groups:
+            _refuse_last_of_group(policy, removed, added)
+
+
+def _refuse_forbidden(policy: ResolvedPolicy, added: Select[Any]) -> None:
+    new = added.subquery("policy_added")
+    tag_id, resource_id = new.c[0], new.c[1]
+    forbidden = or_(*(subtree_of(t.id_path) for t in policy.forbidden))
+    already = exists().where(Assignment.tag_id == tag_id,
+                             Assignment.resource_id == resource_id)
+    statement = (
+        select(Resource.type, Resource.external_id, func.count().over())
+        .select_from(new)
+        .join(Tag, Tag.id == tag_id)
+        .join(Resource, Resource.id == resource_id)
+        .where(forbidden, ~already, policy.covers())
+        .group_by(Resource.id, Resource.type, Resource.external_id)
+        .order_by(Resource.id)
+        .limit(SHOWN)
+    )
+    rows = db.session.execute(statement).all()
+    if rows:
+        names = ", ".join(t.name for t in policy.forbidden)
+        _raise(policy, rows, f"it would add a tag it forbids ({names})")
+
+
+def _refuse_last_of_group(policy: ResolvedPolicy, removed: Select[Any],
+                          added: Select[Any] | None) -> None:
+    gone = removed.subquery("policy_removed")
+    gone_tag, gone_resource = gone.c[0], gone.c[1]
+    for group in policy.groups:
+        # A link of the group that stays: not among the removed ones.
+        stays = (
+            select(literal(1))
+            .select_from(Assignment)
+            .join(Tag, Tag.id == Assignment.tag_id)
+            .where(Assignment.resource_id == Resource.id, Tag.deleted_at.is_(None),
+                   Tag.group_id == group.id,
+                   ~exists().where(gone_tag == Assignment.tag_id,
+                                   gone_resource == Assignment.resource_id))
+            .correlate(Resource)
+            .exists()
+        )
+        condition = [~stays, policy.covers()]
+        if added is not None:
+            new = added.subquery("policy_added")
+            condition.append(~(
+                select(literal(1)).select_from(new).join(Tag, Tag.id == new.c[0])
+                .where(new.c[1] == Resource.id, Tag.group_id == group.id)
+                .correlate(Resource).exists()
+            ))
+        statement = (
+            select(Resource.type, Resource.external_id, func.count().over())
+            .where(Resource.id.in_(
+                select(gone_resource).select_from(gone).join(Tag, Tag.id == gone_tag)
+                .where(Tag.group_id == group.id, Tag.deleted_at.is_(None))
+            ), *condition)
+            .order_by(Resource.id)
+            .limit(SHOWN)
+        )
+        rows = db.session.execute(statement).all()
+        if rows:
+            _raise(policy, rows,
+                   f"it would remove the last tag of required group {group.identifier}")
+
+
+def _raise(policy: ResolvedPolicy, rows: list[Any], why: str) -> None:
+    shown = [f"{rtype}:{external_id}" for rtype, external_id, _ in rows]
+    count = int(rows[0][2])
+    more = f" and {count - len(shown)} more" if count > len(shown) else ""
+    message = (f'policy "{policy.name}" (enforced) refuses this change: {why} on '
+               f"{count} resource(s): {', '.join(shown)}{more}")
+    raise PolicyViolation(message, policy.name, shown, count,
+                          [FieldError("resources", message)])
