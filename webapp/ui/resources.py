@@ -1,6 +1,7 @@
 """Resources: the list with its tags (search as you type, a tag expression whose matched
 count and errors update as you type, type tabs with counts, a tag filter, paging), register
-one resource, import many from CSV.
+one resource, import many from CSV; one resource's page (its tags with where each came
+from, and its history).
 
 ``/resources`` and ``/resources/<type>`` are one view: htmx requests get the list
 fragment (and the address bar follows), others the whole page.  Register and import
@@ -19,6 +20,7 @@ from flask.typing import ResponseReturnValue
 from webapp.models import RESOURCE_TYPES, Tag
 from webapp.services.errors import LimitExceeded, ValidationFailed
 from webapp.services.paging import Page, PageRequest
+from webapp.services.resource_detail import find_resource, resource_history, resource_tags
 from webapp.services.resource_import import import_resources, register_resource
 from webapp.services.resource_selection import (
     EXPRESSION_FIELD,
@@ -184,3 +186,44 @@ def import_csv() -> ResponseReturnValue:
                            form_template="resources/_import_form.html",
                            import_form=ImportResourcesForm(formdata=None), message=message,
                            oob=True, **_list_context())
+
+
+# --- one resource's page ----------------------------------------------------------------
+
+DETAIL_PER_PAGE = 25
+# The cards an htmx request may ask for alone (``?card=``), by template.
+CARDS = {"tags": "resources/_tags_card.html", "history": "resources/_history.html"}
+
+
+def _page_arg(name: str) -> int:
+    """A card's page number from the query string (1 when absent or not a number)."""
+    raw = request.args.get(name, "")
+    return min(int(raw), MAX_PAGE) if raw.isdigit() and len(raw) <= 9 and int(raw) else 1
+
+
+def _card_context(card: str, actor: Any, scope_id: int, resource: Any,
+                  pages: dict[str, int]) -> dict[str, Any]:
+    if card == "tags":
+        return {"links": resource_tags(actor, scope_id, resource,
+                                       PageRequest(pages["tpage"], DETAIL_PER_PAGE))}
+    return {"history": resource_history(actor, scope_id, resource,
+                                        PageRequest(pages["hpage"], DETAIL_PER_PAGE))}
+
+
+@resources.get("/resources/<rtype>/<path:external_id>")
+def detail(rtype: str, external_id: str) -> ResponseReturnValue:
+    """A resource's page: its fields, its tags with who added each, when and how, and
+    its history.  htmx gets one card (``?card=tags|history``, paged by ``tpage`` and
+    ``hpage``) or the page's body; other requests the whole page."""
+    actor, scope = scoped_actor(), current_scope()
+    resource = find_resource(actor, scope.id, rtype, external_id)
+    pages = {"tpage": _page_arg("tpage"), "hpage": _page_arg("hpage")}
+    context: dict[str, Any] = {"resource": resource, **pages}
+    card = request.args.get("card", "")
+    if wants_fragment() and card in CARDS:
+        context.update(_card_context(card, actor, scope.id, resource, pages))
+        return render_template(CARDS[card], **context)
+    for name in CARDS:
+        context.update(_card_context(name, actor, scope.id, resource, pages))
+    template = "resources/_detail.html" if wants_fragment() else "resources/detail.html"
+    return render_template(template, **context)
