@@ -30,8 +30,6 @@ from webapp.services.errors import NotFound, ValidationFailed
 from webapp.services.paging import Page, PageRequest
 from webapp.services.resources import clean_type
 
-# The audit events a rule's change set names it by (the rules' own audit rows).
-RULE_OBJECT_TYPES = ("rule", "tag_rule")
 # How a link was made, as people read it (a context not listed shows as stored).
 CONTEXT_LABELS = {
     AssignmentContext.MANUAL.value: "manual",
@@ -107,11 +105,10 @@ def _link_rows(resource_ids: Sequence[int]) -> Any:
     )
 
 
-def _link(row: Any, rule_names: dict[int, str] | None = None) -> TagLink:
+def _link(row: Any, rules: dict[tuple[int, int], str] | None = None) -> TagLink:
     rule_name = None
-    if rule_names and row.context == AssignmentContext.RULE.value \
-            and row.change_set_id is not None:
-        rule_name = rule_names.get(row.change_set_id)
+    if rules and row.change_set_id is not None:
+        rule_name = rules.get((row.change_set_id, row.Tag.id))
     return TagLink(tag=row.Tag, context=row.context, added_at=row.added_at,
                    added_by_id=row.added_by_id, added_by_public_id=row.public_id,
                    added_by_email=row.email, added_by_name=row.display_name or None,
@@ -129,21 +126,25 @@ def links_by_resource(resource_ids: Sequence[int]) -> dict[int, list[TagLink]]:
     return found
 
 
-def rule_names(change_set_ids: Sequence[int]) -> dict[int, str]:
-    """The name of the rule each change set names in its audit events (one query)."""
-    if not change_set_ids:
+def rule_names(links: Sequence[tuple[int, int]]) -> dict[tuple[int, int], str]:
+    """For each (change set, tag) link, the rule its attach event names, in one query (a
+    rule's attach events carry ``rule`` beside the tag: ``webapp.services.rules``)."""
+    if not links:
         return {}
-    names: dict[int, str] = {}
-    for change_set_id, before, after in db.session.execute(
-        select(AuditEvent.change_set_id, AuditEvent.before, AuditEvent.after)
-        .where(AuditEvent.change_set_id.in_(sorted(set(change_set_ids))),
-               AuditEvent.object_type.in_(RULE_OBJECT_TYPES))
+    wanted = set(links)
+    names: dict[tuple[int, int], str] = {}
+    for change_set_id, tag_id, after in db.session.execute(
+        select(AuditEvent.change_set_id, AuditEvent.object_id, AuditEvent.after)
+        .where(AuditEvent.change_set_id.in_(sorted({cs for cs, _ in wanted})),
+               AuditEvent.object_type == "assignments",
+               AuditEvent.object_id.in_(sorted({tag for _, tag in wanted})),
+               AuditEvent.action == "attach")
         .order_by(AuditEvent.id)
     ):
-        snapshot = after if isinstance(after, dict) else before
-        name = snapshot.get("name") if isinstance(snapshot, dict) else None
-        if isinstance(name, str) and change_set_id not in names:
-            names[change_set_id] = name
+        name = after.get("rule") if isinstance(after, dict) else None
+        key = (change_set_id, tag_id)
+        if isinstance(name, str) and key in wanted and key not in names:
+            names[key] = name
     return names
 
 
@@ -157,7 +158,7 @@ def resource_tags(actor: Actor, scope_id: int, resource: Resource, paging: PageR
     page = db.session.execute(
         rows.order_by(Tag.path_key, Tag.id).limit(paging.per_page).offset(paging.offset)
     ).all()
-    ruled = [row.change_set_id for row in page
+    ruled = [(row.change_set_id, row.Tag.id) for row in page
              if row.context == AssignmentContext.RULE.value and row.change_set_id is not None]
     names = rule_names(ruled)
     return Page([_link(row, names) for row in page], total, paging.page, paging.per_page)

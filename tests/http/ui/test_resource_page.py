@@ -12,8 +12,8 @@ from sqlalchemy import update
 
 from tests.http.ui.conftest import UiWorld
 from webapp.extensions import db
-from webapp.models import Assignment, AssignmentContext, AuditEvent, ChangeSet, Resource
-from webapp.services import assignments, resources
+from webapp.models import Assignment, AssignmentContext, ChangeSet, Resource
+from webapp.services import assignments, resources, rules
 from webapp.services.resources import ResourceInput
 from webapp.services.undo import undo_change_set
 
@@ -71,16 +71,21 @@ def test_the_page_shows_each_tag_with_who_added_it_when_and_how(ui: UiWorld) -> 
 
 def test_rule_links_name_the_rule_the_audit_trail_names(ui: UiWorld) -> None:
     seed(ui)
-    assignments.attach(ui.world.editor, ui.world.sid, ["ads"], {"table": ["db.orders"]},
-                       context=AssignmentContext.RULE)
-    cs = db.session.scalars(db.select(ChangeSet).order_by(ChangeSet.id.desc())).first()
-    assert cs is not None
-    db.session.add(AuditEvent(change_set_id=cs.id, object_type="rule", object_id=1,
-                              action="apply", before=None, after={"name": "Ads sources"}))
-    db.session.commit()
+    rule = rules.create_rule(ui.world.manager, ui.world.sid, name="Ads tables",
+                             when="type:table", attach=["ads"])
+    rules.apply_rule(ui.world.manager, ui.world.sid, rule.id)
+    # A rule that runs on registration names itself too.
+    rules.create_rule(ui.world.manager, ui.world.sid, name="Files are raw", when="type:file",
+                      attach=["raw"])
+    resources.register_resources(ui.world.editor, ui.world.sid,
+                                 [ResourceInput("file", "new.csv")])
     page = html(ui.get(ui.client("viewer"), url(ui)))
     row = next(r for r in re.findall(r"<li>(.*?)</li>", page, re.S) if ">ads</a>" in r)
-    assert "context-rule" in row and "“Ads sources”" in row
+    assert "context-rule" in row and "“Ads tables”" in row
+    assert "manager@example.com" in row
+    other = html(ui.get(ui.client("viewer"), url(ui, "file", "new.csv")))
+    row = next(r for r in re.findall(r"<li>(.*?)</li>", other, re.S) if ">raw</a>" in r)
+    assert "context-rule" in row and "“Files are raw”" in row
 
 
 def test_history_shows_additions_removals_and_undos(ui: UiWorld) -> None:
