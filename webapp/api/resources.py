@@ -14,13 +14,13 @@ from spectree import Response
 
 from webapp.api import api
 from webapp.api.auth import caller
-from webapp.api.links import linked_tags
 from webapp.api.openapi import spec
 from webapp.api.pagination import page_fields
 from webapp.api.schemas.common import ErrorBody, errors
 from webapp.api.schemas.links import LINK_LISTS
 from webapp.api.schemas.resources import (
     MAX_REGISTER,
+    ExpandedTag,
     ExpandQuery,
     ResourceBody,
     ResourceListQuery,
@@ -29,10 +29,11 @@ from webapp.api.schemas.resources import (
     ResourcesOut,
     UuidResourceBody,
 )
-from webapp.models import RESOURCE_TYPES, Resource, Tag
+from webapp.models import RESOURCE_TYPES, Resource
 from webapp.services.errors import FieldError, LimitExceeded, NotFound, ValidationFailed
 from webapp.services.expressions.syntax import parse_optional
 from webapp.services.paging import PageRequest
+from webapp.services.resource_detail import TagLink, links_by_resource
 from webapp.services.resources import (
     ResourceInput,
     get_resource,
@@ -56,10 +57,24 @@ LIST_ERRORS = {**READ_ERRORS, "HTTP_400": (
     "position")}
 
 
-def resource_out(resource: Resource, tags: Sequence[Tag] | None) -> ResourceOut:
+SYSTEM_ADDER = "system"
+
+
+def resource_tags_out(links: Sequence[TagLink]) -> list[ExpandedTag]:
+    """The seed fields of each tag, and who added it, when and how."""
+    return [
+        ExpandedTag(id=link.tag.uuid, name=link.tag.qualified_name,
+                    created_at=link.tag.created_at, updated_at=link.tag.updated_at,
+                    context=link.context, added_by=link.added_by_public_id or SYSTEM_ADDER,
+                    added_at=link.added_at)
+        for link in links
+    ]
+
+
+def resource_out(resource: Resource, links: Sequence[TagLink] | None) -> ResourceOut:
     return ResourceOut(
         id=resource.external_id, slug=resource.slug, name=resource.name, type=resource.type,
-        tags=linked_tags(tags) if tags is not None else None,
+        tags=resource_tags_out(links) if links is not None else None,
     )
 
 
@@ -79,8 +94,11 @@ def _listed(rtype: str | None, query: ResourceListQuery) -> ResourcePage:
     page = list_resources(who.actor, who.scope_id, rtype=rtype, search=query.search,
                           tag=query.tag, expression=expression,
                           paging=PageRequest(query.page, query.per_page))
+    links = links_by_resource([row.resource.id for row in page.items]) \
+        if query.with_tags else None
     return ResourcePage(
-        results=[resource_out(row.resource, row.tags if query.with_tags else None)
+        results=[resource_out(row.resource, links[row.resource.id] if links is not None
+                              else None)
                  for row in page.items],
         **page_fields(page),
     )
@@ -112,7 +130,8 @@ def list_all_resources(query: ResourceListQuery) -> ResourcePage:
                resp=Response(HTTP_200=ResourceOut, **READ_ERRORS),
                tags=["resources"])
 def get_one_resource(collection: str, resource_id: str, query: ExpandQuery) -> ResourceOut:
-    """Get one resource of the type by its id; `expand[]=tags` adds its tags."""
+    """Get one resource of the type by its id; `expand[]=tags` adds its tags, each with
+    `context`, `added_by` and `added_at` beside the seed fields."""
     who = caller()
     rtype = COLLECTIONS[collection]
     try:
@@ -120,7 +139,8 @@ def get_one_resource(collection: str, resource_id: str, query: ExpandQuery) -> R
     except ValidationFailed:
         raise NotFound(f"{rtype} {resource_id!r} not found") from None
     row = get_resource(who.actor, who.scope_id, rtype, external_id)
-    return resource_out(row.resource, row.tags if query.with_tags else None)
+    links = links_by_resource([row.resource.id]) if query.with_tags else None
+    return resource_out(row.resource, links[row.resource.id] if links is not None else None)
 
 
 def _register(collection: str, body: ResourceBody | UuidResourceBody

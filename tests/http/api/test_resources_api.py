@@ -35,7 +35,9 @@ def assert_resource(item: dict[str, Any], *, tags: bool) -> None:
     assert item["slug"] is None or isinstance(item["slug"], str)
     assert item["name"] is None or isinstance(item["name"], str)
     for tag in item.get("tags", []):
-        assert set(tag) == {"id", "name", "created_at", "updated_at"}
+        # The seed fields, and where the tag came from (issue 12 §5).
+        assert set(tag) == {"id", "name", "created_at", "updated_at",
+                            "context", "added_by", "added_at"}
         uuid.UUID(tag["id"])
 
 

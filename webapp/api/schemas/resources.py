@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Annotated, Any, Literal
 
 from pydantic import (
@@ -64,6 +65,16 @@ class ResourceListQuery(PageQuery, ExpandQuery):
     )
 
 
+class ExpandedTag(LinkedTag):
+    """A tag of the resource as seeds 000 and 001 show it, and where it came from."""
+
+    context: str = Field(description="how the tag was added: `manual` (the web admin), "
+                         "`api`, `rule` (an auto-tagging rule), `import` or `refresh`")
+    added_by: str = Field(description="the public id of the user who added it (`user_…`), "
+                          "or `system` when no user did")
+    added_at: datetime = Field(description="when it was added")
+
+
 class ResourceOut(BaseModel):
     """A resource; ``tags`` appears only when asked for with ``expand[]=tags``."""
 
@@ -72,7 +83,10 @@ class ResourceOut(BaseModel):
     slug: str | None
     name: str | None
     type: ResourceType = Field(description="the resource type, singular (`source`)")
-    tags: list[LinkedTag] | None = Field(None, exclude_if=lambda value: value is None)
+    tags: list[ExpandedTag] | None = Field(
+        None, exclude_if=lambda value: value is None,
+        description="with `expand[]=tags`: the live tags, each with the seed fields and "
+                    "`context`, `added_by` and `added_at`")
 
 
 class ResourcePage(PageEnvelope):
