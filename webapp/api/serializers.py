@@ -53,6 +53,7 @@ def tag_out(view: TagView) -> TagOut:
         deprecated_at=view.deprecated_at,
         replacement=view.replacement_public_id,
         replacement_name=view.replacement_name,
+        aliases=list(view.aliases),
         created_at=view.created_at,
         updated_at=view.updated_at,
     )

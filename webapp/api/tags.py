@@ -30,8 +30,10 @@ from webapp.api.wire_names import NATIVE_BULK_DELETE, NATIVE_TAGS, spelled
 from webapp.fastpath import reads_tag_with_key
 from webapp.models import AssignmentContext
 from webapp.services import names
+from webapp.services.actor import Permission, authorize
 from webapp.services.paging import PageRequest
 from webapp.services.resources import list_resources, resources_by_tag
+from webapp.services.tags.aliases import replace_aliases
 from webapp.services.tags.creation import TagSpec, Uniqueness, create_tag
 from webapp.services.tags.deletion import bulk_delete_tags, delete_tag
 from webapp.services.tags.deprecation import (
@@ -41,7 +43,7 @@ from webapp.services.tags.deprecation import (
     set_deprecation,
 )
 from webapp.services.tags.hierarchy import update_tag
-from webapp.services.tags.lookup import get_tag
+from webapp.services.tags.lookup import get_tag, live_tag
 from webapp.services.tags.paths import load_tags
 from webapp.services.tags.queries import TagFilter, list_tags
 from webapp.services.tags.views import get_tag_view
@@ -71,8 +73,13 @@ def _create(body: TagCreateIn) -> TagOut:
             color=body.color,
             description=body.description,
         )
-        # Seed 004: "409 — Tag with this name already exists", whatever its category.
-        tag = create_tag(who.actor, who.scope_id, spec_, uniqueness=Uniqueness.LEVEL)
+        if not body.aliases:
+            # Seed 004: "409 — Tag with this name already exists", whatever its category.
+            tag = create_tag(who.actor, who.scope_id, spec_, uniqueness=Uniqueness.LEVEL)
+        else:  # the tag and its aliases in one change set
+            with writing(who.actor, who.scope_id, "Create tag") as recorder:
+                tag = create_tag(who.actor, who.scope_id, spec_, uniqueness=Uniqueness.LEVEL)
+                replace_aliases(who.actor, who.scope_id, recorder, tag, body.aliases)
     return tags_out([tag])[0]
 
 
@@ -132,23 +139,30 @@ def get_one_tag(tag_id: str) -> TagOut:
 def update_one_tag(tag_id: str, json: TagUpdateIn) -> TagOut:
     """Change the fields sent (PUT is partial too); a rename or move carries the subtree.
     `deprecated` and `replacement` deprecate the tag, change its replacement or take the
-    deprecation back, in the same change set."""
+    deprecation back, and `aliases` replaces the tag's aliases, in the same change set."""
     who = caller()
     sent = json.model_fields_set
     changes = {UPDATE_ARGUMENTS[name]: getattr(json, name) for name in sent
                if name in UPDATE_ARGUMENTS}
     deprecation = {name: getattr(json, name) if name in sent else UNSET
                    for name in ("deprecated", "replacement")}
+    deprecating = bool(sent & deprecation.keys())
     with spelled(NATIVE_TAGS):
-        if not sent & deprecation.keys():
+        if "aliases" not in sent and not deprecating:
             tag = update_tag(who.actor, who.scope_id, tag_id, **changes)
-        elif not changes:
+        elif "aliases" not in sent and not changes:
             tag = set_deprecation(who.actor, who.scope_id, tag_id, **deprecation)
         else:
             placeholder = f"Update tag {tag_id}"  # update_tag retitles it
-            with writing(who.actor, who.scope_id, placeholder):
-                tag = update_tag(who.actor, who.scope_id, tag_id, **changes)
-                tag = set_deprecation(who.actor, who.scope_id, tag.id, **deprecation)
+            with writing(who.actor, who.scope_id, placeholder) as recorder:
+                authorize(who.actor, who.scope_id, Permission.TAGS_WRITE)
+                tag = (update_tag(who.actor, who.scope_id, tag_id, **changes) if changes
+                       else live_tag(who.scope_id, tag_id))
+                recorder.retitle(placeholder, f"Update tag {tag.qualified_name}")
+                if deprecating:
+                    tag = set_deprecation(who.actor, who.scope_id, tag.id, **deprecation)
+                if "aliases" in sent:
+                    replace_aliases(who.actor, who.scope_id, recorder, tag, json.aliases)
     return tags_out([tag])[0]
 
 

@@ -49,7 +49,7 @@ UNDOABLE = {"tag", "tag_group", "tag_alias", "tag_rule", "tag_policy", "assignme
 class ChangeSetFilter:
     actor_id: int | None = None
     object_type: str | None = None
-    tag_id: int | None = None  # change sets that touched this tag or its links
+    tag_id: int | None = None  # change sets that touched this tag, its links or aliases
     include_undone: bool = True
 
 
@@ -68,7 +68,7 @@ def list_change_sets(actor: Actor, scope_id: int, filters: ChangeSetFilter | Non
     if filters.object_type:
         touched.append(AuditEvent.object_type == filters.object_type)
     if filters.tag_id is not None:
-        touched.append(and_(AuditEvent.object_type.in_(("tag", "assignments")),
+        touched.append(and_(AuditEvent.object_type.in_(("tag", "assignments", "tag_alias")),
                             AuditEvent.object_id == filters.tag_id))
     if touched:
         query = query.where(

@@ -47,6 +47,7 @@ EVENTS_PER_PAGE = 100  # on a change set's own page
 
 KIND_LABELS = {
     "tag": "Tag",
+    "tag_alias": "Alias",
     "assignments": "Links",
     "resources": "Resources",
     "tag_group": "Group",
@@ -69,6 +70,7 @@ FIELD_LABELS = {
 }
 NOUNS = {  # singular and plural, for "3 tags", "1 group"
     "tag": ("tag", "tags"),
+    "tag_alias": ("alias", "aliases"),
     "tag_group": ("group", "groups"),
     "membership": ("member", "members"),
     "api_key": ("API key", "API keys"),
@@ -152,7 +154,22 @@ def _value(key: str, value: Any, names: dict[tuple[str, int], str]) -> str:
     return str(value)
 
 
+def _alias_changes(event: AuditEvent, names: dict[tuple[str, int], str]) -> list[Change]:
+    """A ``tag_alias`` event: the alias added, removed or moved (from which tag)."""
+    after = event.after or {}
+    action = event.action.removeprefix("undo ")
+    removed = (action == "remove") != event.action.startswith("undo ")
+    changes = [Change("alias", str(after.get("alias")), None) if removed and action != "move"
+               else Change("alias", None, str(after.get("alias")))]
+    source = after.get("from_tag_id")
+    if action == "move" and isinstance(source, int):
+        changes.append(Change("moved from", None, names.get(("tag", source), f"tag #{source}")))
+    return changes
+
+
 def _changes(event: AuditEvent, names: dict[tuple[str, int], str]) -> list[Change]:
+    if event.object_type == "tag_alias":
+        return _alias_changes(event, names)
     before, after = event.before, event.after
     if after is None:  # a deletion: the action says it all
         return []
@@ -186,7 +203,7 @@ def _snapshot_text(event: AuditEvent, *keys: str) -> str | None:
 
 def _object_name(event: AuditEvent, names: dict[tuple[str, int], str]) -> str:
     kind, oid = event.object_type, event.object_id
-    if kind in ("tag", "assignments"):
+    if kind in ("tag", "assignments", "tag_alias"):
         return names.get(("tag", oid)) or _snapshot_text(event, "path", "tag") or f"tag #{oid}"
     if kind == "tag_group":
         return names.get(("tag_group", oid)) or _snapshot_text(event, "identifier") or \

@@ -15,6 +15,7 @@ from webapp.models import User
 OBJECT_TYPES: tuple[tuple[str, str], ...] = (
     ("tag", "Tags"),
     ("assignments", "Tag links"),
+    ("tag_alias", "Tag aliases"),
     ("resources", "Resources"),
     ("tag_group", "Groups"),
     ("membership", "Members"),

@@ -38,7 +38,12 @@ from webapp.services.resource_selection import (
     count_selection,
 )
 from webapp.services.tags.lookup import find_tag
-from webapp.services.tags.queries import TagFilter, search_tags, usage_counts
+from webapp.services.tags.queries import (
+    TagFilter,
+    matched_aliases,
+    search_tags,
+    usage_counts,
+)
 from webapp.services.undo import get_change_set, preview_undo, preview_undos, undo_change_set
 from webapp.ui.bulk_forms import USE_MATCHING, USE_TICKED, BulkForm, TagQueryForm
 from webapp.ui.errors import REFUSED_FORM, form_status
@@ -175,7 +180,7 @@ def tag_options() -> ResponseReturnValue:
     usage = usage_counts([t.id for t in matches])
     return render_template("bulk/_tag_options.html", query=query, matches=matches,
                            usage=usage, new_name=new_name, name_error=name_error,
-                           detaching=detaching)
+                           detaching=detaching, via_alias=matched_aliases(query, matches))
 
 
 @bulk.post("/bulk/tags")

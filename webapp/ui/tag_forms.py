@@ -113,6 +113,17 @@ class ActionForm(FlaskForm):
     """A button that posts (restore): only the CSRF token."""
 
 
+class AliasesForm(FlaskForm):
+    """A tag's aliases, one per line (blank lines are ignored): the list replaces them."""
+
+    aliases = TextAreaField("Aliases", validators=[Length(max=60_000)])
+
+    def entries(self) -> list[tuple[int, str]]:
+        """(line number, text) of each non-blank line."""
+        return [(number, line.strip()) for number, line in
+                enumerate((self.aliases.data or "").splitlines(), start=1) if line.strip()]
+
+
 class DeprecateForm(FlaskForm):
     """Deprecate a tag (or change its replacement): the replacement is a typed path or
     qualified name, never read as an id; empty names none."""

@@ -26,6 +26,7 @@ from webapp.services.actor import Actor, Permission, authorize
 from webapp.services.errors import ServiceError, ValidationFailed
 from webapp.services.groups import list_groups
 from webapp.services.paging import MAX_PAGE, Page, PageRequest
+from webapp.services.tags.aliases import aliases_of, set_aliases
 from webapp.services.tags.bulk import merge_into, move_tags
 from webapp.services.tags.creation import CREATE_PERMISSIONS, TagSpec, create_tag
 from webapp.services.tags.deletion import bulk_delete_tags, delete_tag, restore_tag
@@ -44,6 +45,7 @@ from webapp.services.tags.queries import (
     TagRow,
     get_tag_row,
     list_tags,
+    matched_aliases,
     search_tags,
     subtree_summary,
     tag_detail,
@@ -58,6 +60,7 @@ from webapp.ui.rendering import apply_service_error, render_page, wants_fragment
 from webapp.ui.scoping import current_scope, scoped_actor, scoped_blueprint
 from webapp.ui.tag_forms import (
     ActionForm,
+    AliasesForm,
     BulkForm,
     DeleteForm,
     DeprecateForm,
@@ -194,7 +197,8 @@ def _render_index(status: int = 200, *, create_form: TagCreateForm | None = None
     """The list page (or, for htmx, its results fragment)."""
     actor, scope = _actor_scope()
     args, page = _list(actor, scope, ListArgs.parse(request.args))
-    context: dict[str, Any] = {"args": args, "results": page, "oob": wants_fragment()}
+    context: dict[str, Any] = {"args": args, "results": page, "oob": wants_fragment(),
+                               "via_alias": matched_aliases(args.q, [r.tag for r in page.items])}
     if not wants_fragment():
         context.update(
             groups=[row.group.identifier for row in list_groups(actor, scope.id)],
@@ -461,13 +465,16 @@ def _history_card(actor: Actor, scope: Scope, tag: Tag) -> dict[str, Any]:
 
 def _detail_context(handle: str, *, edit_form: TagEditForm | None = None,
                     delete_form: DeleteForm | None = None,
-                    deprecate_form: DeprecateForm | None = None) -> dict[str, Any]:
+                    deprecate_form: DeprecateForm | None = None,
+                    aliases_form: AliasesForm | None = None) -> dict[str, Any]:
     """Everything the tag's page shows (its cards included)."""
     actor, scope = _actor_scope()
     detail = tag_detail(actor, scope.id, handle)
     tag = detail.tag
+    aliases = aliases_of([tag.id])[tag.id]
     context: dict[str, Any] = {
         "detail": detail,
+        "aliases": aliases,
         "children": list_tags(actor, scope.id, TagFilter(parent=tag.id),
                               paging=PageRequest(1, CHILDREN_SHOWN)),
         **_resources_card(actor, scope, tag),
@@ -480,6 +487,8 @@ def _detail_context(handle: str, *, edit_form: TagEditForm | None = None,
         context["deprecate_form"] = deprecate_form or DeprecateForm(
             formdata=None, data={"replacement": _replacement_name(tag)})
         context["undeprecate_form"] = ActionForm(formdata=None)
+        context["aliases_form"] = aliases_form or AliasesForm(
+            formdata=None, data={"aliases": "\n".join(aliases)})
     if actor.can(scope.id, Permission.TAGS_DELETE):
         context["delete_form"] = delete_form or DeleteForm(formdata=None)
         context["restore_form"] = ActionForm(formdata=None)
@@ -577,6 +586,55 @@ def delete(handle: str) -> Any:
                          headers={"HX-Retarget": "#tag-delete", "HX-Reswap": "outerHTML"})
     return render_page("tags/detail.html", "tags/_detail.html", status,
                        **_detail_context(handle, delete_form=form))
+
+
+# --- aliases ----------------------------------------------------------------------------
+
+
+def _alias_errors(form: AliasesForm, error: ServiceError) -> None:
+    """The service's errors beside the aliases field, an ``aliases[i]`` one naming the
+    line it came from."""
+    entries = form.entries()
+    placed: list[str] = []
+    for detail in error.details:
+        index = detail.field.removeprefix("aliases[").removesuffix("]")
+        if detail.field.startswith("aliases[") and index.isdigit() and int(index) < len(entries):
+            number, text = entries[int(index)]
+            placed.append(f"Line {number} (“{text}”): {detail.message}")
+        elif detail.field.startswith("aliases"):
+            placed.append(detail.message)
+    if not placed:
+        placed.append(error.message)
+    form.aliases.errors = [*form.aliases.errors, *placed]
+
+
+@tags.post("/tags/<handle>/aliases")
+def edit_aliases(handle: str) -> Any:
+    """Replace the tag's aliases with the lines typed (one per line; blank lines are
+    ignored): one change set, a taken or invalid alias refused beside the field."""
+    actor, scope = _actor_scope()
+    authorize(actor, scope.id, Permission.TAGS_WRITE)
+    tag = get_tag(actor, scope.id, handle)
+    form = AliasesForm()
+    status = REFUSED_FORM
+    if form.validate_on_submit():
+        try:
+            saved = set_aliases(actor, scope.id, tag.id, [text for _, text in form.entries()])
+        except ServiceError as error:
+            _alias_errors(form, error)
+            status = form_status(error)
+        else:
+            flash(f"Saved the aliases of {tag.qualified_name}: "
+                  f"{', '.join(saved) if saved else 'none'}.", "success")
+            if not wants_fragment():
+                return redirect(url_for("tags.detail", handle=tag.id))
+            return _detail_fragment(str(tag.id))
+    if wants_fragment():
+        context = _detail_context(handle, aliases_form=form)
+        return _fragment("tags/_aliases.html", status, **context,
+                         headers={"HX-Retarget": "#tag-aliases", "HX-Reswap": "outerHTML"})
+    return render_page("tags/detail.html", "tags/_detail.html", status,
+                       **_detail_context(handle, aliases_form=form))
 
 
 # --- deprecation ------------------------------------------------------------------------

@@ -17,7 +17,8 @@ child takes its parent's group), a new parent in an update (it must not be the t
 of its descendants), and a reference to a tag that must already exist (a ``parent_tag_id``;
 a deprecated tag's ``replacement``, which must also be another tag and not deprecated; the
 names given to ``POST /tag/{modelType}/{modelId}``), which is a 400 naming the field
-when it names none.  A refusal of such a body is not counted against the document; nor is
+when it names none; and a tag's ``aliases`` (each must be free, else a 409 or a 400).
+A refusal of such a body is not counted against the document; nor is
 the refusal of a taxonomy file sent as CSV or YAML (the document says "text"; their
 grammar is the server's to check, every problem with its line).
 """
@@ -90,7 +91,8 @@ def possible(operation: str, body: Any, query: Any = None) -> bool:
         prefix = _key(root.get("name")) + "."
         return all(isinstance(item, dict) and _key(item.get("name")).startswith(prefix)
                    for item in body["tags"])
-    return body.get("parent_tag_id") in (None, "") and body.get("replacement") in (None, "")
+    return (body.get("parent_tag_id") in (None, "") and body.get("replacement") in (None, "")
+            and not body.get("aliases"))
 
 
 def fuzz(app: Flask, token: str, examples: int) -> tuple[int, list[Finding]]:

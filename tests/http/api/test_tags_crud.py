@@ -496,7 +496,10 @@ def test_owners_and_parents_public_ids_cost_one_statement(api: ApiWorld,
         manager.public_id] * 2 + [None]
     with count_queries() as counter:
         assert [item.path for item in tags_out([found["sys"]])] == ["sys"]
-    assert counter.count == 0  # no owner, no parent: nothing to look up
+    assert counter.count == 1  # no owner, no parent: only its aliases to look up
+    with count_queries() as counter:
+        assert tags_out([]) == []
+    assert counter.count == 0
 
 
 # --- get one ----------------------------------------------------------------------------

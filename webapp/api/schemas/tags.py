@@ -27,6 +27,7 @@ from webapp.api.schemas.text import (
     SEGMENT_PATTERN,
     Description,
     LabelOrBlank,
+    QualifiedName,
     Segment,
     documented,
     items,
@@ -34,6 +35,7 @@ from webapp.api.schemas.text import (
 )
 from webapp.models import RESOURCE_TYPES
 from webapp.services.sql import INTEGER_KEY_MAX
+from webapp.services.tags.aliases import MAX_ALIASES
 
 ResourceType = Literal[RESOURCE_TYPES]  # type: ignore[valid-type]
 
@@ -84,6 +86,22 @@ Category = Annotated[
     Field(description="the tag group's identifier (1–100 characters once trimmed, no '.' "
           "or '::'); the group is created when missing. \"\" or null: no group"),
 ]
+# A tag's aliases as a write sets them: the whole list (it replaces the tag's aliases).
+Aliases = Annotated[list[QualifiedName], items(0, MAX_ALIASES)]
+_ALIASES_WRITE = (
+    f"the tag's aliases: other names (`[group::]path`) that mean it, at most {MAX_ALIASES} "
+    "(413 past that). The list replaces the tag's aliases ([] removes them all); a name "
+    "compares as names do (NFKC + casefold; the same name twice counts once). An alias "
+    "already held by a live tag's name or another alias is a 409 naming it; an alias that "
+    "is not a valid name, or the tag's own name, is a 400 naming `aliases[i]`")
+
+
+def _optional_aliases(schema: dict[str, Any]) -> None:
+    """An update's aliases: bounded as on create, and never null (no default)."""
+    schema.pop("default", None)
+    schema.update(minItems=0, maxItems=MAX_ALIASES)
+
+
 Color = Annotated[
     str | None,
     Field(pattern=r"^(#[0-9A-Fa-f]{6})?$",
@@ -117,6 +135,11 @@ class TagOut(BaseModel):
         description="public id of the tag to use instead (a deprecated tag's live "
         "replacement; null when it names none or its replacement was deleted)")
     replacement_name: str | None = Field(description="the replacement's qualified name")
+    aliases: list[str] = Field(
+        description="other names (`[group::]path`) that mean this tag, sorted by their "
+        "comparison key: every look-up by name (attach, detach, seed 003's paths, imports) "
+        "resolves them to this tag; a merge makes the merged tags' names aliases of the "
+        "kept tag")
     created_at: datetime
     updated_at: datetime
 
@@ -137,6 +160,7 @@ class TagCreateIn(BaseModel):
     parent_tag_id: ParentHandle = None
     label: LabelOrBlank | None = Field(default=None,
                                        description="display text; defaults to the name")
+    aliases: Aliases = Field(default_factory=list, description=_ALIASES_WRITE)
 
 
 class TagUpdateIn(BaseModel):
@@ -157,6 +181,8 @@ class TagUpdateIn(BaseModel):
         "takes the deprecation back (its replacement is forgotten; a replacement beside it "
         "is a 400)")
     replacement: ReplacementHandle = None
+    aliases: list[QualifiedName] = Field(None, description=_ALIASES_WRITE,
+                                         json_schema_extra=_optional_aliases)
 
 
 class ReplaceQuery(BaseModel):
@@ -235,7 +261,8 @@ class BulkDeleteOut(BaseModel):
 
 class TagListQuery(PageQuery):
     search: QueryText | None = Field(default=None,
-                                     description="substring of the name or path")
+                                     description="substring of the name or path, or of "
+                                     "one of the tag's aliases")
     category: QueryText | None = Field(default=None,
                                        description="a tag group identifier or id")
     parent_tag_id: QueryText | None = Field(default=None,

@@ -72,14 +72,15 @@ def find_holders(scope_id: int, keys: Iterable[str]) -> dict[str, NameHolder]:
 
 
 def aliases_of(tag_ids: Sequence[int]) -> dict[int, list[str]]:
-    """Each tag's aliases, sorted by key (one statement)."""
+    """Each tag's aliases, sorted by key (by code point, in Python: the same order on every
+    database and in the API's tag views; one statement)."""
     found: dict[int, list[str]] = {tag_id: [] for tag_id in tag_ids}
     if not tag_ids:
         return found
-    for tag_id, alias in db.session.execute(
-        select(TagAlias.tag_id, TagAlias.alias)
-        .where(TagAlias.tag_id.in_(list(tag_ids))).order_by(TagAlias.alias_key)
-    ).tuples():
+    for tag_id, alias, _ in sorted(db.session.execute(
+        select(TagAlias.tag_id, TagAlias.alias, TagAlias.alias_key)
+        .where(TagAlias.tag_id.in_(list(tag_ids)))
+    ).tuples(), key=lambda row: row[2]):
         found[tag_id].append(alias)
     return found
 

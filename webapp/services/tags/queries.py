@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from sqlalchemy import (
+    ColumnElement,
     Integer,
     Select,
     String,
@@ -23,7 +24,16 @@ from sqlalchemy.orm import aliased
 
 from webapp.extensions import db
 from webapp.fastpath import sqlite_not_indexed
-from webapp.models import Assignment, AuditEvent, Resource, Role, Tag, TagGroup, User
+from webapp.models import (
+    Assignment,
+    AuditEvent,
+    Resource,
+    Role,
+    Tag,
+    TagAlias,
+    TagGroup,
+    User,
+)
 from webapp.services import names
 from webapp.services.actor import Actor, Permission, authorize
 from webapp.services.errors import ValidationFailed
@@ -79,7 +89,8 @@ def tag_query(scope_id: int, filters: TagFilter) -> Select[tuple[Tag]]:
         query = query.where(Tag.deleted_at.is_(None))
     if filters.search and filters.search.strip():
         term = names.refuse_control(filters.search, "search").strip()
-        query = search_path_keys(query, names.key(term))
+        key = names.key(term)
+        query = search_path_keys(query, key, also=alias_holders(scope_id, key))
     for excluded in filters.excluded_hierarchies:
         if excluded.strip():
             term = names.refuse_control(excluded, "excluded_hierarchies").strip()
@@ -122,10 +133,20 @@ _TRIGRAM = 3
 _COMMON = 10_000
 
 
-def search_path_keys(query: Select[tuple[Tag]], key: str) -> Select[tuple[Tag]]:
+def alias_holders(scope_id: int, key: str) -> Select[tuple[int]]:
+    """The ids of the tags with an alias whose key contains ``key`` (a subquery)."""
+    return select(TagAlias.tag_id).where(
+        TagAlias.scope_id == scope_id,
+        TagAlias.alias_key.like(like_pattern(key), escape="\\"))
+
+
+def search_path_keys(query: Select[tuple[Tag]], key: str,
+                     also: Select[tuple[int]] | None = None) -> Select[tuple[Tag]]:
     """``query`` narrowed to the tags whose ``path_key`` contains ``key`` (the
     :func:`names.key` of a term without control characters: a NUL would end the FTS5
     phrase), through the substring index; the rows are always those of the LIKE scan.
+    ``also``: the ids of more tags to keep (those found by one of their aliases,
+    :func:`alias_holders`), by their primary key.
 
     PostgreSQL's trigram index serves ``LIKE '%key%'`` by itself.  On SQLite a key of 3+
     characters is a quoted phrase for the FTS5 trigram table (a substring match; quotes
@@ -139,16 +160,40 @@ def search_path_keys(query: Select[tuple[Tag]], key: str) -> Select[tuple[Tag]]:
     Shorter keys have no trigram and scan.
     """
     like = Tag.path_key.like(like_pattern(key), escape="\\")
+
+    def either(condition: ColumnElement[bool]) -> ColumnElement[bool]:
+        return condition if also is None else or_(condition, Tag.id.in_(also))
+
     if dialect_name() != "sqlite" or len(key) < _TRIGRAM:
-        return query.where(like)
+        return query.where(either(like))
     phrase = '"' + key.replace('"', '""') + '"'
     candidates = select(_TAGS_FTS.c.rowid).where(_TAGS_FTS.c.path_key.match(phrase))
     probed = db.session.scalar(
         select(func.count()).select_from(candidates.limit(_COMMON).subquery())
     ) or 0
     if probed >= _COMMON:
-        return query.where(like)
-    return sqlite_not_indexed(query.where(Tag.id.in_(candidates), like), Tag)
+        return query.where(either(like))
+    return sqlite_not_indexed(query.where(either(and_(Tag.id.in_(candidates), like))), Tag)
+
+
+def matched_aliases(search: str | None, tags: Sequence[Tag]) -> dict[int, str]:
+    """Why a search found each of ``tags`` that its own name does not match: the first
+    alias (by key) of each whose key contains the term ("via alias Legacy.Mail"); one
+    statement for them all, none when every name matches."""
+    if not search or not search.strip():
+        return {}
+    key = names.key(names.refuse_control(search, "search").strip())
+    ids = [tag.id for tag in tags if key not in tag.path_key]
+    if not ids:
+        return {}
+    found: dict[int, str] = {}
+    for tag_id, alias, _ in sorted(db.session.execute(
+        select(TagAlias.tag_id, TagAlias.alias, TagAlias.alias_key)
+        .where(TagAlias.tag_id.in_(ids),
+               TagAlias.alias_key.like(like_pattern(key), escape="\\"))
+    ).tuples(), key=lambda row: row[2]):
+        found.setdefault(tag_id, alias)
+    return found
 
 
 def usage_counts(tag_ids: Sequence[int]) -> dict[int, int]:
@@ -342,14 +387,16 @@ def tagged_resources(actor: Actor, scope_id: int, tag_id: int,
 def tag_events(actor: Actor, scope_id: int, tag_id: int, change_set_ids: Sequence[int]
                ) -> dict[int, list[AuditEvent]]:
     """The audit events of one tag in each of ``change_set_ids`` (what those change sets
-    did to it: create, update with before/after, delete, restore…), in one query."""
+    did to it: create, update with before/after, delete, restore, its aliases added,
+    removed or moved to it…), in one query."""
     authorize(actor, scope_id, Permission.TAGS_READ)
     found: dict[int, list[AuditEvent]] = {change_set_id: [] for change_set_id in change_set_ids}
     if change_set_ids:
         for event in db.session.scalars(
             select(AuditEvent).where(
                 AuditEvent.change_set_id.in_(list(change_set_ids)),
-                AuditEvent.object_type == "tag", AuditEvent.object_id == tag_id,
+                AuditEvent.object_type.in_(("tag", "tag_alias")),
+                AuditEvent.object_id == tag_id,
             ).order_by(AuditEvent.id)
         ):
             found[event.change_set_id].append(event)

@@ -5,11 +5,14 @@ public ids of its parent and creator, which live in other rows.
 Core statement that joins those rows in, and no ORM objects; ``verify_key_and_read_tag``
 reads the same row in the statement that checks the request's API key, so that call costs
 one statement in all.  ``tag_views`` turns tags already loaded (lists, write results) into
-views with one query for the public ids.
+views with one query for the public ids and the aliases.  A view carries the tag's aliases
+(sorted by key, as :func:`webapp.services.tags.aliases.aliases_of` returns them): the hot
+read folds them in as a correlated JSON aggregate, so it stays one statement.
 """
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -19,6 +22,8 @@ from uuid import UUID
 from sqlalchemy import (
     Select,
     String,
+    Text,
+    TypeDecorator,
     and_,
     bindparam,
     case,
@@ -28,11 +33,13 @@ from sqlalchemy import (
     select,
     union_all,
 )
+from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import aliased
+from sqlalchemy.sql.functions import FunctionElement
 
 from webapp.extensions import db
 from webapp.fastpath import HotRead
-from webapp.models import ApiKey, Tag, TagGroup, User
+from webapp.models import ApiKey, Tag, TagAlias, TagGroup, User
 from webapp.services.actor import Actor, Permission, authorize
 from webapp.services.api_keys import KEY_LOOKUP, VerifiedKey, verify_api_key_with
 from webapp.services.errors import NotFound
@@ -65,6 +72,7 @@ class TagView:
     # The replacement of a deprecated tag, while it is live (a deleted one counts as none).
     replacement_public_id: str | None = None
     replacement_name: str | None = None  # its qualified name
+    aliases: tuple[str, ...] = ()  # sorted by key
 
     @property
     def qualified_name(self) -> str:
@@ -76,9 +84,45 @@ _OWN_COLUMNS = ("id", "public_id", "uuid", "name", "label", "path", "color", "de
                 "deleted_at", "deprecated_at")
 
 _VIEW_FIELDS = (*_OWN_COLUMNS, "category", "parent_public_id", "owner_public_id",
-                "replacement_public_id", "replacement_name")
+                "replacement_public_id", "replacement_name", "aliases")
 _Parent, _Owner = aliased(Tag), aliased(User)
 _Replacement, _ReplacementGroup = aliased(Tag), aliased(TagGroup)
+
+
+class _SortedAliases(TypeDecorator[tuple[str, ...]]):
+    """The pairs read back (JSON text on SQLite, decoded already by psycopg; NULL without
+    aliases on PostgreSQL) as the aliases sorted by key."""
+
+    impl = Text
+    cache_ok = True
+
+    def process_result_value(self, value: Any, dialect: Any) -> tuple[str, ...]:
+        pairs = json.loads(value) if isinstance(value, str | bytes) else value
+        return tuple(alias for _, alias in sorted(pairs or ()))
+
+
+class _alias_pairs(FunctionElement[Any]):
+    """A JSON array of ``[alias_key, alias]`` pairs: SQLite's ``json_group_array`` of
+    ``json_array``, PostgreSQL's ``json_agg`` of ``json_build_array``."""
+
+    type = _SortedAliases()
+    inherit_cache = True
+
+
+@compiles(_alias_pairs)
+def _alias_pairs_sqlite(element: Any, compiler: Any, **kw: Any) -> str:
+    return f"json_group_array(json_array({compiler.process(element.clauses, **kw)}))"
+
+
+@compiles(_alias_pairs, "postgresql")
+def _alias_pairs_postgresql(element: Any, compiler: Any, **kw: Any) -> str:
+    return f"json_agg(json_build_array({compiler.process(element.clauses, **kw)}))"
+
+
+def _aliases_column(tag: Any) -> Any:
+    """The tag's aliases, a correlated subquery on ``tag_aliases.tag_id``'s index."""
+    return (select(_alias_pairs(TagAlias.alias_key, TagAlias.alias))
+            .where(TagAlias.tag_id == tag.id).correlate(tag).scalar_subquery())
 
 
 def _qualified(tag: Any, group: Any) -> Any:
@@ -100,7 +144,8 @@ def _with_view(statement: Select[Any], prefix: str = "") -> Select[Any]:
                      _Replacement.public_id.label(prefix + "replacement_public_id"),
                      # NULL without a replacement: its path is NULL then.
                      _qualified(_Replacement, _ReplacementGroup)
-                     .label(prefix + "replacement_name"))
+                     .label(prefix + "replacement_name"),
+                     _aliases_column(Tag).label(prefix + "aliases"))
         .outerjoin(TagGroup, TagGroup.id == Tag.group_id)
         .outerjoin(_Parent, _Parent.id == Tag.parent_id)
         .outerjoin(_Owner, _Owner.id == Tag.created_by_id)
@@ -177,9 +222,10 @@ def get_tag_view(actor: Actor, scope_id: int, handle: int | str, *,
     return tag_views([get_tag(actor, scope_id, handle, include_deleted=include_deleted)])[0]
 
 
-# Owners' and parents' public ids, and live replacements' public ids and qualified names,
-# in one statement, built once; the id lists are expanding parameters.
-_OWNER, _PARENT, _REPLACEMENT = 0, 1, 2
+# Owners' and parents' public ids, live replacements' public ids and qualified names, and
+# the tags' aliases (with their keys) in one statement, built once; the id lists are
+# expanding parameters.
+_OWNER, _PARENT, _REPLACEMENT, _ALIAS = 0, 1, 2, 3
 _NO_NAME = cast(null(), String)
 _PUBLIC_IDS = union_all(
     select(literal_column(str(_OWNER)).label("kind"), User.id, User.public_id,
@@ -192,21 +238,29 @@ _PUBLIC_IDS = union_all(
     .outerjoin(TagGroup, TagGroup.id == Tag.group_id)
     .where(Tag.id.in_(bindparam("replacement_ids", expanding=True)),
            Tag.deleted_at.is_(None)),
+    select(literal_column(str(_ALIAS)).label("kind"), TagAlias.tag_id, TagAlias.alias,
+           TagAlias.alias_key)
+    .where(TagAlias.tag_id.in_(bindparam("alias_tag_ids", expanding=True))),
 )
 
 
 def tag_views(tags: Sequence[Tag]) -> list[TagView]:
-    """Views of tags already loaded, in one query whatever their number (none when no tag
-    has a parent, a creator or a replacement)."""
+    """Views of tags already loaded, in one query whatever their number (none when there
+    are no tags)."""
     user_ids = sorted({t.created_by_id for t in tags if t.created_by_id is not None})
     tag_ids = sorted({t.parent_id for t in tags if t.parent_id is not None})
     replacement_ids = sorted({t.replacement_id for t in tags if t.replacement_id is not None})
     found: tuple[dict[int, tuple[str, str | None]], ...] = ({}, {}, {})
-    if user_ids or tag_ids or replacement_ids:
+    aliases: dict[int, list[tuple[str, str]]] = {}
+    if tags:
         for kind, row_id, public_id, name in db.session.execute(
                 _PUBLIC_IDS, {"user_ids": user_ids, "tag_ids": tag_ids,
-                              "replacement_ids": replacement_ids}):
-            found[kind][row_id] = (public_id, name)
+                              "replacement_ids": replacement_ids,
+                              "alias_tag_ids": sorted({t.id for t in tags})}):
+            if kind == _ALIAS:
+                aliases.setdefault(row_id, []).append((name, public_id))
+            else:
+                found[kind][row_id] = (public_id, name)
     owners, parents, replacements = found
     views = []
     for tag in tags:
@@ -221,5 +275,6 @@ def tag_views(tags: Sequence[Tag]) -> list[TagView]:
             if tag.created_by_id in owners else None,
             replacement_public_id=replacement[0],
             replacement_name=replacement[1],
+            aliases=tuple(alias for _, alias in sorted(aliases.get(tag.id, ()))),
         ))
     return views
