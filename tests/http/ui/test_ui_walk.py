@@ -70,7 +70,7 @@ def _value(name: str, ui: UiWorld, samples: Samples) -> str:
         "scope_slug": ui.slug, "slug": ui.slug, "handle": samples.tag,
         "tag_id": samples.tag, "group_id": samples.group, "rtype": "source",
         "change_set_id": samples.change_set, "user_id": samples.user,
-        "key_id": samples.key,
+        "key_id": samples.key, "external_id": "src-1",
     }[name]
 
 
@@ -90,7 +90,7 @@ def ui_routes(app: Flask, ui: UiWorld, samples: Samples
 def test_the_walk_covers_the_admin(ui: UiWorld) -> None:
     samples = seed_hostile_data(ui)
     endpoints = {endpoint for _, _, endpoint in ui_routes(ui.app, ui, samples)}
-    assert {"tags.index", "hierarchy.index", "groups.index", "resources.index",
+    assert {"tags.index", "hierarchy.index", "groups.index", "resources.index", "resources.detail",
             "bulk.index", "audit.index", "scopes.index", "keys.index",
             "auth.logout"} <= endpoints
 
