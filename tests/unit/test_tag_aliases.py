@@ -41,7 +41,7 @@ def test_aliases_are_unique_against_every_name(named: World) -> None:
     assert aliases_of([email])[email] == ["e-mail", "Legacy.Mail"]
     for target, clash, message in (
             ("Customer.Email", ["other"], "a tag named 'other' already exists"),
-            ("other", ["E-MAIL"], "'e-mail' is already an alias of another tag")):
+            ("other", ["E-MAIL"], "'e-mail' is already an alias of 'Customer.Email'")):
         with pytest.raises(Conflict) as caught:
             set_aliases(named.editor, named.sid, target, clash)
         assert caught.value.message == message and fields(caught.value) == ["aliases"]

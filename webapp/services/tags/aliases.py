@@ -41,9 +41,12 @@ class NameHolder:
     tag_id: int
     is_alias: bool
 
-    def clash(self, field: str) -> Conflict:
+    def clash(self, field: str, holder_name: str | None = None) -> Conflict:
+        """The Conflict of taking this name; ``holder_name``: the qualified name of the tag
+        an alias belongs to, to name it."""
         if self.is_alias:
-            message = f"{self.text!r} is already an alias of another tag"
+            message = (f"{self.text!r} is already an alias of "
+                       f"{repr(holder_name) if holder_name else 'another tag'}")
         else:
             message = f"a tag named {self.text!r} already exists"
         return Conflict(message, [FieldError(field, message)])
@@ -119,7 +122,7 @@ def replace_aliases(actor: Actor, scope_id: int, recorder: ChangeRecorder, tag: 
         raise ValidationFailed.field(field, f"{tag.qualified_name!r} is the tag's own name")
     added = [qname for key, qname in wanted.items() if key not in current]
     for holder in find_holders(scope_id, [qname.key for qname in added]).values():
-        raise holder.clash(field)
+        raise holder.clash(field, _tag_name(holder) if holder.is_alias else None)
     removed = [alias for key, alias in current.items() if key not in wanted]
     if removed:
         db.session.execute(delete(TagAlias).where(TagAlias.id.in_([a.id for a in removed])),
@@ -183,6 +186,12 @@ def revert_alias_events(scope_id: int, recorder: ChangeRecorder,
         [_event("undo " + action, after.get("from_tag_id", after["tag_id"])
                 if action == "move" else after["tag_id"], after["alias"])
          for action, after, _ in keyed])
+
+
+def _tag_name(holder: NameHolder) -> str | None:
+    """The qualified name of the tag holding an alias (a refusal's message names it)."""
+    tag = db.session.get(Tag, holder.tag_id)
+    return tag.qualified_name if tag is not None else None
 
 
 def _insert(scope_id: int, actor: Actor | None, rows: Sequence[tuple[int, str, str]]) -> None:
