@@ -17,8 +17,11 @@ from webapp.models import (
     Scope,
     Tag,
     TagGroup,
+    TagRule,
     User,
 )
+from webapp.services.actor import Actor
+from webapp.services.rules import preview_rule
 from webapp.services.users import authenticate
 
 PASSWORD = "demo-password-123"
@@ -74,6 +77,13 @@ def test_demo_contents(demo: Flask) -> None:
                  "marketing", "production", "weekly-refresh", "owned-by-revops", "ads",
                  "legacy"):
         assert db.session.scalar(select(Tag.id).where(Tag.path == path)) is not None, path
+
+    # Seed 000's example is a saved rule, with -ads sources left for its back-fill.
+    rule = db.session.scalars(select(TagRule)).one()
+    assert (rule.name, rule.when, rule.attach, rule.enabled) == (
+        "Ads sources", "type:source AND name:*-ads", ["ads"], True)
+    preview = preview_rule(Actor.system(), scope.id, rule.when, rule.attach)
+    assert preview.resources >= 100 and 0 < preview.change < preview.resources
 
     # Seed 003's examples find their resources.
     for rtype, external_id in (("datasource", "22"), ("datasource", "523"),

@@ -1,3 +1,12 @@
 """Import every route module so its views attach to the ``api`` blueprint."""
 
-from webapp.api import batch, groups, links, resources, tag_paths, tags, taxonomy  # noqa: F401
+from webapp.api import (  # noqa: F401
+    batch,
+    groups,
+    links,
+    resources,
+    rules,
+    tag_paths,
+    tags,
+    taxonomy,
+)

@@ -255,7 +255,9 @@ def preview_rule(actor: Actor, scope_id: int, when: object, attach: object, *,
                  sample_size: int = SAMPLE_SIZE) -> LinkPreview:
     """What applying a rule ``when`` → ``attach`` would do now: the bulk preview of the
     matching resources (to add, present, replaced, refused; counts and a sample).  No
-    resource matching is an answer (zero everywhere), not an error.  Writes nothing."""
+    resource matching is an answer (zero everywhere), not an error.  Writes nothing;
+    needs tags.read and tags.write, as the bulk preview does."""
+    authorize(actor, scope_id, Permission.TAGS_READ)
     authorize(actor, scope_id, Permission.TAGS_WRITE)
     errors: list[FieldError] = []
     matcher = _collect(errors, lambda: resolve_when(scope_id, when))

@@ -24,6 +24,7 @@ from webapp.api.resources import UUID_COLLECTIONS
 from webapp.api.tag_paths import OTHER_MODELS, UUID_MODELS
 from webapp.services.assignments import attach
 from webapp.services.groups import create_group
+from webapp.services.rules import create_rule
 from webapp.services.tags.creation import TagSpec, create_tag
 from webapp.services.tags.deprecation import deprecate_tag
 
@@ -45,6 +46,7 @@ class Seeded:
     source: str  # a registered source id
     node: str  # a registered node id
     deprecated: str  # public id of `Address.mail`, deprecated for `Address.email`
+    rule: int = 0  # id of an auto-tagging rule
 
 
 def seed(api: ApiWorld, scope_id: int, prefix: str) -> Seeded:
@@ -59,8 +61,10 @@ def seed(api: ApiWorld, scope_id: int, prefix: str) -> Seeded:
     old = create_tag(SYSTEM, scope_id, TagSpec(name=f"{prefix}Address.mail"))
     attach(SYSTEM, scope_id, [old.path], {"node": [f"{prefix}n1", f"{prefix}n2"]})
     deprecate_tag(SYSTEM, scope_id, old.id, tag.id)
+    rule = create_rule(SYSTEM, scope_id, name=f"{prefix}rule", when=f"tag:{tag.path}",
+                       attach=[f"{prefix}ruled"])
     return Seeded(tag=tag.public_id, leaf_path=tag.path, group=group.public_id, source=source,
-                  node=f"{prefix}n1", deprecated=old.public_id)
+                  node=f"{prefix}n1", deprecated=old.public_id, rule=rule.id)
 
 
 @dataclass(frozen=True)
@@ -162,6 +166,18 @@ CASES = [
          (GROUPS,), lambda s: {"label": "Renamed"}),
     Case("DELETE", "/api/v1/tag-groups/<text:group_id>", lambda s: f"/api/v1/tag-groups/{s.group}",
          (GROUPS,)),
+    Case("POST", "/api/v1/rules/preview", lambda s: "/api/v1/rules/preview", (READ, WRITE),
+         lambda s: {"when": f"tag:{s.leaf_path}", "attach": ["ads"]}),
+    Case("GET", "/api/v1/rules", lambda s: "/api/v1/rules", (READ,)),
+    Case("POST", "/api/v1/rules", lambda s: "/api/v1/rules", (GROUPS,),
+         lambda s: {"name": "Ads", "when": "type:source AND name:*-ads", "attach": ["ads"]}),
+    Case("GET", "/api/v1/rules/<int:rule_id>", lambda s: f"/api/v1/rules/{s.rule}", (READ,)),
+    Case("PATCH", "/api/v1/rules/<int:rule_id>", lambda s: f"/api/v1/rules/{s.rule}",
+         (GROUPS,), lambda s: {"enabled": False}),
+    Case("DELETE", "/api/v1/rules/<int:rule_id>", lambda s: f"/api/v1/rules/{s.rule}",
+         (GROUPS,)),
+    Case("POST", "/api/v1/rules/<int:rule_id>/apply",
+         lambda s: f"/api/v1/rules/{s.rule}/apply", (WRITE,)),
     Case("GET", "/api/v1/taxonomy", lambda s: "/api/v1/taxonomy?format=csv", (READ,)),
     # A mirror import that creates a group (groups.write), keeps and creates tags
     # (tags.write), deletes the tag `refresh` (tags.delete) and the empty group `grp`.
@@ -236,7 +252,7 @@ def test_another_scopes_names_in_bodies_are_unknown(api: ApiWorld) -> None:
 @pytest.mark.parametrize("path", [
     "/api/v1/tags", "/api/v1/tag", "/api/v1/tag-groups", "/api/v1/sources/?expand[]=tags",
     "/api/v1/datasources", "/api/v1/tag?includeAllSystemTags=true",
-    "/api/v1/resources?expand[]=tags", "/api/v1/taxonomy?format=csv",
+    "/api/v1/resources?expand[]=tags", "/api/v1/taxonomy?format=csv", "/api/v1/rules",
 ])
 def test_lists_never_show_another_scope(api: ApiWorld, path: str) -> None:
     seed(api, api.world.sid, "")

@@ -84,6 +84,9 @@ def possible(operation: str, body: Any, query: Any = None) -> bool:
         return False  # the names given must be live tags of the scope
     if operation == "POST /api/v1/taxonomy" and not isinstance(body, dict):
         return False  # a CSV or YAML file: its grammar is no schema (JSON's is)
+    if "/api/v1/rules" in operation and isinstance(body, dict) and (
+            "when" in body or "attach" in body):
+        return False  # a rule's expression and names: resolved and planned by the server
     if not isinstance(body, dict):
         return True
     root = body.get("rootTag")

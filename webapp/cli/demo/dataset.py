@@ -14,6 +14,8 @@ This module only describes the data; :mod:`~webapp.cli.demo.loader` loads it.  I
   ``DataProperties.*`` hierarchy, and the plain tags the seeds use
   (``marketing``, ``production``, ``weekly-refresh``, ``owned-by-revops``, ``ads``,
   ``legacy``, ``Confidential`` …);
+- the saved auto-tagging rule "Ads sources" (seed 000's example: every source whose slug
+  ends with ``-ads`` gets ``ads``), enabled and not yet applied;
 - several hundred resources of all 13 types with stable ids (UUIDv5 for the seed 000/001
   types, integers for data sources and projects, ``<datasource>_<column>`` for columns,
   ``node_<n>`` / ``file_<n>`` for seed 004) and a few thousand assignments, planned as a few
@@ -137,6 +139,13 @@ PLAIN_TAGS: tuple[tuple[str, str, str], ...] = (
     ("certified", "#16A34A", "Reviewed and certified by the data team."),
     ("needs-review", "#FACC15", "Waiting for a data steward's review."),
     ("gdpr", "#1D4ED8", "In scope for GDPR requests."),
+)
+
+# Auto-tagging rules: (name, when, attach, enabled).  Seed 000's Python example ("tag every
+# source whose slug ends with -ads") as a saved rule; it is saved after the data is loaded,
+# so the -ads sources the plan leaves untagged are there for its preview and back-fill.
+RULES: tuple[tuple[str, str, tuple[str, ...], bool], ...] = (
+    ("Ads sources", "type:source AND name:*-ads", ("ads",), True),
 )
 
 AD_PLATFORMS = (

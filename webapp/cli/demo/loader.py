@@ -26,6 +26,7 @@ from webapp.cli.demo.dataset import (
     GROUP_TAGS,
     GROUPS,
     PLAIN_TAGS,
+    RULES,
     SCOPE_ID,
     SCOPE_NAME,
     SCOPE_SLUG,
@@ -47,6 +48,7 @@ from webapp.services.actor import Actor
 from webapp.services.assignments import attach
 from webapp.services.groups import create_group
 from webapp.services.resources import ResourceInput, register_resources
+from webapp.services.rules import create_rule
 from webapp.services.scopes import add_member, create_scope
 from webapp.services.tags.creation import Provenance, TagSpec, create_tags
 from webapp.services.uow import writing
@@ -147,6 +149,9 @@ def _load_data(actor: Actor, scope_id: int) -> None:
     for tags, context, refs in plan_assignments(resources).calls():
         attach(actor, scope_id, tags, refs, context=AssignmentContext(context),
                create_missing=False)
+    for name, when, attach_names, enabled in RULES:
+        create_rule(actor, scope_id, name=name, when=when, attach=list(attach_names),
+                    enabled=enabled)
 
 
 def _counts(scope_id: int) -> dict[str, int]:
