@@ -36,6 +36,7 @@ from webapp.services.policies.crud import revert_policy_event
 from webapp.services.policies.enforce import refuse_policy_violations
 from webapp.services.sql import integer_list, upsert_insert
 from webapp.services.tags.aliases import revert_alias_events
+from webapp.services.tags.bulk_edit import undo_attribute_run, undo_deprecation_run
 from webapp.services.tags.deprecation import restore_deprecation
 from webapp.services.tags.hierarchy import Place, relocate, relocate_each
 from webapp.services.tags.lookup import expire_tags
@@ -108,7 +109,8 @@ def undo_change_set(actor: Actor, scope_id: int, change_set_id: int) -> ChangeSe
         undo_id = recorder.change_set_id()
         remove_links(undo_id, Assignment.change_set_id == target.id)
         _restore_removed_links(target.id)
-        # A run of tag deletes, of tag moves or of alias changes is undone in one go.
+        # A run of tag deletes, moves, attribute edits, deprecations or alias changes is
+        # undone in one go.
         run: list[AuditEvent] = []
         for event in reversed(events):
             kind = _run_kind(event)
@@ -293,28 +295,41 @@ def _revert_tag(scope_id: int, recorder: ChangeRecorder, event: AuditEvent) -> N
 
 
 _MOVED = {"parent_id", "group_id", "path"}
+_ATTRIBUTES = {"color", "description"}
 
 
 def _run_kind(event: AuditEvent) -> str | None:
     """``"delete"`` for a tag delete, ``"move"`` for a tag update that changed only where
-    the tag sits (a bulk move's or a merge's), ``"alias"`` for an alias event, else None:
-    undone on its own."""
+    the tag sits (a bulk move's or a merge's), ``"attributes"`` for one that changed only
+    colour and description (a bulk edit's), ``"deprecation"`` for a deprecate or
+    undeprecate, ``"alias"`` for an alias event, else None: undone on its own."""
     if event.object_type == "tag_alias":
         return "alias"
     if event.object_type != "tag":
         return None
     if event.action == "delete":
         return "delete"
-    if event.action == "update" and event.before and event.after and {
-        key for key in event.before.keys() | event.after.keys()
-        if event.before.get(key) != event.after.get(key)
-    } <= _MOVED:
-        return "move"
+    if event.action in ("deprecate", "undeprecate") and event.before is not None:
+        return "deprecation"
+    if event.action == "update" and event.before and event.after:
+        changed = {key for key in event.before.keys() | event.after.keys()
+                   if event.before.get(key) != event.after.get(key)}
+        if changed <= _MOVED:
+            return "move"
+        if changed <= _ATTRIBUTES:
+            return "attributes"
     return None
 
 
 def _undo_run(scope_id: int, recorder: ChangeRecorder, run: Sequence[AuditEvent]) -> None:
-    if run and _run_kind(run[0]) == "alias":
+    kind = _run_kind(run[0]) if run else None
+    if kind in ("attributes", "deprecation") and len(run) == 1:
+        _revert(scope_id, recorder, run[0])  # one event: the rules' own messages
+    elif kind == "attributes":
+        undo_attribute_run(recorder, run)
+    elif kind == "deprecation":
+        undo_deprecation_run(scope_id, recorder, run)
+    elif run and _run_kind(run[0]) == "alias":
         revert_alias_events(scope_id, recorder,
                             [(event.action, event.after or {}) for event in run])
     elif run and _run_kind(run[0]) == "delete":
