@@ -33,6 +33,7 @@ CASES = {
     "6": ("case6_writers", "concurrent writers"),
     "7": ("case7_bulk_tags", "bulk delete / move / merge"),
     "8": ("case8_expressions", "tag expression first page"),
+    "9": ("case9_taxonomy", "taxonomy import / export"),
 }
 RESULTS = Path(__file__).resolve().parent / "results.json"
 

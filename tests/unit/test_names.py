@@ -242,3 +242,14 @@ def test_invalid_public_ids(raw: object) -> None:
 
 def test_limits_are_the_documented_ones() -> None:
     assert (names.SEGMENT_MAX, names.PATH_MAX) == (100, 255)
+
+
+def test_the_ascii_shortcut_of_has_control_agrees_with_the_categories() -> None:
+    import unicodedata
+
+    for code in range(128):
+        text = f"a{chr(code)}b"
+        by_category = unicodedata.category(chr(code)) in {"Cc", "Cf", "Cs", "Co"}
+        assert names.has_control(text) is by_category, code
+        line = by_category and chr(code) not in "\t\n\r"
+        assert names.has_control(text, multiline=True) is line, code

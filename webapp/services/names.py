@@ -16,6 +16,7 @@ one would look like another name.
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 from dataclasses import dataclass
@@ -58,9 +59,17 @@ _INVISIBLE = re.compile(
     "\U000e0100-\U000e01ef]")
 
 
+# ASCII text holds control characters only in C0 and DEL, exactly what isprintable()
+# refuses there: the common case without a category look-up per character (an import
+# checks millions of them).
+_LINE_BREAKS_AWAY = str.maketrans("", "", "\t\n\r")
+
+
 def has_control(text: str, *, multiline: bool = False) -> bool:
     """Whether ``text`` holds a character no stored text may hold (``multiline``: free
     text, where tabs, line breaks and format characters are allowed)."""
+    if text.isascii():
+        return not (text.translate(_LINE_BREAKS_AWAY) if multiline else text).isprintable()
     if multiline:
         return any(unicodedata.category(ch) in _TEXT_CONTROLS and ch not in _LINE_BREAKS
                    for ch in text)
@@ -135,7 +144,16 @@ def clean_segment(raw: object, field: str = "name") -> str:
     """Return the trimmed segment or raise ValidationFailed naming ``field``.
 
     The rules hold for the segment as typed and for its normalised form (NFKC and the
-    key), so ``a．b`` (a full-width full stop) is refused like ``a.b``."""
+    key), so ``a．b`` (a full-width full stop) is refused like ``a.b``.  A good segment is
+    remembered (a parent's segments recur in every child's path: an import of 100,000
+    tags checks each once)."""
+    if isinstance(raw, str):
+        return _clean_segment_text(raw, field)
+    return _short_text(raw, field)  # refuses what is not a string
+
+
+@functools.lru_cache(maxsize=65536)
+def _clean_segment_text(raw: str, field: str) -> str:
     text = _short_text(raw, field)
     _separator_rules(text, field)
     normalized = unicodedata.normalize("NFKC", text)

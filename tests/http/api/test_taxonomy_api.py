@@ -153,3 +153,18 @@ def test_the_document_describes_both_operations(api: ApiWorld) -> None:
     assert {"dry_run", "mode", "format"} == {p["name"] for p in post["parameters"]}
     assert "TaxonomyTag" in document["components"]["schemas"]
     assert Format.JSON.value == "json"
+
+
+def test_imported_tags_are_whole_tags(api: ApiWorld) -> None:
+    """Written in one statement, they are what the tag services write: found by search,
+    their public id spelling their UUID, under their parent."""
+    csv = "kind,name,label\ntag,Imported.Searchable_leaf,Leaf\n"
+    response = api.post("/api/v1/taxonomy?dry_run=false", data=csv,
+                        headers={"Content-Type": "text/csv"})
+    assert response.status_code == 200, response.get_json()
+    found = api.get("/api/v1/tags?search=searchable").get_json()["results"]
+    assert [tag["name"] for tag in found] == ["Searchable_leaf"]
+    tag = api.get(f"/api/v1/tags/{found[0]['id']}").get_json()
+    assert tag["id"] == f"tag_{tag['uuid']}" and tag["label"] == "Leaf"
+    parent = api.get(f"/api/v1/tags/{tag['parent_tag_id']}").get_json()
+    assert parent["name"] == "Imported"

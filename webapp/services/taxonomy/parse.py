@@ -25,6 +25,7 @@ from webapp.services.taxonomy.records import (
     Format,
     GroupRecord,
     ParsedFile,
+    PathKeys,
     RawRecord,
     RowError,
     TagRecord,
@@ -60,13 +61,14 @@ def parse(data: bytes | str, fmt: Format, field: str = "body") -> ParsedFile:
             f"{len(raw):,} records; at most {MAX_RECORDS:,} per import",
             [FieldError(field, f"at most {MAX_RECORDS:,} groups and tags per import")])
     parsed = ParsedFile(fmt, errors=list(errors))
+    keys = PathKeys()
     for record in raw:
         if record.kind == "group":
             group = _check_group(record, parsed.errors)
             if group is not None:
                 parsed.groups.append(group)
         else:
-            tag = _check_tag(record, parsed.errors)
+            tag = _check_tag(record, parsed.errors, keys)
             if tag is not None:
                 parsed.tags.append(tag)
     parsed.errors.sort(key=lambda error: error.line or 0)
@@ -109,7 +111,7 @@ def _check_group(record: RawRecord, errors: list[RowError]) -> GroupRecord | Non
     return GroupRecord(record.line, identifier, given) if ok else None
 
 
-def _check_tag(record: RawRecord, errors: list[RowError]) -> TagRecord | None:
+def _check_tag(record: RawRecord, errors: list[RowError], keys: PathKeys) -> TagRecord | None:
     known = TAG_FIELDS
     _unknown(record, errors, known)
     if "path" not in record.values:
@@ -122,7 +124,7 @@ def _check_tag(record: RawRecord, errors: list[RowError]) -> TagRecord | None:
             good, value = _checked(record, errors, name, TAG_CLEANERS[name])
             ok = ok and good
             given[name] = value
-    return TagRecord(record.line, qname, given) if ok else None
+    return TagRecord(record.line, qname, given, keys.of(qname)) if ok else None
 
 
 # --- one cleaner per field: (value as read, field as the file spells it) -> clean value ---

@@ -17,6 +17,7 @@ each, so the number of statements does not grow with the number of tags.
 from __future__ import annotations
 
 import enum
+from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple
@@ -49,14 +50,14 @@ class Action(enum.StrEnum):
     KEPT = "kept"  # mirror mode: not in the file, but not deleted (see ``reason``)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class FieldChange:
     field: str
     before: Any
     after: Any
 
 
-@dataclass
+@dataclass(slots=True)
 class GroupStep:
     """What happens to one group.  ``values``: every field of a group to create, the new
     values of the changed fields of one to update."""
@@ -75,12 +76,13 @@ class GroupStep:
         return names.key(self.identifier)
 
 
-@dataclass
+@dataclass(slots=True)
 class TagStep:
     """What happens to one tag; ``values`` as for :class:`GroupStep`."""
 
     action: Action
     path: str  # the qualified name
+    key: str  # its key
     qname: names.QualifiedName | None = None
     line: int | None = None
     values: dict[str, Any] = field(default_factory=dict)
@@ -91,7 +93,7 @@ class TagStep:
 
     @property
     def depth(self) -> int:
-        return len(self.qname.segments) if self.qname else self.path.count(".") + 1
+        return len(self.qname.segments) if self.qname else self.key.count(".") + 1
 
 
 @dataclass
@@ -109,9 +111,12 @@ class Plan:
         return [step for step in self.tags if step.action is action]
 
     def counts(self) -> dict[str, dict[str, int]]:
-        return {kind: {action.value: sum(step.action is action for step in steps)
-                       for action in Action}
-                for kind, steps in (("groups", self.groups), ("tags", self.tags))}
+        """How many groups and tags each action takes (one pass over the steps)."""
+        found: dict[str, dict[str, int]] = {}
+        for kind, steps in (("groups", self.groups), ("tags", self.tags)):
+            tally = Counter(step.action for step in steps)
+            found[kind] = {action.value: tally[action] for action in Action}
+        return found
 
     @property
     def changes_anything(self) -> bool:
@@ -194,7 +199,7 @@ def _wanted_keys(records: Iterable[TagRecord]) -> set[str]:
     replacement."""
     wanted: set[str] = set()
     for record in records:
-        wanted.update(prefix.key for prefix in record.qname.prefixes())
+        wanted.update(record.prefix_keys)
         wanted.update(names.key(alias) for alias in record.given.get("aliases") or ())
         if record.given.get("replacement"):
             wanted.add(names.key(record.given["replacement"]))
@@ -235,27 +240,29 @@ def _plan_tags(plan: Plan, records: dict[str, TagRecord], by_key: dict[str, Curr
     ancestors the file does not list."""
     steps: dict[str, TagStep] = {}
     for record in records.values():
-        for prefix in record.qname.prefixes()[:-1]:
-            if prefix.key in records or prefix.key in steps:
+        for depth, key in enumerate(record.prefix_keys[:-1], start=1):
+            if key in records or key in steps:
                 continue
-            existing = by_key.get(prefix.key)
-            steps[prefix.key] = (
-                TagStep(Action.UNCHANGED, existing.qualified_name, prefix, line=record.line,
-                        tag_id=existing.id, implied=True) if existing is not None else
-                TagStep(Action.CREATE, prefix.text, prefix, line=record.line, implied=True,
-                        values=tag_defaults(prefix.leaf)))
+            prefix = names.QualifiedName(record.qname.group, record.qname.segments[:depth])
+            existing = by_key.get(key)
+            steps[key] = (
+                TagStep(Action.UNCHANGED, existing.qualified_name, key, prefix,
+                        line=record.line, tag_id=existing.id, implied=True)
+                if existing is not None else
+                TagStep(Action.CREATE, prefix.text, key, prefix, line=record.line,
+                        implied=True, values=tag_defaults(prefix.leaf)))
         existing = by_key.get(record.key)
         wanted = _record_values(record)
         if existing is None:
-            steps[record.key] = TagStep(Action.CREATE, record.qname.text, record.qname,
-                                        record.line, {**tag_defaults(record.qname.leaf),
-                                                      **wanted})
+            steps[record.key] = TagStep(Action.CREATE, record.qname.text, record.key,
+                                        record.qname, record.line,
+                                        {**tag_defaults(record.qname.leaf), **wanted})
             continue
         have = _compared(existing)
         changes = [FieldChange(name, have[name], value) for name, value in wanted.items()
                    if name in have and have[name] != value]
         step = TagStep(Action.UPDATE if changes else Action.UNCHANGED,
-                       existing.qualified_name, record.qname, record.line,
+                       existing.qualified_name, record.key, record.qname, record.line,
                        {change.field: change.after for change in changes}, changes,
                        existing.id)
         for change in changes:
@@ -288,10 +295,11 @@ def _plan_deletions(plan: Plan, current: dict[int, Current]) -> None:
         if tag.id in named:
             continue
         if tag.id in kept:
-            plan.tags.append(TagStep(Action.KEPT, tag.qualified_name, tag_id=tag.id,
-                                     reason=kept[tag.id]))
+            plan.tags.append(TagStep(Action.KEPT, tag.qualified_name, tag.path_key,
+                                     tag_id=tag.id, reason=kept[tag.id]))
         else:
-            plan.tags.append(TagStep(Action.DELETE, tag.qualified_name, tag_id=tag.id))
+            plan.tags.append(TagStep(Action.DELETE, tag.qualified_name, tag.path_key,
+                                     tag_id=tag.id))
 
 
 # --- aliases and deprecation -------------------------------------------------------------
@@ -306,13 +314,12 @@ def _plan_lifecycle(scope_id: int, plan: Plan, records: dict[str, TagRecord],
     deprecated, and deprecating a tag that stays another deprecated tag's replacement."""
     going = {step.tag_id for step in plan.tag_steps(Action.DELETE) if step.tag_id}
     staying = {key for key, tag in by_key.items() if tag.id not in going}
-    staying |= {step.qname.key for step in plan.tag_steps(Action.CREATE) if step.qname}
+    staying |= {step.key for step in plan.tag_steps(Action.CREATE)}
     ids = [step.tag_id for step in plan.tags
            if step.tag_id is not None and step.action is not Action.DELETE]
     alias_keys = sorted({names.key(alias) for record in records.values()
                          for alias in record.given.get("aliases") or ()}
-                        | {step.qname.key for step in plan.tag_steps(Action.CREATE)
-                           if step.qname is not None})
+                        | {step.key for step in plan.tag_steps(Action.CREATE)})
     held, taken = _alias_rows(scope_id, ids, alias_keys)
     replacement_paths = _replacement_paths(current, [
         tag.replacement_id for tag in current.values() if tag.replacement_id is not None])
@@ -323,12 +330,12 @@ def _plan_lifecycle(scope_id: int, plan: Plan, records: dict[str, TagRecord],
             continue
         existing = current.get(step.tag_id) if step.tag_id is not None else None
         if step.action is Action.CREATE:
-            holder = taken.get(step.qname.key)
+            holder = taken.get(step.key)
             if holder is not None and not _released(records, going, holder):
                 plan.errors.append(RowError(step.line, "path", (
                     f"is an alias of {_holder_name(holder)!r}; a tag's path cannot be "
                     "another tag's alias")))
-        record = records.get(step.qname.key)
+        record = records.get(step.key)
         if record is None:
             continue
         have = {"aliases": sorted(held.get(step.tag_id or 0, []), key=names.key),
@@ -338,7 +345,7 @@ def _plan_lifecycle(scope_id: int, plan: Plan, records: dict[str, TagRecord],
         wanted = {name: record.given[name] for name in have if name in record.given}
         if wanted.get("deprecated") is False and "replacement" not in wanted:
             wanted["replacement"] = None  # a tag in use again has no replacement
-        deprecated_after[step.qname.key] = wanted.get("deprecated", have["deprecated"])
+        deprecated_after[step.key] = wanted.get("deprecated", have["deprecated"])
         compared.append((step, record, wanted, have))
     claimed: dict[str, tuple[str, int]] = {}
     for step, record, wanted, have in compared:
@@ -415,7 +422,7 @@ def _alias_problem(alias: str, step: TagStep, staying: set[str], taken: dict[str
     key = names.key(alias)
     if key in staying:
         return f"{alias!r} is the path of a tag; an alias cannot be one"
-    if key in claimed and names.key(claimed[key][0]) != names.key(step.path):
+    if key in claimed and names.key(claimed[key][0]) != step.key:
         return f"{alias!r} is an alias of {claimed[key][0]!r} too (line {claimed[key][1]})"
     holder = taken.get(key)
     if holder is not None and holder.tag_id != step.tag_id and not _released(records, going,

@@ -82,7 +82,7 @@ CSV_COLUMNS = ("kind", "name", "label", "color", "description", "exclusive", "al
 ASSIGN_ROLES = ("editor", "manager")  # the least role that may attach a group's tags
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class RowError:
     """A problem with the file: its line (None: the file as a whole), the field as the
     file spells it (None: the record as a whole) and what is wrong."""
@@ -99,7 +99,7 @@ class RowError:
         return f"line {self.line}: {self.field}" if self.field else f"line {self.line}"
 
 
-@dataclass
+@dataclass(slots=True)
 class RawRecord:
     """A record as a reader found it: its kind, its first line, and its values by field
     (as typed as the format makes them: CSV's text already turned into booleans and lists
@@ -115,7 +115,7 @@ class RawRecord:
         return self.spelled.get(field_name, field_name)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class GroupRecord:
     """A checked group record; ``given`` holds the cleaned values of the fields given
     (``label`` None: the identifier)."""
@@ -129,18 +129,45 @@ class GroupRecord:
         return names.key(self.identifier)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class TagRecord:
     """A checked tag record; ``given`` holds the cleaned values of the fields given
-    (``label`` None: the leaf name)."""
+    (``label`` None: the leaf name).  ``prefix_keys`` are the keys of the tag's ancestors
+    and its own, root first (worked out once: a plan looks them up many times)."""
 
     line: int
     qname: names.QualifiedName
     given: dict[str, Any]
+    prefix_keys: tuple[str, ...]
 
     @property
     def key(self) -> str:
-        return self.qname.key
+        return self.prefix_keys[-1]
+
+
+class PathKeys:
+    """The keys of a name's prefixes, each segment's key worked out once per file (a
+    parent's segments recur in every child): ``names.key`` maps ``a.b`` to ``key(a) + "."
+    + key(b)``, and likewise around ``::``."""
+
+    def __init__(self) -> None:
+        self._known: dict[str, str] = {}
+
+    def _key(self, text: str) -> str:
+        found = self._known.get(text)
+        if found is None:
+            found = self._known[text] = names.key(text)
+        return found
+
+    def of(self, qname: names.QualifiedName) -> tuple[str, ...]:
+        head = (self._key(qname.group) + names.GROUP_SEPARATOR) if qname.group else ""
+        keys: list[str] = []
+        path = ""
+        for segment in qname.segments:
+            path = f"{path}{names.PATH_SEPARATOR}{self._key(segment)}" if path else \
+                self._key(segment)
+            keys.append(head + path)
+        return tuple(keys)
 
 
 @dataclass
