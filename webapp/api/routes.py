@@ -4,6 +4,7 @@ from webapp.api import (  # noqa: F401
     batch,
     groups,
     links,
+    policies,
     resources,
     rules,
     tag_paths,

@@ -16,14 +16,18 @@ from dataclasses import dataclass
 from typing import Any
 
 import pytest
+from sqlalchemy import select
 
 from tests.http.api.conftest import ALL_KEY_PERMISSIONS, ApiWorld, error_of
 from tests.http.api.test_api_auth import api_routes
 from tests.unit.factories import SYSTEM
 from webapp.api.resources import UUID_COLLECTIONS
 from webapp.api.tag_paths import OTHER_MODELS, UUID_MODELS
+from webapp.extensions import db
+from webapp.models import TagGroup, TagPolicy
 from webapp.services.assignments import attach
 from webapp.services.groups import create_group
+from webapp.services.policies.crud import PolicyInput, create_policy
 from webapp.services.rules import create_rule
 from webapp.services.tags.creation import TagSpec, create_tag
 from webapp.services.tags.deprecation import deprecate_tag
@@ -66,6 +70,16 @@ def seed(api: ApiWorld, scope_id: int, prefix: str) -> Seeded:
     return Seeded(tag=tag.public_id, leaf_path=tag.path, group=group.public_id, source=source,
                   node=f"{prefix}n1", deprecated=old.public_id, rule=rule.id)
 
+
+
+def policy_of(s: Seeded) -> int:
+    """The id of a tag policy of the seeded scope (made on first use)."""
+    group = db.session.scalars(select(TagGroup).where(TagGroup.public_id == s.group)).one()
+    found = db.session.scalar(select(TagPolicy.id).where(TagPolicy.scope_id == group.scope_id))
+    if found is None:
+        found = create_policy(SYSTEM, group.scope_id, PolicyInput(
+            name="Grouped", require_groups=[group.id])).id
+    return found
 
 @dataclass(frozen=True)
 class Case:
@@ -166,6 +180,23 @@ CASES = [
          (GROUPS,), lambda s: {"label": "Renamed"}),
     Case("DELETE", "/api/v1/tag-groups/<text:group_id>", lambda s: f"/api/v1/tag-groups/{s.group}",
          (GROUPS,)),
+    Case("GET", "/api/v1/policies", lambda s: "/api/v1/policies", (READ,)),
+    Case("POST", "/api/v1/policies", lambda s: "/api/v1/policies", (GROUPS,),
+         lambda s: {"name": "Tables", "resourceTypes": ["table"], "requireGroups": [s.group]}),
+    Case("POST", "/api/v1/policies/preview", lambda s: "/api/v1/policies/preview", (GROUPS,),
+         lambda s: {"name": "Tables", "requireGroups": [s.group], "forbidTags": [s.tag]}),
+    Case("GET", "/api/v1/policies/<int:policy_id>",
+         lambda s: f"/api/v1/policies/{policy_of(s)}", (READ,)),
+    Case("PATCH", "/api/v1/policies/<int:policy_id>",
+         lambda s: f"/api/v1/policies/{policy_of(s)}", (GROUPS,),
+         lambda s: {"mode": "enforce"}),
+    Case("DELETE", "/api/v1/policies/<int:policy_id>",
+         lambda s: f"/api/v1/policies/{policy_of(s)}", (GROUPS,)),
+    Case("GET", "/api/v1/compliance", lambda s: "/api/v1/compliance", (READ,)),
+    Case("GET", "/api/v1/compliance/violations",
+         lambda s: f"/api/v1/compliance/violations?policy={policy_of(s)}", (READ,)),
+    Case("GET", "/api/v1/compliance/violations.csv",
+         lambda s: f"/api/v1/compliance/violations.csv?policy={policy_of(s)}", (READ,)),
     Case("POST", "/api/v1/rules/preview", lambda s: "/api/v1/rules/preview", (READ, WRITE),
          lambda s: {"when": f"tag:{s.leaf_path}", "attach": ["ads"]}),
     Case("GET", "/api/v1/rules", lambda s: "/api/v1/rules", (READ,)),

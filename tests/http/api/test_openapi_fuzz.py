@@ -16,7 +16,9 @@ names must exist), and in bodies:
 child takes its parent's group), a new parent in an update (it must not be the tag or one
 of its descendants), and a reference to a tag that must already exist (a ``parent_tag_id``;
 a deprecated tag's ``replacement``, which must also be another tag and not deprecated; the
-names given to ``POST /tag/{modelType}/{modelId}``), which is a 400 naming the field
+names given to ``POST /tag/{modelType}/{modelId}``; a policy's
+``requireGroups``, ``forbidTags`` and ``where``, which must name the scope's groups and
+tags), which is a 400 naming the field
 when it names none; and a tag's ``aliases`` (each must be free, else a 409 or a 400).
 A refusal of such a body is not counted against the document; nor is
 the refusal of a taxonomy file sent as CSV or YAML (the document says "text"; their
@@ -87,6 +89,10 @@ def possible(operation: str, body: Any, query: Any = None) -> bool:
     if "/api/v1/rules" in operation and isinstance(body, dict) and (
             "when" in body or "attach" in body):
         return False  # a rule's expression and names: resolved and planned by the server
+    if "/api/v1/policies" in operation and isinstance(body, dict) and (
+            body.get("requireGroups") or body.get("forbidTags") or body.get("where")
+            or operation.startswith("POST")):
+        return False  # a policy's groups, tags and expression: resolved by the server
     if not isinstance(body, dict):
         return True
     root = body.get("rootTag")

@@ -188,6 +188,16 @@ def update_policy(actor: Actor, scope_id: int, policy_id: int | str, data: Polic
         return PolicyView.of(resolve_policies([policy])[0])
 
 
+def patch_policy(actor: Actor, scope_id: int, policy_id: int | str, changes: dict[str, Any]
+                 ) -> PolicyView:
+    """Change the fields named in ``changes`` (PolicyInput's names); the rest stay."""
+    with writing(actor, scope_id, "Update tag policy"):
+        authorize(actor, scope_id, Permission.GROUPS_WRITE)
+        stored = as_input(PolicyView.of(resolve_policies([_existing(scope_id, policy_id)])[0]))
+        return update_policy(actor, scope_id, policy_id,
+                             PolicyInput(**{**stored.__dict__, **changes}))
+
+
 def delete_policy(actor: Actor, scope_id: int, policy_id: int | str) -> None:
     with writing(actor, scope_id, "Delete tag policy") as recorder:
         authorize(actor, scope_id, Permission.GROUPS_WRITE)
