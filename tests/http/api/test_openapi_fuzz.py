@@ -22,7 +22,8 @@ tags), which is a 400 naming the field
 when it names none; and a tag's ``aliases`` (each must be free, else a 409 or a 400).
 A refusal of such a body is not counted against the document; nor is
 the refusal of a taxonomy file sent as CSV or YAML (the document says "text"; their
-grammar is the server's to check, every problem with its line).
+grammar is the server's to check, every problem with its line), nor of a rule's ``when``
+(an expression) and ``attach`` (names the planner checks).
 """
 
 from __future__ import annotations
