@@ -23,6 +23,8 @@ def _sample(match: re.Match[str]) -> str:
     converter, options, name = match.groups()
     if converter == "any" and options:
         return options.split(",")[0].strip()
+    if converter == "int":  # a policy or rule id: the route matches a number only
+        return "1"
     return SAMPLE_VALUES.get(name, "x1")
 
 
