@@ -85,6 +85,14 @@ def test_editors_may_not_edit_rules_keys_need_groups_write(world: World) -> None
         rules.get_rule(world.outsider, world.other_scope.id, rule.id)
 
 
+def test_a_rule_id_past_32_bits_is_not_found_on_every_database(world: World) -> None:
+    for handle in (2**31, 2**63, 0, -1):
+        with pytest.raises(NotFound):
+            rules.get_rule(world.manager, world.sid, handle)
+        with pytest.raises(NotFound):
+            rules.delete_rule(world.manager, world.sid, handle)
+
+
 def test_a_rule_is_validated_with_domain_field_names(world: World) -> None:
     with pytest.raises(ValidationFailed) as error:
         rules.create_rule(world.manager, world.sid, name=" ", when="tag:(", attach=["a..b"])

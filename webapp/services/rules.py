@@ -38,6 +38,7 @@ from webapp.services.expressions.syntax import parse
 from webapp.services.link_plan import LinkAction, OnRefusal, parse_names, plan_links
 from webapp.services.link_preview import SAMPLE_SIZE, LinkPreview, TagPlan, preview_links
 from webapp.services.resource_selection import ResourceCriteria, selection_pairs
+from webapp.services.sql import integer_key
 from webapp.services.unset import UNSET
 from webapp.services.uow import ChangeRecorder, writing
 
@@ -110,7 +111,8 @@ def get_rule(actor: Actor, scope_id: int, rule_id: int) -> TagRule:
 
 
 def _existing(scope_id: int, rule_id: int) -> TagRule:
-    rule = db.session.get(TagRule, rule_id) if isinstance(rule_id, int) else None
+    row_id = integer_key(rule_id)
+    rule = db.session.get(TagRule, row_id) if row_id is not None else None
     if rule is None or rule.scope_id != scope_id:
         raise NotFound(f"rule {rule_id} not found")
     return rule
