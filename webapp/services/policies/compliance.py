@@ -9,10 +9,11 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Integer, case, cast, func, select
+from sqlalchemy import and_, func, select
+from sqlalchemy.orm import aliased
 
 from webapp.extensions import db
-from webapp.models import Resource, TagPolicy
+from webapp.models import Resource, Tag, TagGroup, TagPolicy
 from webapp.services.actor import Actor, Permission, authorize
 from webapp.services.paging import Page, PageRequest
 from webapp.services.policies.crud import PolicyInput, PolicyView, _existing, clean_policy
@@ -28,6 +29,7 @@ class ReasonCount:
     subject: str  # group identifier or tag qualified name
     text: str
     resources: int
+    subject_id: int = 0  # the group's or tag's id
 
 
 @dataclass(frozen=True)
@@ -79,15 +81,10 @@ def policy_compliance(actor: Actor, scope_id: int, policy_id: int | str) -> Poli
 
 def _summary(resolved: ResolvedPolicy) -> PolicyCompliance:
     reasons = resolved.reasons
-    columns = [func.count(), func.sum(cast(case((resolved.violates_any(), 1), else_=0),
-                                           Integer))]
-    columns += [func.sum(cast(case((resolved.violates(r), 1), else_=0), Integer))
-                for r in reasons]
-    row = db.session.execute(select(*columns).select_from(Resource)
-                             .where(resolved.covers())).one()
+    row = db.session.execute(resolved.summary_query()).one()
     covered = int(row[0] or 0)
     bad = int(row[1] or 0)
-    counts = [ReasonCount(r.kind, r.subject, r.text, int(n or 0))
+    counts = [ReasonCount(r.kind, r.subject, r.text, int(n or 0), r.subject_id)
               for r, n in zip(reasons, row[2:], strict=True)]
     counts.sort(key=lambda c: -c.resources)
     return PolicyCompliance(PolicyView.of(resolved), covered, covered - bad, bad, counts)
@@ -174,3 +171,115 @@ def preview_policy(actor: Actor, scope_id: int, data: PolicyInput,
                                       ~(before.covers() & before.violates_any()))
             .subquery())) or 0
     return PolicyPreview(summary, sample, newly)
+
+
+# --- fixing in bulk ---------------------------------------------------------------------
+
+FIX_TAGS = 10  # a missing group's tags offered on the bulk page (a forbidden tag's subtree)
+PAIR_TAGS = 8  # an exclusive group with more live tags than this is not selected by pairs
+
+
+@dataclass(frozen=True)
+class BulkFix:
+    """What the bulk page opens with to fix one reason: exactly the violating resources as
+    a tag expression, the tags offered, attach or detach.  ``expression`` is None when the
+    language cannot select them exactly (an exclusive group with many tags carried in
+    pairs); ``more_tags`` says the offer was cut at :data:`FIX_TAGS`."""
+
+    reason: ReasonCount
+    expression: str | None
+    tags: list[str]
+    action: str  # attach | detach
+    more_tags: bool = False
+
+
+def quoted(value: str) -> str:
+    """A tag expression's quoted value (backslashes and double quotes escaped)."""
+    return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+def _covered_terms(view: PolicyView) -> list[str]:
+    terms: list[str] = []
+    if view.resource_types:
+        terms.append("(" + " OR ".join(f"type:{t}" for t in view.resource_types) + ")")
+    if view.where:
+        terms.append(f"({view.where})")
+    return terms
+
+
+def bulk_fixes(actor: Actor, scope_id: int, item: PolicyCompliance, top: int = 3
+               ) -> list[BulkFix]:
+    """The fixes of a policy's ``top`` reasons with resources (most resources first).
+
+    * ``missing`` group: ``… AND NOT group:"<public id>"``, its live tags (not deprecated)
+      offered to attach (one at a time: an exclusive group takes one);
+    * ``forbidden`` tag: ``… AND tag:"<name>".*``, the tag and its live descendants
+      offered to detach (all of them: the policy forbids the subtree);
+    * ``several`` tags of an exclusive group: the resources carrying two of them (pairs of
+      ``tag:`` terms), nothing offered (choose the one to keep, detach the others).
+
+    Two statements whatever the number of reasons: the groups with their live tags, and
+    the forbidden tags' live subtrees."""
+    authorize(actor, scope_id, Permission.TAGS_READ)
+    reasons = [r for r in item.reasons if r.resources][:top]
+    if not reasons or item.policy.broken:
+        return []
+    group_ids = sorted({r.subject_id for r in reasons if r.kind != "forbidden"})
+    forbidden_ids = sorted({r.subject_id for r in reasons if r.kind == "forbidden"})
+    public_ids: dict[int, str] = {}
+    group_tags: dict[int, list[tuple[str, bool]]] = {gid: [] for gid in group_ids}
+    if group_ids:
+        rank = func.row_number().over(partition_by=Tag.group_id, order_by=(
+            Tag.deprecated_at.is_not(None), Tag.path_key)).label("rank")
+        live = (select(Tag.group_id, Tag.path, Tag.deprecated_at, rank)
+                .where(Tag.group_id.in_(group_ids), Tag.deleted_at.is_(None)).subquery())
+        rows = db.session.execute(
+            select(TagGroup.id, TagGroup.public_id, TagGroup.identifier, live.c.path,
+                   live.c.deprecated_at)
+            .outerjoin(live, and_(live.c.group_id == TagGroup.id,
+                                  live.c.rank <= max(FIX_TAGS, PAIR_TAGS) + 1))
+            .where(TagGroup.id.in_(group_ids), TagGroup.scope_id == scope_id)
+            .order_by(TagGroup.id, live.c.rank))
+        for group_id, public_id, identifier, path, deprecated in rows:
+            public_ids[group_id] = public_id
+            if path is not None:
+                group_tags[group_id].append((f"{identifier}::{path}", deprecated is None))
+    subtrees: dict[int, list[str]] = {tid: [] for tid in forbidden_ids}
+    if forbidden_ids:
+        top_tag = aliased(Tag)
+        rows = db.session.execute(
+            select(top_tag.id, Tag.path, TagGroup.identifier)
+            .join(Tag, Tag.id_path.startswith(top_tag.id_path))  # ids and slashes only
+            .outerjoin(TagGroup, TagGroup.id == Tag.group_id)
+            .where(top_tag.id.in_(forbidden_ids), Tag.deleted_at.is_(None),
+                   Tag.scope_id == scope_id)
+            .order_by(top_tag.id, Tag.path_key))
+        for top_id, path, identifier in rows:
+            subtrees[top_id].append(f"{identifier}::{path}" if identifier else path)
+    covered = _covered_terms(item.policy)
+    fixes = []
+    for reason in reasons:
+        more = False
+        expression: str | None
+        if reason.kind == "forbidden":
+            offered = subtrees.get(reason.subject_id, [])
+            more = len(offered) > FIX_TAGS
+            tags, action = offered[:FIX_TAGS] or [reason.subject], "detach"
+            expression = " AND ".join([*covered, f"tag:{quoted(reason.subject)}.*"])
+        elif reason.kind == "missing":
+            offered = [name for name, usable in group_tags.get(reason.subject_id, [])
+                       if usable]  # not deprecated
+            more = len(offered) > FIX_TAGS
+            tags, action = offered[:FIX_TAGS], "attach"
+            expression = " AND ".join(
+                [*covered, f"NOT group:{quoted(public_ids[reason.subject_id])}"])
+        else:
+            names_ = [name for name, _ in group_tags.get(reason.subject_id, [])]
+            tags, action = [], "detach"
+            expression = None
+            if 2 <= len(names_) <= PAIR_TAGS:
+                pairs = [f"(tag:{quoted(a)} AND tag:{quoted(b)})"
+                         for i, a in enumerate(names_) for b in names_[i + 1:]]
+                expression = " AND ".join([*covered, "(" + " OR ".join(pairs) + ")"])
+        fixes.append(BulkFix(reason, expression, tags, action, more))
+    return fixes
