@@ -17,7 +17,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import ColumnElement, and_, false, func, or_, select
+from sqlalchemy import ColumnElement, Integer, Select, and_, case, cast, false, func, or_, select
 
 from webapp.extensions import db
 from webapp.models import Assignment, Resource, Tag, TagGroup, TagPolicy
@@ -114,6 +114,49 @@ class ResolvedPolicy:
     def violates_any(self) -> ColumnElement[bool]:
         reasons = self.reasons
         return or_(*(self.violates(r) for r in reasons)) if reasons else false()
+
+    def summary_query(self) -> Select[tuple[int, ...]]:
+        """One aggregate over the covered resources: covered, non-compliant, then the
+        resources of each reason (in :attr:`reasons` order).
+
+        Set-based from the few tags the policy names: the live links of its groups' tags
+        and of its forbidden subtrees are counted per resource in one grouped pass (one
+        count per group and per forbidden tag) and LEFT JOINed to the covered resources.
+        The per-reason conditions of :meth:`violates`, one correlated probe of each
+        resource's links per reason and again for "any", cost ~25× as much on a million
+        resources."""
+        checks = [Tag.group_id == g.id for g in self.groups]
+        checks += [subtree_of(t.id_path) for t in self.forbidden]
+        if not checks:
+            return (select(func.count(), func.sum(cast(false(), Integer)))
+                    .select_from(Resource).where(self.covers()))
+        counts = (
+            select(Assignment.resource_id,
+                   *(func.sum(case((check, 1), else_=0)).label(f"n{i}")
+                     for i, check in enumerate(checks)))
+            .join(Tag, Tag.id == Assignment.tag_id)
+            .where(Tag.deleted_at.is_(None), or_(*checks))
+            .group_by(Assignment.resource_id)
+            .subquery("policy_links")
+        )
+        slot = {g.id: i for i, g in enumerate(self.groups)}
+        slot_forbidden = {t.id: len(self.groups) + i for i, t in enumerate(self.forbidden)}
+
+        def held(reason: Reason) -> ColumnElement[bool]:
+            if reason.kind == "forbidden":
+                return func.coalesce(counts.c[f"n{slot_forbidden[reason.subject_id]}"], 0) > 0
+            carried = func.coalesce(counts.c[f"n{slot[reason.subject_id]}"], 0)
+            return carried == 0 if reason.kind == "missing" else carried > 1
+
+        flags = [held(r) for r in self.reasons]
+        return (
+            select(func.count(),
+                   *(func.sum(cast(case((flag, 1), else_=0), Integer))
+                     for flag in [or_(*flags), *flags]))
+            .select_from(Resource)
+            .outerjoin(counts, counts.c.resource_id == Resource.id)
+            .where(self.covers())
+        )
 
 
 def _carries(*where: ColumnElement[bool]) -> ColumnElement[bool]:
