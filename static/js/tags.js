@@ -135,6 +135,25 @@
     window.htmx.trigger(form, "submit");
   });
 
+  // "Edit attributes…" posts the list's current address (its filters, pushed into the
+  // address bar as they change) with the ticked ids. On the bulk-edit page, touching an
+  // attribute's value ticks its "change" box (data-ticks names the box).
+  document.addEventListener("click", function (event) {
+    var button = event.target.closest && event.target.closest("[data-bulk-edit]");
+    var next = document.getElementById("bulk-next");
+    if (button && next) { next.value = window.location.pathname + window.location.search; }
+  });
+
+  function tickFor(event) {
+    var input = event.target;
+    if (!input.matches || !input.matches("[data-ticks]")) { return; }
+    if (input.type === "checkbox" && !input.checked) { return; }
+    var box = document.getElementById(input.dataset.ticks);
+    if (box) { box.checked = true; }
+  }
+  document.addEventListener("input", tickFor);
+  document.addEventListener("change", tickFor);
+
   // After htmx swapped rows, the bulk form or the whole list, recount.
   document.addEventListener("htmx:load", refresh);
   document.addEventListener("DOMContentLoaded", refresh);

@@ -749,3 +749,7 @@ def replace_all(handle: str) -> Any:
     if not wants_fragment():
         return redirect(url_for("tags.detail", handle=counts.tag.id))
     return _detail_fragment(str(counts.tag.id))
+
+
+# The bulk edit of attributes registers its routes on this blueprint.
+from webapp.ui import tag_bulk_edit as _bulk_edit  # noqa: E402,F401
