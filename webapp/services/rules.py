@@ -37,7 +37,7 @@ from webapp.services.expressions.compiler import Matcher, resolve
 from webapp.services.expressions.syntax import parse
 from webapp.services.link_plan import LinkAction, OnRefusal, parse_names, plan_links
 from webapp.services.link_preview import SAMPLE_SIZE, LinkPreview, TagPlan, preview_links
-from webapp.services.resource_selection import ResourceCriteria, selection_pairs
+from webapp.services.resource_selection import ResourceCriteria, selection_query
 from webapp.services.sql import integer_key
 from webapp.services.unset import UNSET
 from webapp.services.uow import ChangeRecorder, writing
@@ -305,22 +305,38 @@ def apply_rule(actor: Actor, scope_id: int, rule_id: int) -> RuleApplied:
         rule = _existing(scope_id, rule_id)
         recorder.retitle("Apply rule", f"Rule {rule.name}: back-fill"[:255])
         matcher = resolve_when(scope_id, rule.when)
-        pairs = selection_pairs(scope_id, ResourceCriteria(expression=matcher))
-        if not pairs:
+        known = _matched_ids(scope_id, ResourceCriteria(expression=matcher))
+        matched = sum(len(ids) for ids in known.values())
+        if not matched:
             return RuleApplied(rule.id, None, 0, 0, 0)
         plan = plan_links(actor, scope_id, LinkAction.ATTACH, parse_names(rule.attach),
-                          dict(Counter(t for t, _ in pairs)), OnRefusal.SKIP)
+                          {rtype: len(ids) for rtype, ids in known.items()}, OnRefusal.SKIP)
         if not plan.applied:
-            return RuleApplied(rule.id, None, len(pairs), 0, 0, refused=plan.refused)
-        recorder.summary = f"Rule {rule.name}: back-fill on {len(pairs)} resource(s)"[:255]
+            return RuleApplied(rule.id, None, matched, 0, 0, refused=plan.refused)
+        recorder.summary = f"Rule {rule.name}: back-fill on {matched} resource(s)"[:255]
         from webapp.services.assignments import execute_attach
 
-        outcome = execute_attach(actor, scope_id, recorder, plan, pairs,
+        outcome = execute_attach(actor, scope_id, recorder, plan, (), known=known,
                                  context=AssignmentContext.RULE, note=rule_note(rule))
     change_set = recorder.change_set
-    return RuleApplied(rule.id, change_set.id if change_set else None, len(pairs),
+    return RuleApplied(rule.id, change_set.id if change_set else None, matched,
                        outcome.changed, outcome.already_present, outcome.replaced,
                        outcome.refused)
+
+
+def _matched_ids(scope_id: int, criteria: ResourceCriteria) -> dict[str, list[int]]:
+    """The ids of the selected resources by type, read once (one statement, through the
+    connection: no ORM row processing) — the snapshot a back-fill writes, whatever its
+    own links change in the selection meanwhile."""
+    rows = db.session.connection().execute(
+        selection_query(scope_id, criteria).with_only_columns(Resource.id, Resource.type)
+        .order_by(None))
+    known: dict[str, list[int]] = {}
+    for resource_id, rtype in rows:
+        known.setdefault(rtype, []).append(resource_id)
+    for ids in known.values():
+        ids.sort()
+    return known
 
 
 # --- on registration --------------------------------------------------------------------
