@@ -63,7 +63,8 @@ def _saved(message: str) -> Any:
     flash(message, "success")
     if not wants_fragment():
         return redirect(url_for(".index"))
-    return render_template("policies/_saved.html", form=_form(blank=True), **_context()), 200
+    return render_template("policies/_saved.html", form=_form(blank=True), **_context()), 200, {
+        "HX-Reswap": "innerHTML show:window:top"}  # the flash and the list, in view
 
 
 def _form_answer(page: str, fragment: str, status: int, **context: Any) -> Any:
