@@ -20,6 +20,7 @@ from webapp.extensions import db
 from webapp.models import ExternalTagSource, Tag
 from webapp.services import external_sources as sources
 from webapp.services.actor import API_KEY_PERMISSIONS
+from webapp.services.assignments import attach
 from webapp.services.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
 from webapp.services.external_sources import (
     FetchError,
@@ -31,6 +32,7 @@ from webapp.services.external_sources import (
     refresh_external_tags,
     remove_source,
 )
+from webapp.services.policies.crud import PolicyInput, create_policy, patch_policy
 from webapp.services.tags.creation import TagSpec, create_tags
 from webapp.services.tags.deletion import delete_tag
 from webapp.services.undo import undo_change_set
@@ -299,3 +301,24 @@ def test_refresh_refuses_to_run_inside_a_write(world: World) -> None:
 
     with pytest.raises(RuntimeError), writing(SYSTEM, world.sid, "outer"):
         refresh_external_tags(SYSTEM, world.sid)
+
+
+def test_an_enforced_policy_refuses_a_refresh_restoring_a_forbidden_tag(
+        world: World, tmp_path: Path) -> None:
+    feed = tmp_path / "feed.json"
+    add_source(SYSTEM, world.sid, "catalog", feed_file(tmp_path, ["Cat.Legacy", "Cat.Keep"]))
+    refresh_one(world)
+    attach(SYSTEM, world.sid, ["Cat.Legacy"], {"table": ["t1"]})
+    feed.write_text(json.dumps(["Cat.Keep"]))
+    assert refresh_one(world).counts.deleted == 1  # its link stays, for a restore
+    policy = create_policy(world.manager, world.sid, PolicyInput(
+        name="No catalog on tables", resource_types=["table"], forbid_tags=["Cat"],
+        mode="enforce"))
+    feed.write_text(json.dumps(["Cat.Keep", "Cat.Legacy"]))
+    outcome = refresh_one(world)
+    assert outcome.error is not None and "No catalog on tables" in outcome.error
+    assert "table:t1" in outcome.error and outcome.counts == RefreshCounts()
+    assert live_paths(world.sid) == ["Cat", "Cat.Keep"]
+    # A policy in report mode reports it instead.
+    patch_policy(world.manager, world.sid, policy.id, {"mode": "report"})
+    assert refresh_one(world).counts.restored == 1

@@ -21,7 +21,7 @@ from webapp.services.errors import (
     ValidationFailed,
 )
 from webapp.services.link_plan import LinkAction
-from webapp.services.link_preview import apply_links
+from webapp.services.link_preview import apply_links, preview_links
 from webapp.services.policies.compliance import (
     compliance_report,
     list_violations,
@@ -33,9 +33,11 @@ from webapp.services.policies.crud import (
     create_policy,
     delete_policy,
     list_policies,
+    patch_policy,
     update_policy,
 )
 from webapp.services.resource_selection import ResourceCriteria
+from webapp.services.tags.deletion import bulk_delete_tags, delete_tag, restore_tag
 from webapp.services.tags.merge import merge_tags
 
 attach, detach = assignments.attach, assignments.detach
@@ -232,6 +234,48 @@ def test_bulk_apply_is_refused(tagged: World) -> None:
     assert link_count() == links
 
 
+def test_the_bulk_preview_shows_what_the_apply_would_refuse(tagged: World) -> None:
+    tables = ResourceCriteria(rtype="table")
+    assert preview_links(tagged.editor, tagged.sid, LinkAction.ATTACH, ["legacy"],
+                         tables).policy_refusal is None  # no policy yet
+    create_policy(tagged.manager, tagged.sid, tables_policy())
+    links = link_count()
+    refusal = preview_links(tagged.editor, tagged.sid, LinkAction.ATTACH, ["legacy"],
+                            tables).policy_refusal
+    assert refusal is not None and refusal.policy == "Tables"
+    assert refusal.resources == ["table:t1", "table:t2", "table:t3"] and refusal.count == 3
+    refusal = preview_links(tagged.editor, tagged.sid, LinkAction.DETACH,
+                            ["sensitivity::low"], tables).policy_refusal
+    assert refusal is not None and "required group sensitivity" in refusal.message
+    # What the policy allows previews clean: sources are not covered; team is not forbidden.
+    for action, name, criteria in ((LinkAction.ATTACH, "legacy", ResourceCriteria(
+            rtype="source")), (LinkAction.ATTACH, "team", tables),
+            (LinkAction.DETACH, "team", tables)):
+        assert preview_links(tagged.editor, tagged.sid, action, [name],
+                             criteria).policy_refusal is None
+    assert link_count() == links
+
+
+def test_deleting_the_last_required_tag_or_restoring_a_forbidden_one_is_refused(
+        tagged: World) -> None:
+    create_policy(tagged.manager, tagged.sid, tables_policy())
+    with pytest.raises(PolicyViolation) as caught:  # t1's only sensitivity tag
+        delete_tag(tagged.manager, tagged.sid, "sensitivity::high")
+    assert caught.value.resources == ["table:t1"]
+    outcome = None
+    with pytest.raises(PolicyViolation):
+        outcome = bulk_delete_tags(tagged.manager, tagged.sid, ["team", "sensitivity::low"])
+    assert outcome is None and count(Tag, Tag.deleted_at.is_not(None)) == 0
+    bulk_delete_tags(tagged.manager, tagged.sid, ["team"])  # not required: fine
+    # legacy.old left t3 before the policy was enforced; bringing it back is refused.
+    patch_policy(tagged.manager, tagged.sid, _policy_id(tagged), {"mode": "report"})
+    delete_tag(tagged.manager, tagged.sid, "legacy.old")
+    patch_policy(tagged.manager, tagged.sid, _policy_id(tagged), {"mode": "enforce"})
+    with pytest.raises(PolicyViolation) as caught:
+        restore_tag(tagged.manager, tagged.sid, "legacy.old")
+    assert caught.value.resources == ["table:t3"]
+
+
 def test_merge_into_a_forbidden_tag_or_out_of_a_required_group_is_refused(
         tagged: World) -> None:
     create_policy(tagged.manager, tagged.sid, tables_policy())
@@ -277,6 +321,11 @@ def test_enforcement_costs_the_same_statements_whatever_the_resource_count(
 
     cost("warm", 5, 500_000)  # the actor's role, read once
     assert cost("small", 10, 0) == cost("large", 1_000, 1_000_000)
+
+
+def _policy_id(world: World) -> int:
+    return db.session.scalars(db.select(TagPolicy.id).where(
+        TagPolicy.scope_id == world.sid)).one()
 
 
 def _tag_id(scope_id: int, name: str) -> int:

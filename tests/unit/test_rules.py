@@ -20,12 +20,13 @@ from tests.unit.factories import (
     links,
 )
 from webapp.extensions import db
-from webapp.models import Assignment, AssignmentContext, TagRule
+from webapp.models import Assignment, AssignmentContext, Resource, TagRule
 from webapp.services import assignments, groups, resource_import, resources, rules, undo
 from webapp.services.actor import Actor, Permission
 from webapp.services.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
 from webapp.services.link_plan import LinkAction
 from webapp.services.link_preview import preview_links
+from webapp.services.policies.crud import PolicyInput, create_policy
 from webapp.services.resource_import import ImportLine
 from webapp.services.resource_selection import build_criteria
 from webapp.services.resources import ResourceInput
@@ -221,6 +222,24 @@ def test_rules_do_not_chain(world: World) -> None:
     resources.register_resources(world.editor, world.sid,
                                  [ResourceInput("source", "c1", "C", "c1-ads")])
     assert {link[0] for link in links(world.sid)} == {"ads"}
+
+
+def test_a_rule_an_enforced_policy_refuses_is_skipped_and_the_resource_registered(
+        world: World) -> None:
+    assignments.attach(SYSTEM, world.sid, ["ads"], {"table": ["t1"]})
+    create_policy(world.manager, world.sid, PolicyInput(
+        name="No ads on sources", resource_types=["source"], forbid_tags=["ads"],
+        mode="enforce"))
+    ads_rule(world)
+    resources.register_resources(world.editor, world.sid,
+                                 [ResourceInput("source", "p1", "P", "p1-ads")])
+    assert ("source", "p1") in {(r.type, r.external_id) for r in db.session.scalars(
+        db.select(Resource))}
+    assert rule_links(world.sid) == {("ads", "table", "t1")}
+    [skip] = events("assignments", "skip")
+    assert skip.after is not None
+    assert (skip.after["policy"], skip.after["rule"], skip.after["resources"]) == (
+        "No ads on sources", "Ads sources", 1)
 
 
 def test_a_refused_registration_writes_no_rule_links(world: World) -> None:

@@ -15,6 +15,7 @@ from webapp.api.openapi import spec
 from webapp.api.schemas.common import errors
 from webapp.api.schemas.rules import (
     PlannedTag,
+    PolicyRefusal,
     ReplacedTag,
     RuleApplied,
     RuleCreate,
@@ -57,6 +58,9 @@ def preview_out(preview: LinkPreview) -> RulePreviewOut:
                                tags=dict(zip(names, row.cells, strict=True)),  # type: ignore[arg-type]
                                losing=[tag.qualified_name for tag in row.losing])
                 for row in preview.sample],
+        policyRefusal=None if (refusal := preview.policy_refusal) is None else PolicyRefusal(
+            policy=refusal.policy, message=refusal.message, resources=refusal.resources,
+            count=refusal.count),
     )
 
 

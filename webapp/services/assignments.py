@@ -174,8 +174,8 @@ def execute_attach(
                           provenance or Provenance(), live=plan.live)
     if known is None:
         _register_missing(scope_id, recorder, list(pairs), actor)
-    refuse_policy_violations(scope_id, added=_union([
-        _link_pairs([(item.tag or by_key[item.qname.key]).id for item in members],
+    refuse_policy_violations(scope_id, added=union_links([
+        link_pairs([(item.tag or by_key[item.qname.key]).id for item in members],
                     chosen_ids(takes, f"known_ids{index}"))
         for index, (takes, members) in enumerate(plan.partitions().items())]))
     change_set_id = recorder.change_set_id()
@@ -353,10 +353,10 @@ def _record_replaced(recorder: ChangeRecorder, tags: Sequence[Tag], resource_ids
 
 def _insert_links(change_set_id: int, actor: Actor, context: str, tag_ids: list[int],
                   resource_ids: Select[Any]) -> int:
-    return insert_links(change_set_id, actor, context, _link_pairs(tag_ids, resource_ids))
+    return insert_links(change_set_id, actor, context, link_pairs(tag_ids, resource_ids))
 
 
-def _link_pairs(tag_ids: list[int], resource_ids: Select[Any]) -> Select[Any]:
+def link_pairs(tag_ids: list[int], resource_ids: Select[Any]) -> Select[Any]:
     """``SELECT tag_id, resource_id``: every tag × every resource."""
     tag_table = integer_list(tag_ids, "tag_ids")
     targets = resource_ids.subquery("targets")
@@ -365,7 +365,7 @@ def _link_pairs(tag_ids: list[int], resource_ids: Select[Any]) -> Select[Any]:
     )
 
 
-def _union(selects: list[Select[Any]]) -> Select[Any]:
+def union_links(selects: list[Select[Any]]) -> Select[Any]:
     if len(selects) == 1:
         return selects[0]
     combined = union_all(*selects).subquery("links")

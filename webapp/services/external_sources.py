@@ -57,6 +57,7 @@ from webapp.services.errors import (
     ServiceError,
     ValidationFailed,
 )
+from webapp.services.policies.enforce import refuse_policy_violations, tag_links
 from webapp.services.sql import dialect_name, integer_list
 from webapp.services.uow import ChangeRecorder, current_recorder, writing
 
@@ -336,6 +337,10 @@ def apply_paths(scope_id: int, recorder: ChangeRecorder, source_name: str,
             id_path_of[qname.key] = candidate.id_path
         else:
             created[len(qname.segments)].append(qname)
+    kept_keys = {**wanted, **{row.path_key: None for row in aliased.values()}}
+    doomed = _vanished(scope_id, source_name, kept_keys)
+    refuse_policy_violations(scope_id, added=tag_links(restored, "restored"),
+                             removed=tag_links(doomed, "doomed"))
     if restored:
         db.session.execute(update(Tag).where(_ids_in(restored, "restored"))
                            .values(deleted_at=None, updated_at=now),
@@ -345,18 +350,20 @@ def apply_paths(scope_id: int, recorder: ChangeRecorder, source_name: str,
         for tag_id in _insert_level(scope_id, source_name, created[depth], id_of, id_path_of,
                                     now)
     ]
-    kept_keys = {**wanted, **{row.path_key: None for row in aliased.values()}}
-    deleted = _delete_vanished(scope_id, source_name, kept_keys, now)
+    if doomed:
+        db.session.execute(update(Tag).where(_ids_in(doomed, "doomed"))
+                           .values(deleted_at=now, updated_at=now),
+                           execution_options={"synchronize_session": False})
     recorder.record_many(
         [{"object_type": "tag", "object_id": tag_id, "action": "restore",
           "before": {"deleted": True}, "after": {"deleted": False}} for tag_id in restored]
         + [{"object_type": "tag", "object_id": tag_id, "action": "create", "before": None,
             "after": {"source": source_name}} for tag_id in new_ids]
         + [{"object_type": "tag", "object_id": tag_id, "action": "delete",
-            "before": {"deleted": False}, "after": {"deleted": True}} for tag_id in deleted]
+            "before": {"deleted": False}, "after": {"deleted": True}} for tag_id in doomed]
     )
     return RefreshCounts(paths=len(wanted), created=len(new_ids), restored=len(restored),
-                         unchanged=len(live) + len(aliased), deleted=len(deleted))
+                         unchanged=len(live) + len(aliased), deleted=len(doomed))
 
 
 def _aliased(scope_id: int, keys: Any, live: dict[str, Any],
@@ -409,10 +416,10 @@ def _insert_level(scope_id: int, source_name: str, level: Sequence[names.Qualifi
     return [inserted[qname.key] for qname in level]
 
 
-def _delete_vanished(scope_id: int, source_name: str, wanted: dict[str, Any], now: datetime
-                     ) -> list[int]:
-    """Soft-delete the source's live tags that left the list, except those that still hold
-    live tags of other sources (a parent is never deleted under a live child)."""
+def _vanished(scope_id: int, source_name: str, wanted: dict[str, Any]) -> list[int]:
+    """The source's live tags that left the list, except those that still hold live tags
+    of other sources (a parent is never deleted under a live child): the refresh deletes
+    them."""
     of_source = (Tag.scope_id == scope_id, Tag.deleted_at.is_(None), Tag.source == source_name)
     gone = [row.id for row in db.session.execute(select(Tag.id, Tag.path_key).where(*of_source))
             if row.path_key not in wanted]
@@ -424,12 +431,7 @@ def _delete_vanished(scope_id: int, source_name: str, wanted: dict[str, Any], no
                                   Tag.parent_id.in_(select(Tag.id).where(*of_source)))
     ).all()
     keep = {int(part) for path in holders for part in path.strip("/").split("/")}
-    doomed = [tag_id for tag_id in gone if tag_id not in keep]
-    if doomed:
-        db.session.execute(update(Tag).where(_ids_in(doomed, "doomed"))
-                           .values(deleted_at=now, updated_at=now),
-                           execution_options={"synchronize_session": False})
-    return doomed
+    return [tag_id for tag_id in gone if tag_id not in keep]
 
 
 # --- refresh ----------------------------------------------------------------------------

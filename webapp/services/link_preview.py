@@ -37,8 +37,8 @@ from webapp.models import (
 )
 from webapp.services import names
 from webapp.services.actor import Actor, Permission, authorize
-from webapp.services.assignments import execute_attach, execute_detach
-from webapp.services.errors import ValidationFailed
+from webapp.services.assignments import execute_attach, execute_detach, link_pairs, union_links
+from webapp.services.errors import PolicyViolation, ValidationFailed
 from webapp.services.link_plan import (
     LinkAction,
     LinkPlan,
@@ -48,6 +48,7 @@ from webapp.services.link_plan import (
     plan_links,
     resolve_names,
 )
+from webapp.services.policies.enforce import find_policy_violation
 from webapp.services.resource_selection import (
     ResourceCriteria,
     count_selection,
@@ -172,6 +173,8 @@ class LinkPreview:
     groups_created: list[str] = field(default_factory=list)
     replacements: list[Replacement] = field(default_factory=list)
     sample: list[SampleRow] = field(default_factory=list)
+    # An enforced policy that refuses the change as planned: applying it is refused whole.
+    policy_refusal: PolicyViolation | None = None
 
     @property
     def change(self) -> int:
@@ -208,7 +211,8 @@ def preview_links(
 
     Raises what :func:`~webapp.services.link_plan.plan_links` raises (bad names, two tags
     of one exclusive group, no tag allowed anywhere, past the link limit) and
-    ValidationFailed for an empty selection.  At most eight statements.
+    ValidationFailed for an empty selection.  At most eight statements, and the enforced
+    policies' check (one statement when the scope enforces none).
     """
     authorize(actor, scope_id, Permission.TAGS_WRITE)
     qnames = parse_names(tag_names)
@@ -232,6 +236,7 @@ def preview_links(
                      counts.total - carried(item)) for item in plan.known],
             unknown=[item.qname.text for item in plan.unknown],
             sample=_sample(scope_id, criteria, plan, {}, sample_size),
+            policy_refusal=_policy_refusal(scope_id, plan, ids),
         )
     plans = [
         TagPlan(item.text, item.tag, item.group,
@@ -249,7 +254,26 @@ def preview_links(
         groups_created=plan.groups_created,
         replacements=replacements,
         sample=_sample(scope_id, criteria, plan, rivals, sample_size),
+        policy_refusal=_policy_refusal(scope_id, plan, ids),
     )
+
+
+def _policy_refusal(scope_id: int, plan: LinkPlan, ids: Select[Any]) -> PolicyViolation | None:
+    """What an enforced policy would refuse of the plan's links between existing tags and
+    the selected resources (the apply checks the tags it creates too)."""
+    if plan.action is LinkAction.DETACH:
+        tag_ids = [item.tag.id for item in plan.known if item.tag is not None]
+        if not tag_ids:
+            return None
+        return find_policy_violation(scope_id, removed=select(
+            Assignment.tag_id, Assignment.resource_id).where(
+                Assignment.tag_id.in_(tag_ids), Assignment.resource_id.in_(ids)))
+    added = [
+        link_pairs(tag_ids, ids.where(Resource.type.in_(takes)))
+        for takes, members in plan.partitions().items()
+        if (tag_ids := [item.tag.id for item in members if item.tag is not None])
+    ]
+    return find_policy_violation(scope_id, added=union_links(added)) if added else None
 
 
 def _present(ids: Select[Any], tag_ids: Sequence[int]) -> dict[tuple[int, str], int]:

@@ -35,8 +35,9 @@ from webapp.services.actor import Actor, Permission, authorize
 from webapp.services.errors import Conflict, FieldError, NotFound, ValidationFailed
 from webapp.services.expressions.compiler import Matcher, resolve
 from webapp.services.expressions.syntax import parse
-from webapp.services.link_plan import LinkAction, OnRefusal, parse_names, plan_links
+from webapp.services.link_plan import LinkAction, LinkPlan, OnRefusal, parse_names, plan_links
 from webapp.services.link_preview import SAMPLE_SIZE, LinkPreview, TagPlan, preview_links
+from webapp.services.policies.enforce import find_policy_violation
 from webapp.services.resource_selection import ResourceCriteria, selection_query
 from webapp.services.sql import integer_key
 from webapp.services.unset import UNSET
@@ -350,7 +351,9 @@ def run_rules_on_registration(actor: Actor, scope_id: int, recorder: ChangeRecor
 
     Every rule is matched first, then each attaches its tags: a rule's tags never make
     another rule match (no chaining).  A rule whose expression no longer resolves (a tag
-    it names was deleted) or whose tags go on none of the matches is skipped.  Statements:
+    it names was deleted) or whose tags go on none of the matches is skipped; so is one
+    an enforced policy refuses (a ``skip`` event per tag names the policy): the resources
+    are registered all the same.  Statements:
     one for the rules, then a fixed number per rule, whatever the number of resources.
     """
     rules = list(db.session.scalars(
@@ -385,7 +388,31 @@ def run_rules_on_registration(actor: Actor, scope_id: int, recorder: ChangeRecor
             continue
         if not plan.applied:
             continue
+        if _refused_by_policy(scope_id, recorder, rule, plan, rule_pairs):
+            continue
         outcome = execute_attach(actor, scope_id, recorder, plan, rule_pairs,
                                  context=AssignmentContext.RULE, note=rule_note(rule))
         added += outcome.changed
     return added
+
+
+def _refused_by_policy(scope_id: int, recorder: ChangeRecorder, rule: TagRule,
+                       plan: LinkPlan, pairs: Sequence[tuple[str, str]]) -> bool:
+    """Whether an enforced policy refuses the rule's links to its existing tags on the
+    resources ``pairs``; if so the refusal is recorded as a ``skip`` of each such tag."""
+    from webapp.services.assignments import _resource_ids, link_pairs, union_links
+
+    known = [(takes, [item for item in members if item.tag is not None])
+             for takes, members in plan.partitions().items()]
+    added = [link_pairs([item.tag.id for item in members if item.tag is not None],
+                        _resource_ids(scope_id, [p for p in pairs if p[0] in takes]))
+             for takes, members in known if members]
+    violation = find_policy_violation(scope_id, added=union_links(added)) if added else None
+    if violation is None:
+        return False
+    recorder.record_many([
+        {"object_type": "assignments", "object_id": item.tag.id, "action": "skip",
+         "before": None, "after": {"tag": item.text, "resources": len(pairs),
+                                   "policy": violation.policy, **rule_note(rule)}}
+        for _, members in known for item in members if item.tag is not None])
+    return True

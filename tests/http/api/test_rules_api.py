@@ -6,6 +6,8 @@ from __future__ import annotations
 from typing import Any
 
 from tests.http.api.conftest import ApiWorld, error_of
+from tests.unit.factories import SYSTEM
+from webapp.services.assignments import attach
 
 SOURCE = "5f2b8a3c-1d4e-4f6a-8b9c-0d1e2f3a4b5c"
 OTHER = "6a3c9b4d-2e5f-4a7b-9c0d-1e2f3a4b5c6d"
@@ -62,3 +64,21 @@ def test_malformed_rules_are_400s_naming_the_field(api: ApiWorld) -> None:
     assert response.status_code == 409
     assert api.post("/api/v1/rules", json={"name": "x", "when": "untagged", "attach": ["a"]},
                     token=api.editor).status_code == 403
+
+
+
+def test_preview_names_an_enforced_policy_that_would_refuse_the_back_fill(api: ApiWorld) -> None:
+    register(api)
+    attach(SYSTEM, api.world.sid, ["legacy"], {"source": [OTHER]})
+    rule = {"when": "type:source AND name:*-ads", "attach": ["legacy"]}
+    assert ok(api.post("/api/v1/rules/preview", json=rule))["policyRefusal"] is None
+    ok(api.post("/api/v1/policies", json={
+        "name": "No legacy sources", "resourceTypes": ["source"], "forbidTags": ["legacy"],
+        "mode": "enforce"}), 201)
+    refusal = ok(api.post("/api/v1/rules/preview", json=rule))["policyRefusal"]
+    assert refusal["policy"] == "No legacy sources"
+    assert (refusal["resources"], refusal["count"]) == ([f"source:{SOURCE}"], 1)
+    saved = ok(api.post("/api/v1/rules", json={"name": "Legacy ads", **rule}), 201)
+    refused = api.post(f"/api/v1/rules/{saved['id']}/apply")
+    assert refused.status_code == 409
+    assert error_of(refused)["code"] == "POLICY_VIOLATION"

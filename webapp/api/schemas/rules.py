@@ -106,6 +106,16 @@ class SampleResource(BaseModel):
     losing: list[str] = Field(description="tags it loses to an exclusive group's winner")
 
 
+class PolicyRefusal(BaseModel):
+    """An enforced policy that would refuse the back-fill (applying it answers 409
+    POLICY_VIOLATION and writes nothing)."""
+
+    policy: str = Field(description="the policy's name")
+    message: str
+    resources: list[str] = Field(description="the first refused resources, type:id")
+    count: int = Field(description="every refused resource")
+
+
 class RulePreviewOut(BaseModel):
     """What applying the rule now would do: the bulk preview of the matching resources."""
 
@@ -120,6 +130,8 @@ class RulePreviewOut(BaseModel):
     groupsCreated: list[str]
     replacements: list[ReplacedTag]
     sample: list[SampleResource] = Field(description="the first matching resources")
+    policyRefusal: PolicyRefusal | None = Field(
+        None, description="an enforced policy refusing it; null when none does")
 
 
 class RuleApplied(BaseModel):

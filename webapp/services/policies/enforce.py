@@ -18,6 +18,7 @@ required group, whatever the number of links.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from sqlalchemy import Select, exists, func, literal, or_, select
@@ -26,6 +27,7 @@ from webapp.extensions import db
 from webapp.models import Assignment, Resource, Tag
 from webapp.services.errors import FieldError, PolicyViolation
 from webapp.services.policies.rules import ResolvedPolicy, resolve_policies, scope_policies
+from webapp.services.sql import integer_list
 from webapp.services.tags.lookup import subtree_of
 
 SHOWN = 20  # resources named in a refusal
@@ -36,21 +38,43 @@ def refuse_policy_violations(scope_id: int, *, added: Select[Any] | None = None,
     """Raise :class:`PolicyViolation` when an enforced policy of the scope refuses adding
     the links ``added`` and removing the links ``removed`` (each a ``SELECT tag_id,
     resource_id``, in that order; links ``added`` that exist already change nothing)."""
+    violation = find_policy_violation(scope_id, added=added, removed=removed)
+    if violation is not None:
+        raise violation
+
+
+def tag_links(tag_ids: Sequence[int], name: str = "policy_tags") -> Select[Any] | None:
+    """``SELECT tag_id, resource_id`` of the tags' links: what deleting the tags takes from
+    their resources, or restoring them gives back; None for no tags."""
+    if not tag_ids:
+        return None
+    return select(Assignment.tag_id, Assignment.resource_id).where(
+        Assignment.tag_id.in_(select(integer_list(list(tag_ids), name).c.id)))
+
+
+def find_policy_violation(scope_id: int, *, added: Select[Any] | None = None,
+                          removed: Select[Any] | None = None) -> PolicyViolation | None:
+    """The first refusal :func:`refuse_policy_violations` would raise, without raising it
+    (previews show it beside the plan)."""
     if added is None and removed is None:
-        return
+        return None
     policies = scope_policies(scope_id, enforced_only=True)
     if not policies:
-        return
+        return None
     for policy in resolve_policies(policies):
         if policy.broken is not None:
             continue
+        found = None
         if added is not None and policy.forbidden:
-            _refuse_forbidden(policy, added)
-        if removed is not None and policy.groups:
-            _refuse_last_of_group(policy, removed, added)
+            found = _forbidden(policy, added)
+        if found is None and removed is not None and policy.groups:
+            found = _last_of_group(policy, removed, added)
+        if found is not None:
+            return found
+    return None
 
 
-def _refuse_forbidden(policy: ResolvedPolicy, added: Select[Any]) -> None:
+def _forbidden(policy: ResolvedPolicy, added: Select[Any]) -> PolicyViolation | None:
     new = added.subquery("policy_added")
     tag_id, resource_id = new.c[0], new.c[1]
     forbidden = or_(*(subtree_of(t.id_path) for t in policy.forbidden))
@@ -61,19 +85,21 @@ def _refuse_forbidden(policy: ResolvedPolicy, added: Select[Any]) -> None:
         .select_from(new)
         .join(Tag, Tag.id == tag_id)
         .join(Resource, Resource.id == resource_id)
-        .where(forbidden, ~already, policy.covers())
+        # A link already stored adds nothing, unless its tag is deleted (a restore).
+        .where(forbidden, ~(already & Tag.deleted_at.is_(None)), policy.covers())
         .group_by(Resource.id, Resource.type, Resource.external_id)
         .order_by(Resource.id)
         .limit(SHOWN)
     )
     rows = db.session.execute(statement).all()
-    if rows:
-        names = ", ".join(t.name for t in policy.forbidden)
-        _raise(policy, rows, f"it would add a tag it forbids ({names})")
+    if not rows:
+        return None
+    names = ", ".join(t.name for t in policy.forbidden)
+    return _violation(policy, rows, f"it would add a tag it forbids ({names})")
 
 
-def _refuse_last_of_group(policy: ResolvedPolicy, removed: Select[Any],
-                          added: Select[Any] | None) -> None:
+def _last_of_group(policy: ResolvedPolicy, removed: Select[Any],
+                   added: Select[Any] | None) -> PolicyViolation | None:
     gone = removed.subquery("policy_removed")
     gone_tag, gone_resource = gone.c[0], gone.c[1]
     for group in policy.groups:
@@ -108,15 +134,17 @@ def _refuse_last_of_group(policy: ResolvedPolicy, removed: Select[Any],
         )
         rows = db.session.execute(statement).all()
         if rows:
-            _raise(policy, rows,
-                   f"it would remove the last tag of required group {group.identifier}")
+            return _violation(
+                policy, rows,
+                f"it would remove the last tag of required group {group.identifier}")
+    return None
 
 
-def _raise(policy: ResolvedPolicy, rows: list[Any], why: str) -> None:
+def _violation(policy: ResolvedPolicy, rows: list[Any], why: str) -> PolicyViolation:
     shown = [f"{rtype}:{external_id}" for rtype, external_id, _ in rows]
     count = int(rows[0][2])
     more = f" and {count - len(shown)} more" if count > len(shown) else ""
     message = (f'policy "{policy.name}" (enforced) refuses this change: {why} on '
                f"{count} resource(s): {', '.join(shown)}{more}")
-    raise PolicyViolation(message, policy.name, shown, count,
-                          [FieldError("resources", message)])
+    return PolicyViolation(message, policy.name, shown, count,
+                           [FieldError("resources", message)])

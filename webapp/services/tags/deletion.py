@@ -26,6 +26,7 @@ from webapp.services.errors import (
     PermissionDenied,
     ValidationFailed,
 )
+from webapp.services.policies.enforce import refuse_policy_violations, tag_links
 from webapp.services.sql import integer_list
 from webapp.services.tags.aliases import find_holders
 from webapp.services.tags.lookup import (
@@ -153,7 +154,9 @@ def bulk_delete_tags(
             gone.update(row.id for row in doomed)
             outcome.deleted.extend(DeletedTag(row.id, row.path) for row in doomed)
         if outcome.deleted:
-            mark_deleted(recorder, [item.id for item in outcome.deleted])
+            doomed_ids = [item.id for item in outcome.deleted]
+            refuse_policy_violations(scope_id, removed=tag_links(doomed_ids))
+            mark_deleted(recorder, doomed_ids)
     return outcome
 
 
@@ -264,6 +267,7 @@ def soft_delete(actor: Actor, recorder: ChangeRecorder, tag: Tag, hierarchy: boo
             "to remove them too",
             [FieldError("hierarchy", "required to delete a tag with children")],
         )
+    refuse_policy_violations(tag.scope_id, removed=tag_links([row.id for row in subtree]))
     now = utcnow()
     db.session.execute(
         update(Tag).where(*in_subtree).values(deleted_at=now, updated_at=now),
@@ -310,6 +314,7 @@ def restore_tags(scope_id: int, recorder: ChangeRecorder, tag: Tag, hierarchy: b
             raise Conflict(f"{holder.text!r} is now an alias of another tag; remove the "
                            "alias first")
         raise Conflict(f"a live tag named {holder.text!r} exists; rename it first")
+    refuse_policy_violations(scope_id, added=tag_links([item.id for item in revived]))
     now = utcnow()
     for item in revived:
         item.deleted_at = None
