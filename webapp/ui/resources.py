@@ -20,6 +20,7 @@ from flask.typing import ResponseReturnValue
 from webapp.models import RESOURCE_TYPES, Tag
 from webapp.services.errors import LimitExceeded, ValidationFailed
 from webapp.services.paging import Page, PageRequest
+from webapp.services.policies.resource_check import check_resource
 from webapp.services.resource_detail import find_resource, resource_history, resource_tags
 from webapp.services.resource_import import import_resources, register_resource
 from webapp.services.resource_selection import (
@@ -212,9 +213,10 @@ def _card_context(card: str, actor: Any, scope_id: int, resource: Any,
 
 @resources.get("/resources/<rtype>/<path:external_id>")
 def detail(rtype: str, external_id: str) -> ResponseReturnValue:
-    """A resource's page: its fields, its tags with who added each, when and how, and
-    its history.  htmx gets one card (``?card=tags|history``, paged by ``tpage`` and
-    ``hpage``) or the page's body; other requests the whole page."""
+    """A resource's page: its fields, its tags with who added each, when and how, its
+    history and its compliance with each policy.  htmx gets one card
+    (``?card=tags|history``, paged by ``tpage`` and ``hpage``) or the page's body; other
+    requests the whole page."""
     actor, scope = scoped_actor(), current_scope()
     resource = find_resource(actor, scope.id, rtype, external_id)
     pages = {"tpage": _page_arg("tpage"), "hpage": _page_arg("hpage")}
@@ -225,5 +227,6 @@ def detail(rtype: str, external_id: str) -> ResponseReturnValue:
         return render_template(CARDS[card], **context)
     for name in CARDS:
         context.update(_card_context(name, actor, scope.id, resource, pages))
+    context["checks"] = check_resource(actor, scope.id, resource)
     template = "resources/_detail.html" if wants_fragment() else "resources/detail.html"
     return render_template(template, **context)

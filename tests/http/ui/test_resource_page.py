@@ -13,7 +13,8 @@ from sqlalchemy import update
 from tests.http.ui.conftest import UiWorld
 from webapp.extensions import db
 from webapp.models import Assignment, AssignmentContext, ChangeSet, Resource
-from webapp.services import assignments, resources, rules
+from webapp.services import assignments, groups, resources, rules
+from webapp.services.policies.crud import PolicyInput, create_policy
 from webapp.services.resources import ResourceInput
 from webapp.services.undo import undo_change_set
 
@@ -65,8 +66,8 @@ def test_the_page_shows_each_tag_with_who_added_it_when_and_how(ui: UiWorld) -> 
     assert f'href="/s/acme/audit/{change_sets[-1].id}"' in history
     assert f'href="/s/acme/audit/{change_sets[-2].id}"' in history
     assert "History <span class=\"muted\">(2)</span>" in history
-    # No compliance card: policies are not there yet.
-    assert "ompliance" not in page
+    # The compliance card: no policy yet.
+    assert "No tag policy in this scope yet" in page[page.index('id="resource-compliance"'):]
 
 
 def test_rule_links_name_the_rule_the_audit_trail_names(ui: UiWorld) -> None:
@@ -204,3 +205,23 @@ def test_links_without_an_adder_read_by_the_system(ui: UiWorld) -> None:
     db.session.commit()
     page = html(ui.get(ui.client("viewer"), url(ui)))
     assert page.count("by the system") == 3
+
+
+def test_the_compliance_card_checks_the_resource_against_each_policy(ui: UiWorld) -> None:
+    seed(ui)
+    groups.create_group(ui.world.manager, ui.world.sid, "owner")
+    for name, required in (("Tables need priority", "priority"), ("Tables need owner", "owner")):
+        create_policy(ui.world.manager, ui.world.sid, PolicyInput(
+            name=name, resource_types=["table"], require_groups=[required], mode="enforce"))
+    create_policy(ui.world.manager, ui.world.sid, PolicyInput(
+        name="Files: no pii", resource_types=["file"], forbid_tags=["pii"]))
+    card = html(ui.get(ui.client("viewer"), url(ui)))
+    card = card[card.index('id="resource-compliance"'):]
+    card = card[:card.index("</section>")]
+    items = re.findall(r'<li class="policy-check">(.*?)</li>\s*(?=<li class="policy-check">|'
+                       r"</ul>\s*$)", card, re.S)
+    assert [re.sub(r"<[^>]+>|\s+", " ", item).split()[:3] for item in items] == [
+        ["Files:", "no", "pii"], ["Tables", "need", "owner"], ["Tables", "need", "priority"]]
+    assert "not covered" in items[0]
+    assert "not compliant" in items[1] and "no tag of group owner" in items[1]
+    assert "badge ok" in items[2] and "enforced" in items[2]
