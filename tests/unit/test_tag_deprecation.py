@@ -37,6 +37,7 @@ from webapp.services.tags.deprecation import (
     undeprecate_tag,
 )
 from webapp.services.tags.lookup import Reading, find_tag
+from webapp.services.tags.merge import merge_tags
 from webapp.services.tags.queries import TagFilter, list_tags, move_targets, search_tags
 
 
@@ -218,6 +219,33 @@ def test_a_deleted_replacement_counts_as_none_until_restored(colours: World) -> 
     assert "instead" not in refused.value.message
     restore_tag(colours.editor, sid, "colour.crimson")
     assert preview_replace_everywhere(colours.editor, sid, "colour.red").links == 1
+
+
+def test_a_replacement_merged_away_hands_the_role_to_the_kept_tag(colours: World) -> None:
+    sid = colours.sid
+    create_tag(SYSTEM, sid, TagSpec("colour.scarlet"))
+    deprecate_tag(colours.editor, sid, "colour.red", "colour.crimson")
+    deprecate_tag(colours.editor, sid, "colour.scarlet", "colour.crimson")
+    crimson = tag(sid, "colour.crimson").id
+    merge_tags(colours.manager, sid, "colour.crimson", "shade")
+    shade = tag(sid, "shade").id
+    assert tag(sid, "colour.red").replacement_id == shade
+    assert tag(sid, "colour.scarlet").replacement_id == shade
+    assert attach_refusal(colours, "colour.red").endswith("use 'shade' instead")
+    undo.undo_change_set(colours.manager, sid, change_sets()[-1].id)
+    assert tag(sid, "colour.crimson").deleted_at is None
+    assert {tag(sid, path).replacement_id for path in ("colour.red", "colour.scarlet")} == {
+        crimson}
+    # Merged into a deprecated tag, they name none (a replacement is never deprecated).
+    deprecate_tag(colours.editor, sid, "shade")
+    merge_tags(colours.manager, sid, "colour.crimson", "shade")
+    assert tag(sid, "colour.red").replacement_id is None
+
+
+def attach_refusal(world: World, name: str) -> str:
+    with pytest.raises(TagDeprecated) as refused:
+        assignments.attach(world.editor, world.sid, [name], {"node": ["n9"]})
+    return refused.value.message
 
 
 def test_attach_refuses_a_deprecated_tag_naming_its_replacement(colours: World) -> None:

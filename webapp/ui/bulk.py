@@ -168,7 +168,10 @@ def tag_options() -> ResponseReturnValue:
     new_name: str | None = None
     name_error: str | None = None
     if query:
-        matches = search_tags(actor, scope.id, TagFilter(search=query), limit=OPTIONS,
+        # Deprecated tags are not offered to attach (an attach refuses them); to detach, they are.
+        matches = search_tags(actor, scope.id,
+                              TagFilter(search=query, exclude_deprecated=not detaching),
+                              limit=OPTIONS,
                               assignable_only=True)
         try:
             typed = names.parse_name(query, "tag")

@@ -15,6 +15,7 @@ from tests.unit.factories import SYSTEM, count, links, snapshot_counts
 from webapp.extensions import db
 from webapp.models import Assignment, Resource, Tag
 from webapp.services import assignments, groups, resources
+from webapp.services.policies.crud import PolicyInput, create_policy
 from webapp.services.resources import ResourceInput
 
 XSS = "<img src=x onerror=alert(1)>"
@@ -174,6 +175,20 @@ def test_detaching_offers_existing_tags_only(seeded: UiWorld) -> None:
     assert 'id="stat-unknown">1<' in preview
 
 
+def test_a_deprecated_tag_is_offered_to_detach_not_to_attach(seeded: UiWorld) -> None:
+    old = db.session.scalar(select(Tag).where(Tag.scope_id == seeded.world.sid,
+                                              Tag.path == "marketing"))
+    assert old is not None
+    old.deprecated_at = old.created_at
+    db.session.commit()
+    client = seeded.client("editor")
+    attach = html(seeded.get(client, seeded.url("bulk/tag-options?tag_query=market")))
+    assert '"add": "marketing"' not in attach
+    detach = html(seeded.get(client, seeded.url(
+        "bulk/tag-options?tag_query=market&action=detach")))
+    assert '"add": "marketing"' in detach
+
+
 def test_chosen_tags_add_and_remove(seeded: UiWorld) -> None:
     client = seeded.client("editor")
     response = seeded.post(client, seeded.url("bulk/tags"),
@@ -233,6 +248,23 @@ def test_preview_skips_a_deprecated_tag_and_names_its_replacement(seeded: UiWorl
                             {**ADS, "tags": ["marketing", "pii"]}, htmx=True))
     assert 'id="stat-refused">15<' in body
     assert "15 skipped" in body and "is deprecated; use &#39;campaigns&#39; instead" in body
+
+
+def test_preview_names_the_enforced_policy_that_would_refuse_it(seeded: UiWorld) -> None:
+    sid = seeded.world.sid
+    assignments.attach(SYSTEM, sid, ["legacy"], {"table": ["t01"]})
+    create_policy(seeded.world.manager, sid, PolicyInput(
+        name="No legacy on sources", resource_types=["source"], forbid_tags=["legacy"],
+        mode="enforce"))
+    client = seeded.client("editor")
+    body = html(seeded.post(client, seeded.url("bulk/preview"),
+                            {**ADS, "tags": ["legacy"]}, htmx=True))
+    assert 'id="policy-refusal"' in body and "No legacy on sources" in body
+    assert "on 10 resource(s)" in body
+    assert 'id="apply-button"' not in body and "Refused by policy" in body
+    allowed = html(seeded.post(client, seeded.url("bulk/preview"),
+                               {**ADS, "type": "table", "tags": ["legacy"]}, htmx=True))
+    assert 'id="policy-refusal"' not in allowed and 'id="apply-button"' in allowed
 
 
 def test_preview_errors_are_beside_their_cause(seeded: UiWorld) -> None:

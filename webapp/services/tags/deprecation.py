@@ -13,7 +13,9 @@ link planner refuses it, :mod:`webapp.services.link_plan`) and pickers leave it 
   deprecated tags name as their replacement passes the role on — they name its own
   replacement instead (or none), in the same change set;
 * a replacement deleted later stays named (restoring it brings it back) but counts as none
-  meanwhile: an attach refusal offers nothing, "replace everywhere" is refused.
+  meanwhile: an attach refusal offers nothing, "replace everywhere" is refused;
+* a replacement merged into another tag hands the role to that tag (none, if it is
+  deprecated), in the merge's change set.
 
 Events: ``tag`` ``deprecate`` (also a change of replacement) and ``undeprecate``, with the
 deprecation state before and after (:func:`deprecation_state`); an undo puts the state
@@ -129,22 +131,32 @@ def deprecate_tag(actor: Actor, scope_id: int, handle: int | str,
 def _pass_role_on(recorder: ChangeRecorder, scope_id: int, tag: Tag, new: Tag | None
                   ) -> None:
     """The tags naming ``tag`` as their replacement name ``new`` instead (``tag`` is about
-    to be deprecated): one read and one UPDATE, an event each.  Recorded before the
-    tag's own event, so an undo (newest first) un-deprecates ``tag`` before pointing them
-    back at it."""
+    to be deprecated).  Recorded before the tag's own event, so an undo (newest first)
+    un-deprecates ``tag`` before pointing them back at it."""
     if tag.deprecated_at is not None:
         return  # a deprecated tag is nobody's replacement
-    heirs = list(db.session.scalars(
-        select(Tag).where(Tag.scope_id == scope_id, Tag.replacement_id == tag.id)))
+    pass_replacements_on(recorder, scope_id, [tag.id], new)
+
+
+def pass_replacements_on(recorder: ChangeRecorder, scope_id: int, old_ids: Sequence[int],
+                         new: Tag | None) -> None:
+    """The deprecated tags naming one of ``old_ids`` as their replacement name ``new``
+    instead (a tag deprecated, or merged away into ``new``): two reads and one UPDATE
+    whatever the numbers, a ``deprecate`` event each (an undo points them back)."""
+    named_old = (Tag.scope_id == scope_id, Tag.replacement_id.in_(list(old_ids)))
+    heirs = list(db.session.scalars(select(Tag).where(*named_old)))
     if not heirs:
         return
-    befores = {heir.id: deprecation_state(heir, tag) for heir in heirs}
+    olds = {old.id: old for old in db.session.scalars(
+        select(Tag).where(Tag.id.in_({heir.replacement_id for heir in heirs})))}
+    befores = {heir.id: deprecation_state(heir, olds.get(heir.replacement_id or 0))
+               for heir in heirs}
     db.session.execute(
-        update(Tag).where(Tag.scope_id == scope_id, Tag.replacement_id == tag.id)
+        update(Tag).where(*named_old)
         .values(replacement_id=new.id if new is not None else None, updated_at=utcnow()),
         execution_options={"synchronize_session": False},
     )
-    expire_tags({heir.id for heir in heirs})
+    expire_tags(set(befores))
     recorder.record_many([
         {"object_type": "tag", "object_id": heir_id, "action": "deprecate",
          "before": before,

@@ -22,6 +22,7 @@ from webapp.services.policies.enforce import refuse_policy_violations
 from webapp.services.sql import integer_list, json_rows
 from webapp.services.tags.aliases import transfer_aliases
 from webapp.services.tags.deletion import live_children, mark_deleted
+from webapp.services.tags.deprecation import pass_replacements_on
 from webapp.services.tags.hierarchy import Blame, relocate_all
 from webapp.services.tags.lookup import TagFacts, live_tag, refuse_protected
 from webapp.services.uow import ChangeRecorder, writing
@@ -66,8 +67,11 @@ def merge_all(actor: Actor, scope_id: int, recorder: ChangeRecorder,
     the sources are soft-deleted and their names and aliases become aliases of ``kept``.
     A source may not be protected nor hold ``kept``.
 
+    Deprecated tags that named a source as their replacement name ``kept`` instead.
+
     Set-based: a fixed number of statements whatever the number of sources.  Events: a
-    delete per source, an update per moved child, and per source an ``assignments``
+    delete per source, an update per moved child, a deprecate per re-pointed deprecated
+    tag, and per source an ``assignments``
     merge event with the links it added (a resource carrying several sources counts for
     the first of them, as merging them one at a time would)."""
     _refuse_unassignable(actor, scope_id, sources, kept)
@@ -117,6 +121,10 @@ def merge_all(actor: Actor, scope_id: int, recorder: ChangeRecorder,
         change_set_id, [kept], select(Assignment.resource_id).where(Assignment.tag_id == kept.id)
     )
     remove_links(change_set_id, Assignment.tag_id.in_(source_ids()))
+    # Deprecated tags that named a source as their replacement name the kept tag now
+    # (none, when it is deprecated itself: a replacement is never deprecated).
+    pass_replacements_on(recorder, scope_id, gone_ids,
+                         kept if kept.deprecated_at is None else None)
     mark_deleted(recorder, gone_ids)
     parent_of = {heir.id: heir.parent_id for heir in heirs}
     relocate_all(actor, scope_id, recorder, heirs, kept,
