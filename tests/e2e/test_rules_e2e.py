@@ -78,6 +78,7 @@ def test_create_a_rule_with_live_preview_apply_and_undo(
     page.locator("#when").press_sequentially("type:source AND (", delay=20)
     expect(page.locator("#when-errors")).to_contain_text("expected a term")
     expect(page.locator("#when")).to_have_attribute("aria-invalid", "true")
+    expect(page.locator(".rule-when-field")).to_have_class(re.compile(r"has-error"))
     expect(page.locator("#preview-error")).to_be_visible()
     htmx_idle(page)
     _shots(page, "rules-2-expression-error")
@@ -89,6 +90,7 @@ def test_create_a_rule_with_live_preview_apply_and_undo(
     expect(preview.locator("#stat-created")).to_have_text("1")
     expect(page.locator("#when-errors")).to_have_count(0)
     expect(page.locator("#when")).not_to_have_attribute("aria-invalid", "true")
+    expect(page.locator(".rule-when-field")).not_to_have_class(re.compile(r"has-error"))
     expect(preview.locator(".sample-table tbody tr")).to_have_count(min(expected, 12))
     assert page.evaluate("window.__marker") == 1
     assert _rule(sid) is None  # a preview writes nothing
@@ -148,3 +150,30 @@ def test_create_a_rule_with_live_preview_apply_and_undo(
     expect(page.locator("#flashes")).to_contain_text("Deleted rule Ads sources.")
     expect(page.locator(".rules-empty")).to_be_visible()
     assert _rule(sid) is None
+
+
+@pytest.mark.http_errors(422, 409)
+def test_a_refused_save_shows_the_errors_beside_the_fields(
+    page: Any, live_server: str, app: Flask,
+) -> None:
+    world = make_world()
+    sign_in(page, "manager@example.com", PASSWORD)
+    page.goto("/s/acme/rules/new")
+    page.evaluate("window.__marker = 1")
+    page.locator("#when").fill("type:table")
+    page.locator("#attach").fill("fine\nbad..name")
+    htmx_idle(page)
+    page.locator("#save-rule").click()
+    expect(page.locator("#name-errors")).to_contain_text("must not be empty")
+    expect(page.locator("#attach-errors")).to_contain_text("“bad..name” is not a valid")
+    assert page.evaluate("window.__marker") == 1  # swapped in place, no page load
+    expect(page.locator("#attach")).to_have_value("fine\nbad..name")  # what was typed stays
+    htmx_idle(page)
+    _shots(page, "rules-9-refused-save")
+    page.locator("#name").fill("Tables")
+    page.locator("#attach").fill("warehouse")
+    htmx_idle(page)
+    page.locator("#save-rule").click()
+    expect(page).to_have_url(re.compile(r"/s/acme/rules$"))
+    expect(page.locator("tr.rule-row")).to_contain_text("Tables")
+    assert _rule(world.scope.id) is not None

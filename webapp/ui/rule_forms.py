@@ -54,23 +54,27 @@ class RuleForm(FlaskForm):
         return {"name": self.name.data or "", "when": self.when.data or "",
                 "attach": self.names, "enabled": bool(self.enabled.data)}
 
-    def apply_error(self, error: ServiceError) -> None:
+    def apply_error(self, error: ServiceError, *, top: bool = True) -> bool:
         """The service's errors beside the fields they name (``attach[i]`` beside
-        ``attach``, naming the i-th tag), others at the top of the form."""
+        ``attach``, naming the i-th tag), others at the top of the form (``top``).  True
+        when each one went beside a field."""
         placed = False
+        everywhere = bool(error.details)
         typed = self.names
         for detail in error.details:
             field, message = _field_of(detail, typed)
             target = getattr(self, field, None) if field else None
             if target is None or not hasattr(target, "errors"):
+                everywhere = False
                 continue
             if isinstance(target.errors, tuple):
                 target.errors = list(target.errors)
             if message not in target.errors:
                 target.errors.append(message)
             placed = True
-        if not placed:
+        if not placed and top:
             self.form_errors.append(error.message)
+        return placed and everywhere
 
 
 def _field_of(detail: FieldError, typed: list[str]) -> tuple[str | None, str]:

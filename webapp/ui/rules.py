@@ -118,7 +118,8 @@ def _preview(form: RuleForm) -> tuple[LinkPreview | None, str | None]:
         return service.preview_rule(scoped_actor(), current_scope().id, values["when"],
                                     values["attach"]), None
     except PREVIEW_ERRORS as error:
-        form.apply_error(error)
+        if form.apply_error(error, top=False):
+            return None, "Fix what is marked beside the fields to see the preview."
         return None, error.message
 
 

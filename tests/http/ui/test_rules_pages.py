@@ -304,7 +304,8 @@ def test_preview_errors_go_beside_the_fields(ui: UiWorld) -> None:
                        form(when="type:table AND (", attach="fine\nbad..name"), htmx=True)
     assert response.status_code == 422
     html = html_of(response)
-    assert "Cannot preview this rule" in html
+    assert "Cannot preview this rule" in html and "Fix what is marked beside the fields" in html
+    assert "attach[1]" not in html
     assert re.search(r'<div id="when-feedback"[^>]*hx-swap-oob="true"><ul class="errors" '
                      r'id="when-errors" role="alert"><li>', html)
     assert re.search(r'id="attach-errors" role="alert"><li>“bad..name” is not', html)
