@@ -24,7 +24,9 @@ from webapp.models import ApiKey, ChangeSet
 from webapp.services.api_keys import create_api_key
 from webapp.services.assignments import attach
 from webapp.services.groups import create_group
+from webapp.services.policies.crud import PolicyInput, create_policy
 from webapp.services.resources import ResourceInput, register_resources
+from webapp.services.rules import create_rule
 from webapp.services.tags.creation import TagSpec, create_tag
 from webapp.services.tags.hierarchy import update_tag
 
@@ -43,6 +45,8 @@ class Samples:
     change_set: str
     user: str
     key: str
+    policy: str
+    rule: str
 
 
 def seed_hostile_data(ui: UiWorld) -> Samples:
@@ -58,11 +62,17 @@ def seed_hostile_data(ui: UiWorld) -> Samples:
     update_tag(SYSTEM, world.sid, tag.id, color="#FF0000")
     key, _ = create_api_key(SYSTEM, user_id=world.viewer.user_id or 0, scope_id=world.sid,
                             name="viewer key", permissions=["tags.read"])
+    policy = create_policy(SYSTEM, world.sid, PolicyInput(
+        name=XSS_LABEL, description=XSS_LABEL, require_groups=["hostile"],
+        forbid_tags=[tag.path], where="type:source"))
+    rule = create_rule(SYSTEM, world.sid, name=XSS_LABEL, when="type:source",
+                       attach=["hostile::child"])
     change_set = db.session.scalars(db.select(ChangeSet.id).order_by(ChangeSet.id.desc())
                                     ).first()
     assert db.session.get(ApiKey, key.id) is not None
     return Samples(tag=str(tag.id), group=group.public_id, change_set=str(change_set),
-                   user=str(world.viewer.user_id), key=str(key.id))
+                   user=str(world.viewer.user_id), key=str(key.id), policy=str(policy.id),
+                   rule=str(rule.id))
 
 
 def _value(name: str, ui: UiWorld, samples: Samples) -> str:
@@ -70,7 +80,8 @@ def _value(name: str, ui: UiWorld, samples: Samples) -> str:
         "scope_slug": ui.slug, "slug": ui.slug, "handle": samples.tag,
         "tag_id": samples.tag, "group_id": samples.group, "rtype": "source",
         "change_set_id": samples.change_set, "user_id": samples.user,
-        "key_id": samples.key, "external_id": "src-1",
+        "key_id": samples.key, "external_id": "src-1", "policy_id": samples.policy,
+        "rule_id": samples.rule,
     }[name]
 
 
@@ -91,8 +102,8 @@ def test_the_walk_covers_the_admin(ui: UiWorld) -> None:
     samples = seed_hostile_data(ui)
     endpoints = {endpoint for _, _, endpoint in ui_routes(ui.app, ui, samples)}
     assert {"tags.index", "hierarchy.index", "groups.index", "resources.index", "resources.detail",
-            "bulk.index", "audit.index", "scopes.index", "keys.index",
-            "auth.logout"} <= endpoints
+            "bulk.index", "audit.index", "scopes.index", "keys.index", "policies.index",
+            "compliance.index", "rules.index", "auth.logout"} <= endpoints
 
 
 def test_every_route_needs_a_session(ui: UiWorld) -> None:
