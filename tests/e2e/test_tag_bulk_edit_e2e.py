@@ -14,7 +14,7 @@ import pytest
 from flask import Flask
 from sqlalchemy import select
 
-from tests.e2e.conftest import htmx_idle, shot, sign_in
+from tests.e2e.conftest import SCREENSHOTS, htmx_idle, shot, sign_in
 from tests.unit.factories import PASSWORD, make_world
 from webapp.extensions import db
 from webapp.models import Tag
@@ -30,6 +30,11 @@ def _fits(page: Any, width: int) -> None:
                           " return Math.max(box.getBoundingClientRect().right,"
                           " box.scrollWidth + box.getBoundingClientRect().left); })()")
     assert right <= width, right
+
+
+def shot_path(name: str) -> Any:
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    return SCREENSHOTS / f"{name}.png"
 
 
 def _colours(sid: int) -> dict[str, str | None]:
@@ -59,6 +64,10 @@ def test_tick_edit_colour_preview_apply_undo(page: Any, live_server: str, app: F
     for path in ("Address.email", "Address.phone", "Address.street", "Retention"):
         page.locator(f"input[data-tag-select][value='{_id(sid, path)}']").check()
     expect(page.locator("[data-selection-count]")).to_have_text("4 tags selected")
+    for width, height in ((1366, 900), (390, 844)):
+        page.set_viewport_size({"width": width, "height": height})
+        page.locator("#bulk-form").screenshot(path=str(shot_path(f"tag-bulk-edit-bar-{width}")))
+    page.set_viewport_size({"width": 1366, "height": 900})
     page.locator("#bulk-edit-open").click()
 
     expect(page).to_have_url(re.compile(r"/s/acme/tags/bulk-edit$"))
