@@ -154,6 +154,20 @@
   document.addEventListener("input", tickFor);
   document.addEventListener("change", tickFor);
 
+  // A bulk-edit preview holds for the form it was made from: once a field above it changes,
+  // its Apply is disabled until the next preview.
+  function stalePreview(event) {
+    var input = event.target;
+    if (!input.closest || !input.closest("#bulk-edit-form") ||
+        input.closest("#bulk-edit-preview")) { return; }
+    var apply = document.getElementById("be-apply");
+    var note = document.getElementById("be-stale");
+    if (apply) { apply.disabled = true; }
+    if (note) { note.hidden = false; }
+  }
+  document.addEventListener("input", stalePreview);
+  document.addEventListener("change", stalePreview);
+
   // After htmx swapped rows, the bulk form or the whole list, recount.
   document.addEventListener("htmx:load", refresh);
   document.addEventListener("DOMContentLoaded", refresh);

@@ -92,6 +92,15 @@ def test_tick_edit_colour_preview_apply_undo(page: Any, live_server: str, app: F
         _fits(page, width)
     page.set_viewport_size({"width": 1366, "height": 900})
 
+    # A change after the preview disables Apply until the next preview.
+    page.locator("#set_description").check()
+    expect(page.locator("#be-apply")).to_be_disabled()
+    expect(page.locator("#be-stale")).to_be_visible()
+    page.locator("#set_description").uncheck()
+    page.locator("#be-preview").click()
+    htmx_idle(page)
+    expect(page.locator("#be-apply")).to_be_enabled()
+
     preview.get_by_role("button", name="Apply to 3 tags").click()
     htmx_idle(page)
     result = page.locator("#be-result")
