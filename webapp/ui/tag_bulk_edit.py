@@ -25,6 +25,7 @@ as the list's move and merge.
 from __future__ import annotations
 
 import gc
+import hashlib
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
@@ -144,6 +145,13 @@ def _selection(actor: Actor, scope: Scope, chosen: Chosen, use: str) -> Selectio
     return Selection(handles=chosen.ids)
 
 
+def _fingerprint(chosen: Chosen, form: BulkEditForm) -> str:
+    """What a preview was made from (the selection and the changes asked): its Apply
+    carries it, and an apply of anything else shows the new preview instead."""
+    text = repr((chosen.ids_text, chosen.query(), str(form.use.data), form.changes()))
+    return hashlib.sha256(text.encode()).hexdigest()[:32]
+
+
 def _groups(actor: Actor, scope: Scope) -> list[str]:
     return [row.group.identifier for row in list_groups(actor, scope.id)]
 
@@ -191,6 +199,11 @@ def bulk_edit() -> Any:
     form = BulkEditForm().with_groups(_groups(actor, scope))
     status = REFUSED_FORM
     if form.validate_on_submit():
+        previewed = request.form.get("previewed")
+        if step == "apply" and previewed and previewed != _fingerprint(chosen, form):
+            step = "preview"  # the form changed since its preview (no JavaScript): again
+            flash("The form changed since the preview: here is the preview of what it asks "
+                  "now. Apply it if it is right.", "warning")
         try:
             selection = _selection(actor, scope, chosen, str(form.use.data))
             with _collector_paused():
@@ -216,9 +229,15 @@ def bulk_edit() -> Any:
 
 def _previewed(actor: Actor, scope: Scope, chosen: Chosen, form: BulkEditForm,
                preview: BulkEditPreview) -> Any:
-    context = {"preview": preview, "refusals_shown": REFUSALS_SHOWN}
+    context = {"preview": preview, "refusals_shown": REFUSALS_SHOWN,
+               "fingerprint": _fingerprint(chosen, form)}
     if wants_fragment():
-        return render_template("tags/_bulk_edit_preview.html", **context)
+        response = make_response(render_template("tags/_bulk_edit_preview.html",
+                                                 oob_flashes=True, **context))
+        # An apply refused as stale answers this preview in place of the result.
+        response.headers["HX-Retarget"] = "#bulk-edit-preview"
+        response.headers["HX-Reswap"] = "outerHTML"
+        return response
     return _page(actor, scope, chosen, form, **context)
 
 

@@ -371,3 +371,28 @@ def test_preview_and_apply_cost_the_same_statements_for_10_and_200_tags(
     if step == "apply":
         assert db.session.scalar(select(func.count()).select_from(Tag).where(
             Tag.path.like("l-dest.%"))) == 200
+
+
+def test_an_apply_of_a_form_changed_since_its_preview_previews_again(seeded: UiWorld) -> None:
+    ui = seeded
+    client = ui.client("editor")
+    ids = ids_of(ui, "veg.leek", "veg.kale")
+    preview = html(ui.post(client, ui.url("tags/bulk-edit"), form(
+        ui, ids, set_color="y", color="#ff0000"), htmx=True))
+    found = re.search(r'name="previewed" value="([0-9a-f]+)"', preview)
+    assert found
+    before, sets = colours(ui), len(change_sets())
+    # the colour changed after the preview: the new preview, nothing written
+    response = ui.post(client, ui.url("tags/bulk-edit"), form(
+        ui, ids, step="apply", set_color="y", color="#00ff00", previewed=found.group(1)),
+        htmx=True)
+    assert response.status_code == 200
+    assert response.headers["HX-Retarget"] == "#bulk-edit-preview"
+    page = html(response)
+    assert "The form changed since the preview" in page and "#00FF00" in page
+    assert colours(ui) == before and len(change_sets()) == sets
+    # the same form as previewed: applied
+    response = ui.post(client, ui.url("tags/bulk-edit"), form(
+        ui, ids, step="apply", set_color="y", color="#ff0000", previewed=found.group(1)))
+    assert response.status_code == 302
+    assert colours(ui)["veg.leek"] == "#FF0000" and len(change_sets()) == sets + 1
