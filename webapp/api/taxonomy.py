@@ -14,29 +14,37 @@ import json
 from collections.abc import Iterator
 from typing import Any
 
-from flask import Response as FlaskResponse
 from flask import request, stream_with_context
+from pydantic import ValidationError
 from spectree import Response
 
 from webapp.api import api
 from webapp.api.auth import caller
-from webapp.api.openapi import EXTRA_OPERATION_FIELDS, EXTRA_SCHEMAS, spec
+from webapp.api.errors import validation_error
+from webapp.api.openapi import EXTRA_OPERATION_FIELDS, EXTRA_SCHEMAS, query_items, spec
 from webapp.api.schemas.common import errors
 from webapp.api.schemas.taxonomy import (
     ExportQuery,
+    GroupStepOut,
     ImportQuery,
     ImportReport,
+    TagStepOut,
     TaxonomyFile,
 )
 from webapp.services.errors import ValidationFailed
 from webapp.services.taxonomy.apply import (
     ImportResult,
-    collector_paused,
     export_taxonomy,
     import_taxonomy,
 )
-from webapp.services.taxonomy.plan import FieldChange
-from webapp.services.taxonomy.records import ACCEPTED_MEDIA_TYPES, MEDIA_TYPES, Format, Mode
+from webapp.services.taxonomy.plan import FieldChange, GroupStep, TagStep
+from webapp.services.taxonomy.records import (
+    ACCEPTED_MEDIA_TYPES,
+    MEDIA_TYPES,
+    Format,
+    Mode,
+    RowError,
+)
 from webapp.url_layout import API_PREFIX
 
 PATH = "/taxonomy"
@@ -58,20 +66,29 @@ def export_taxonomy_file(query: ExportQuery) -> tuple[Iterator[bytes], int, dict
 
 @api.post(PATH)
 @spec.validate(query=ImportQuery, resp=Response(HTTP_200=ImportReport, **errors(409)),
-               tags=["taxonomy"])
-def import_taxonomy_file(query: ImportQuery) -> FlaskResponse:
+               tags=["taxonomy"], skip_validation=True)
+def import_taxonomy_file() -> tuple[Iterator[str], int, dict[str, str]]:
     """Import a taxonomy file (the body, as JSON, CSV or YAML): a dry run answers the exact
     diff; `dry_run=false` applies it, all or nothing, as one change set."""
+    query = import_query()
     who = caller()
     result = import_taxonomy(who.actor, who.scope_id, request.get_data(cache=True),
                              body_format(query.format), mode=Mode(query.mode),
                              dry_run=query.dry_run)
-    with collector_paused():
-        # The report of a big file is a big document: written with the json module, and
-        # checked against ImportReport as JSON by the validator (a model per step was
-        # most of a 100,000-tag dry run's answer time).
-        return FlaskResponse(json.dumps(report(result), ensure_ascii=False),
-                             mimetype="application/json")
+    # The report of a big file is a big document (100,000 tags: ~30 MB of JSON), so it
+    # is written step by step as it is sent, each piece checked against its model as it
+    # goes (the head against ImportReport first), instead of spectree checking the whole
+    # document (which held it as text, bytes and a model per step at once: ~150 MB).
+    return report_chunks(result), 200, {"Content-Type": "application/json"}
+
+
+def import_query() -> ImportQuery:
+    """The query, checked as spectree checks it (its validation is skipped for this route
+    so that it does not buffer the streamed answer)."""
+    try:
+        return ImportQuery.model_validate(query_items(request.args, ImportQuery))
+    except ValidationError as error:
+        raise validation_error(error) from error
 
 
 def body_format(named: str | None) -> Format:
@@ -86,24 +103,64 @@ def body_format(named: str | None) -> Format:
     return found
 
 
-def report(result: ImportResult) -> dict[str, Any]:
-    """The import report (the shape of ImportReport) as plain data."""
+REPORT_CHUNK = 500  # steps per piece of the streamed report
+
+
+def report_head(result: ImportResult) -> dict[str, Any]:
+    """The report (the shape of ImportReport) but for its steps and errors."""
     plan = result.plan
     return {
         "dry_run": result.dry_run, "mode": plan.mode.value, "format": result.format.value,
         "valid": not plan.errors, "summary": result.summary,
         "change_set_id": result.change_set_id, "counts": plan.counts(),
-        "groups": [{"action": step.action.value, "identifier": step.identifier,
-                    "line": step.line, "implied": step.implied, "values": step.values,
-                    "changes": [_change(change) for change in step.changes],
-                    "reason": step.reason} for step in plan.groups],
-        "tags": [{"action": step.action.value, "path": step.path, "line": step.line,
-                  "implied": step.implied, "values": step.values,
-                  "changes": [_change(change) for change in step.changes],
-                  "reason": step.reason} for step in plan.tags],
-        "errors": [{"line": error.line, "field": error.field, "message": error.message}
-                   for error in plan.errors],
     }
+
+
+def group_out(step: GroupStep) -> dict[str, Any]:
+    return {"action": step.action.value, "identifier": step.identifier, "line": step.line,
+            "implied": step.implied, "values": step.values,
+            "changes": [_change(change) for change in step.changes], "reason": step.reason}
+
+
+def tag_out(step: TagStep) -> dict[str, Any]:
+    return {"action": step.action.value, "path": step.path, "line": step.line,
+            "implied": step.implied, "values": step.values,
+            "changes": [_change(change) for change in step.changes], "reason": step.reason}
+
+
+def report(result: ImportResult) -> dict[str, Any]:
+    """The import report as plain data (what :func:`report_chunks` writes)."""
+    plan = result.plan
+    return {**report_head(result), "groups": [group_out(step) for step in plan.groups],
+            "tags": [tag_out(step) for step in plan.tags],
+            "errors": [_error(error) for error in plan.errors]}
+
+
+def report_chunks(result: ImportResult) -> Iterator[str]:
+    """The report as JSON text, in pieces of REPORT_CHUNK steps (the same text as
+    ``json.dumps(report(result), ensure_ascii=False)``): only one piece's dicts live at a
+    time.  Each piece is checked against its model before it is written; the head (the
+    counts, the errors) before the first."""
+    plan = result.plan
+    head = report_head(result)
+    errors_out = [_error(error) for error in plan.errors]
+    ImportReport.model_validate({**head, "groups": [], "tags": [], "errors": errors_out})
+    encoder = json.JSONEncoder(ensure_ascii=False)
+    yield encoder.encode(head)[:-1]
+    for name, steps, out, model in (("groups", plan.groups, group_out, GroupStepOut),
+                                    ("tags", plan.tags, tag_out, TagStepOut)):
+        yield f", {encoder.encode(name)}: ["
+        for start in range(0, len(steps), REPORT_CHUNK):
+            items = [out(step) for step in steps[start:start + REPORT_CHUNK]]
+            for item in items:
+                model.model_validate(item)
+            yield (", " if start else "") + ", ".join(map(encoder.encode, items))
+        yield "]"
+    yield f", \"errors\": {encoder.encode(errors_out)}}}"
+
+
+def _error(error: RowError) -> dict[str, Any]:
+    return {"line": error.line, "field": error.field, "message": error.message}
 
 
 def _change(change: FieldChange) -> dict[str, Any]:

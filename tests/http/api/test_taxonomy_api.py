@@ -168,3 +168,32 @@ def test_imported_tags_are_whole_tags(api: ApiWorld) -> None:
     assert tag["id"] == f"tag_{tag['uuid']}" and tag["label"] == "Leaf"
     parent = api.get(f"/api/v1/tags/{tag['parent_tag_id']}").get_json()
     assert parent["name"] == "Imported"
+
+
+def test_the_report_is_streamed_as_the_document_of_the_whole_report(
+        seeded: ApiWorld, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The answer is written in pieces (here of 2 steps), and is the same text as the
+    report dumped at once; a bad query is still a 400 naming the field."""
+    from webapp.api import taxonomy as api_taxonomy
+    from webapp.services.actor import Actor
+    from webapp.services.taxonomy.apply import import_taxonomy
+
+    monkeypatch.setattr(api_taxonomy, "REPORT_CHUNK", 2)
+    csv = ("kind,name,label,color\ngroup,priority,Urgency,\n"
+           "tag,Address.email,E-mail,#112233\ntag,topic::Finance.Tax,,\ntag,a.b.c,,\n")
+    response = seeded.post("/api/v1/taxonomy?mode=mirror", data=csv,
+                           headers={"Content-Type": "text/csv"})
+    assert response.status_code == 200, response.get_json()
+    assert response.headers["Content-Type"] == "application/json"
+    result = import_taxonomy(Actor.system(), seeded.world.scope.id, csv, Format.CSV,
+                             mode=api_taxonomy.Mode.MIRROR)
+    body = response.get_json()
+    assert len(body["tags"]) > 4 and body["tags"][0]["action"]
+    expected = json.loads(json.dumps(api_taxonomy.report(result), ensure_ascii=False))
+    assert {k: v for k, v in body.items() if k not in ("valid", "errors")} == {
+        k: v for k, v in expected.items() if k not in ("valid", "errors")}
+    text = response.get_data(as_text=True)
+    assert text == json.dumps(json.loads(text), ensure_ascii=False)
+    bad = seeded.post("/api/v1/taxonomy?mode=bogus", data=csv,
+                      headers={"Content-Type": "text/csv"})
+    assert bad.status_code == 400 and "mode" in json.dumps(error_of(bad))
