@@ -6,7 +6,7 @@ problem is kept, with its line and field, so one pass reports them all."""
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from webapp.models import RESOURCE_TYPES
@@ -53,24 +53,38 @@ def decode(data: bytes | str, field: str = "body") -> str:
 
 def parse(data: bytes | str, fmt: Format, field: str = "body") -> ParsedFile:
     """Read and check every record of the file.  Problems are collected in ``errors``;
-    only a file that is not text at all, or holds more than MAX_RECORDS records, raises."""
+    only a file that is not text at all, or holds more than MAX_RECORDS records, raises.
+
+    CSV is read record by record, each checked as it comes (the raw records of a
+    100,000-line file never live all at once); JSON and YAML are documents, read whole."""
     text = decode(data, field)
-    raw, errors = READERS[fmt](text)
-    if len(raw) > MAX_RECORDS:
-        raise LimitExceeded(
-            f"{len(raw):,} records; at most {MAX_RECORDS:,} per import",
-            [FieldError(field, f"at most {MAX_RECORDS:,} groups and tags per import")])
-    parsed = ParsedFile(fmt, errors=list(errors))
+    read_errors: list[RowError] = []
+    if fmt is Format.CSV:
+        raw: Iterable[RawRecord] = parse_csv.records_of(text, read_errors)
+    else:
+        raw, read_errors = READERS[fmt](text)
+    del text
+    parsed = ParsedFile(fmt)
+    checked: list[RowError] = []
     keys = PathKeys()
+    count = 0
     for record in raw:
+        count += 1
+        if count > MAX_RECORDS:
+            continue  # only counted, for the refusal below
         if record.kind == "group":
-            group = _check_group(record, parsed.errors)
+            group = _check_group(record, checked)
             if group is not None:
                 parsed.groups.append(group)
         else:
-            tag = _check_tag(record, parsed.errors, keys)
+            tag = _check_tag(record, checked, keys)
             if tag is not None:
                 parsed.tags.append(tag)
+    if count > MAX_RECORDS:
+        raise LimitExceeded(
+            f"{count:,} records; at most {MAX_RECORDS:,} per import",
+            [FieldError(field, f"at most {MAX_RECORDS:,} groups and tags per import")])
+    parsed.errors = [*read_errors, *checked]
     parsed.errors.sort(key=lambda error: error.line or 0)
     return parsed
 

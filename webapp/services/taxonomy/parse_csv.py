@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import csv
 import io
+from collections.abc import Iterator
 from typing import Any
 
 from webapp.services.taxonomy.records import (
@@ -28,20 +29,31 @@ KNOWN_COLUMNS = CSV_COLUMNS
 TRUE = frozenset({"true", "yes", "1"})
 FALSE = frozenset({"false", "no", "0", ""})
 KINDS = {"group": "group", "tag": "tag"}
+SPELLED = {"group": {"identifier": "name"}, "tag": {"path": "name"}}  # shared, read-only
 
 
 def read(text: str) -> tuple[list[RawRecord], list[RowError]]:
     errors: list[RowError] = []
-    records: list[RawRecord] = []
+    records = list(records_of(text, errors))
+    return records, errors
+
+
+def records_of(text: str, errors: list[RowError]) -> Iterator[RawRecord]:
+    """The file's records one by one as they are read (so a 100,000-line file is never
+    held as 100,000 records at once), the problems added to ``errors``; none when the
+    header is wrong."""
     reader = csv.reader(io.StringIO(text, newline=""), strict=True)
     try:
         header = next(reader, None)
     except csv.Error as error:
-        return [], [RowError(1, None, f"not CSV: {error}")]
+        errors.append(RowError(1, None, f"not CSV: {error}"))
+        return
     if header is None or not any(cell.strip() for cell in header):
-        return [], [RowError(1, None, "the file is empty: a header line "
-                                      f"({','.join(CSV_COLUMNS)}) comes first")]
+        errors.append(RowError(1, None, "the file is empty: a header line "
+                                        f"({','.join(CSV_COLUMNS)}) comes first"))
+        return
     columns = [cell.strip().lower() for cell in header]
+    problems = len(errors)
     for index, column in enumerate(columns):
         if column not in KNOWN_COLUMNS:
             errors.append(RowError(1, column or f"column {index + 1}",
@@ -51,8 +63,8 @@ def read(text: str) -> tuple[list[RawRecord], list[RowError]]:
     for required in ("kind", "name"):
         if required not in columns:
             errors.append(RowError(1, required, "the header must name this column"))
-    if errors:
-        return [], errors
+    if len(errors) > problems:
+        return
     line = reader.line_num + 1
     while True:
         try:
@@ -71,8 +83,7 @@ def read(text: str) -> tuple[list[RawRecord], list[RowError]]:
             continue
         record = _record(start, dict(zip(columns, row, strict=False)), errors)
         if record is not None:
-            records.append(record)
-    return records, errors
+            yield record
 
 
 def _record(line: int, cells: dict[str, str], errors: list[RowError]) -> RawRecord | None:
@@ -93,7 +104,7 @@ def _record(line: int, cells: dict[str, str], errors: list[RowError]) -> RawReco
                 ok = False
             continue
         values[column] = _value(column, cell)
-    return RawRecord(kind, line, values, {identity: "name"}) if ok else None
+    return RawRecord(kind, line, values, SPELLED[kind]) if ok else None
 
 
 def _value(column: str, cell: str) -> Any:
