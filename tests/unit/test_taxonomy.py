@@ -472,3 +472,39 @@ def test_an_import_of_deprecations_undoes(taxonomy: World) -> None:
     undo_change_set(taxonomy.manager, taxonomy.sid, result.change_set_id)
     db.session.expire_all()
     assert exported(taxonomy.manager, taxonomy.sid, Format.JSON) == before
+
+
+@pytest.mark.parametrize("fmt", FORMATS, ids=[f.value for f in FORMATS])
+def test_new_tags_written_in_batches_round_trip_and_undo(
+        taxonomy: World, empty_scope: tuple[int, Actor], fmt: Format,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """With batches of 2 tags (parents and children, replacements and aliases across
+    batches, the events written after each), the import is the same: one change set, the
+    same file back, and an undo takes it all back."""
+    from webapp.models import AuditEvent, ChangeSet
+    from webapp.services.taxonomy import apply
+
+    monkeypatch.setattr(apply, "CREATE_BATCH", 2)
+    first = exported(taxonomy.manager, taxonomy.sid, fmt)
+    target, manager = empty_scope
+    sets = select(ChangeSet.id).where(ChangeSet.scope_id == target)
+    before = set(db.session.scalars(sets))
+    result = import_taxonomy(manager, target, first, fmt, dry_run=False)
+    assert result.change_set_id is not None
+    db.session.expire_all()
+    assert exported(manager, target, fmt) == first
+    assert set(db.session.scalars(sets)) - before == {result.change_set_id}
+    actions = db.session.execute(
+        select(AuditEvent.action, AuditEvent.object_type)
+        .where(AuditEvent.change_set_id == result.change_set_id).order_by(AuditEvent.id)
+    ).tuples().all()
+    tag_actions = [action for action, kind in actions if kind == "tag"]
+    created = tag_actions.count("create")
+    assert created == len(result.plan.tag_steps(Action.CREATE)) > 4
+    assert tag_actions.index("deprecate") > max(
+        i for i, action in enumerate(tag_actions) if action == "create")
+    undo_change_set(manager, target, result.change_set_id)
+    db.session.expire_all()
+    assert db.session.scalar(select(Tag.id).where(Tag.scope_id == target,
+                                                  Tag.deleted_at.is_(None))) is None
+    assert not import_taxonomy(manager, target, first, fmt).plan.tag_steps(Action.UNCHANGED)

@@ -52,7 +52,6 @@ from webapp.services.groups import create_group, ensure_group, remove_group, upd
 from webapp.services.sql import dialect_name, integer_list, json_rows
 from webapp.services.tags.deletion import mark_deleted
 from webapp.services.tags.deprecation import deprecation_state
-from webapp.services.tags.lookup import TagFacts
 from webapp.services.taxonomy import export, plan
 from webapp.services.taxonomy.parse import decode, parse
 from webapp.services.taxonomy.plan import Action, Plan, TagStep
@@ -328,59 +327,88 @@ _NEW_TAG_COLUMNS = (
 def _create_tags(actor: Actor, scope_id: int, recorder: ChangeRecorder, planned: Plan,
                  steps: Sequence[TagStep], ids: dict[str, int]) -> None:
     """Write every new tag, parents first, in one ``INSERT … SELECT`` from a JSON
-    parameter (the rows worked out here: the same a tag service writes, with the plan's
-    values; the plan has checked the names and the clashes, the unique index stands
-    behind it), and record a ``create`` event each, then a ``deprecate`` for those the
-    file deprecates.  A plain group only a tag's path names is created first
-    (``ensure_group``, with tag permissions).
+    parameter per CREATE_BATCH tags (the rows worked out here: the same a tag service
+    writes, with the plan's values; the plan has checked the names and the clashes, the
+    unique index stands behind it), and record a ``create`` event each, then a
+    ``deprecate`` for those the file deprecates.  A plain group only a tag's path names
+    is created first (``ensure_group``, with tag permissions).
 
     Through the ORM (``ensure_paths``) 100,000 tags took most of an import's time and
-    memory: an object each, and an UPDATE each for its ``id_path``."""
+    memory: an object each, and an UPDATE each for its ``id_path``.  In batches, with
+    their ``create`` events written after each (``flush_when``), so that the rows, the
+    JSON parameter and the events of only one batch live at a time (100,000 tags at once
+    held ~130 MB); a file under CREATE_BATCH tags keeps its one statement."""
     if not steps:
         return
     group_ids = _group_ids(actor, scope_id, recorder, planned)
     existing = _ancestor_rows(scope_id, steps, ids)
     places: dict[str, tuple[str, int]] = {}  # key -> (id_path, depth) of the new tags
-    rows: list[list[Any]] = []
-    facts: list[TagFacts] = []
-    for step in steps:
-        qname = step.qname
-        assert qname is not None
-        tag_id = ids[step.key]
-        parent_key = step.key.rpartition(names.PATH_SEPARATOR)[0] if len(
-            qname.segments) > 1 else None
-        parent_id = ids[parent_key] if parent_key else None
-        above = (places.get(parent_key) or existing[parent_key]) if parent_key else ("/", -1)
-        id_path, depth = f"{above[0]}{tag_id}/", above[1] + 1
-        places[step.key] = (id_path, depth)
-        values = step.values
-        group_id = group_ids[names.key(qname.group)] if qname.group else None
-        replacement = values.get("replacement")
-        tag_uuid = uuid7()
-        rows.append([tag_id, tag_uuid.hex, new_public_id("tag", tag_uuid), group_id,
-                     parent_id, qname.leaf, values["label"], values["color"],
-                     values["description"], qname.path, step.key, id_path, depth,
-                     values["source"], values["system_created"], values["protected"],
-                     bool(values.get("deprecated")),
-                     ids.get(names.key(replacement)) if replacement else None])
-        facts.append(TagFacts(tag_id, qname.leaf, qname.path, step.key, id_path, depth,
-                              parent_id, group_id, qname.group, values["label"],
-                              values["color"], values["description"], values["protected"]))
-    table = typed_json_rows(rows, _NEW_TAG_COLUMNS, "new_tags")
     now = utcnow()
-    db.session.execute(insert(Tag.__table__).from_select(
-        [name for name, _ in _NEW_TAG_COLUMNS if name != "deprecated"]
-        + ["deprecated_at", "scope_id", "created_by_id", "created_at", "updated_at"],
-        select(*(table.c[name] for name, _ in _NEW_TAG_COLUMNS if name != "deprecated"),
-               case((table.c.deprecated, literal(now, UTCDateTime())), else_=None),
-               literal(scope_id), literal(actor.user_id, Integer()),
-               literal(now, UTCDateTime()), literal(now, UTCDateTime()))))
-    recorder.record_many([_facts_event(fact, "create", None, fact.snapshot())
-                          for fact in facts])
-    recorder.record_many([
-        _facts_event(fact, "deprecate", _state(_Deprecation(None, None), None),
-                     _state(_Deprecation(now, row[-1]), step.values.get("replacement")))
-        for fact, row, step in zip(facts, rows, steps, strict=True) if row[-2]])
+    deprecations: list[dict[str, Any]] = []
+    for start in range(0, len(steps), CREATE_BATCH):
+        batch = steps[start:start + CREATE_BATCH]
+        rows = [_new_row(step, ids, group_ids, existing, places) for step in batch]
+        table = typed_json_rows(rows, _NEW_TAG_COLUMNS, "new_tags")
+        db.session.execute(insert(Tag.__table__).from_select(
+            [name for name, _ in _NEW_TAG_COLUMNS if name != "deprecated"]
+            + ["deprecated_at", "scope_id", "created_by_id", "created_at", "updated_at"],
+            select(*(table.c[name] for name, _ in _NEW_TAG_COLUMNS if name != "deprecated"),
+                   case((table.c.deprecated, literal(now, UTCDateTime())), else_=None),
+                   literal(scope_id), literal(actor.user_id, Integer()),
+                   literal(now, UTCDateTime()), literal(now, UTCDateTime()))))
+        del table
+        recorder.record_many([_row_event(row, "create", None, _row_snapshot(row))
+                              for row in rows])
+        deprecations.extend(
+            _row_event(row, "deprecate", _state(_Deprecation(None, None), None),
+                       _state(_Deprecation(now, row[-1]), step.values.get("replacement")))
+            for row, step in zip(rows, batch, strict=True) if row[-2])
+        del rows
+        # The creates written in batches (the deprecations after them all, as before).
+        recorder.flush_when(CREATE_BATCH)
+    recorder.record_many(deprecations)
+
+
+CREATE_BATCH = 10_000  # new tags per INSERT (and audit events per write of them)
+
+
+def _new_row(step: TagStep, ids: dict[str, int], group_ids: dict[str, int],
+             existing: dict[str, tuple[str, int]], places: dict[str, tuple[str, int]]
+             ) -> list[Any]:
+    """A new tag's row (the columns of _NEW_TAG_COLUMNS), its parent's written before;
+    notes its (``id_path``, depth) in ``places`` for its children."""
+    qname = step.qname
+    assert qname is not None
+    tag_id = ids[step.key]
+    parent_key = step.key.rpartition(names.PATH_SEPARATOR)[0] if len(
+        qname.segments) > 1 else None
+    parent_id = ids[parent_key] if parent_key else None
+    above = (places.get(parent_key) or existing[parent_key]) if parent_key else ("/", -1)
+    id_path, depth = f"{above[0]}{tag_id}/", above[1] + 1
+    places[step.key] = (id_path, depth)
+    values = step.values
+    group_id = group_ids[names.key(qname.group)] if qname.group else None
+    replacement = values.get("replacement")
+    tag_uuid = uuid7()
+    return [tag_id, tag_uuid.hex, new_public_id("tag", tag_uuid), group_id,
+            parent_id, qname.leaf, values["label"], values["color"],
+            values["description"], qname.path, step.key, id_path, depth,
+            values["source"], values["system_created"], values["protected"],
+            bool(values.get("deprecated")),
+            ids.get(names.key(replacement)) if replacement else None]
+
+
+def _row_snapshot(row: list[Any]) -> dict[str, Any]:
+    """A new tag's snapshot from its row: the same as
+    :meth:`webapp.services.tags.lookup.TagFacts.snapshot`."""
+    return {"name": row[5], "label": row[6], "color": row[7], "description": row[8],
+            "parent_id": row[4], "group_id": row[3], "path": row[9], "deleted": False}
+
+
+def _row_event(row: list[Any], action: str, before: dict[str, Any] | None,
+               after: dict[str, Any]) -> dict[str, Any]:
+    return {"object_type": "tag", "object_id": row[0], "action": action, "before": before,
+            "after": after}
 
 
 class _Deprecation(NamedTuple):
@@ -389,12 +417,6 @@ class _Deprecation(NamedTuple):
 
     deprecated_at: Any
     replacement_id: int | None
-
-
-def _facts_event(fact: TagFacts, action: str, before: dict[str, Any] | None,
-                 after: dict[str, Any]) -> dict[str, Any]:
-    return {"object_type": "tag", "object_id": fact.id, "action": action, "before": before,
-            "after": after}
 
 
 def _group_ids(actor: Actor, scope_id: int, recorder: ChangeRecorder, planned: Plan
