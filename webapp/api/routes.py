@@ -2,6 +2,7 @@
 
 from webapp.api import (  # noqa: F401
     batch,
+    change_sets,
     groups,
     links,
     policies,

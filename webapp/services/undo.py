@@ -34,7 +34,7 @@ from webapp.services.link_plan import refuse_unassignable
 from webapp.services.paging import Page, PageRequest
 from webapp.services.policies.crud import revert_policy_event
 from webapp.services.policies.enforce import refuse_policy_violations
-from webapp.services.sql import integer_list, upsert_insert
+from webapp.services.sql import integer_key, integer_list, upsert_insert
 from webapp.services.tags.aliases import revert_alias_events
 from webapp.services.tags.bulk_edit import undo_attribute_run, undo_deprecation_run
 from webapp.services.tags.deprecation import restore_deprecation
@@ -84,7 +84,8 @@ def list_change_sets(actor: Actor, scope_id: int, filters: ChangeSetFilter | Non
 
 def get_change_set(actor: Actor, scope_id: int, change_set_id: int) -> ChangeSet:
     authorize(actor, scope_id, Permission.TAGS_READ)
-    change_set = db.session.get(ChangeSet, change_set_id)
+    row_id = integer_key(change_set_id)
+    change_set = db.session.get(ChangeSet, row_id) if row_id is not None else None
     if change_set is None or change_set.scope_id != scope_id:
         raise NotFound(f"change set {change_set_id} not found")
     return change_set

@@ -24,7 +24,7 @@ from tests.unit.factories import SYSTEM
 from webapp.api.resources import UUID_COLLECTIONS
 from webapp.api.tag_paths import OTHER_MODELS, UUID_MODELS
 from webapp.extensions import db
-from webapp.models import TagGroup, TagPolicy
+from webapp.models import AuditEvent, Tag, TagGroup, TagPolicy
 from webapp.services.assignments import attach
 from webapp.services.groups import create_group
 from webapp.services.policies.crud import PolicyInput, create_policy
@@ -80,6 +80,14 @@ def policy_of(s: Seeded) -> int:
         found = create_policy(SYSTEM, group.scope_id, PolicyInput(
             name="Grouped", require_groups=[group.id])).id
     return found
+
+def change_set_of(s: Seeded) -> int:
+    """The change set that attached the seeded scope's deprecated tag (to nodes)."""
+    tag_id = db.session.scalars(select(Tag.id).where(Tag.public_id == s.deprecated)).one()
+    return db.session.scalars(select(AuditEvent.change_set_id).where(
+        AuditEvent.object_type == "assignments", AuditEvent.action == "attach",
+        AuditEvent.object_id == tag_id)).first() or 0
+
 
 @dataclass(frozen=True)
 class Case:
@@ -209,6 +217,11 @@ CASES = [
          (GROUPS,)),
     Case("POST", "/api/v1/rules/<int:rule_id>/apply",
          lambda s: f"/api/v1/rules/{s.rule}/apply", (WRITE,)),
+    Case("GET", "/api/v1/change-sets", lambda s: "/api/v1/change-sets", (READ,)),
+    Case("GET", "/api/v1/change-sets/<int:change_set_id>",
+         lambda s: f"/api/v1/change-sets/{change_set_of(s)}", (READ,)),
+    Case("POST", "/api/v1/change-sets/<int:change_set_id>/undo",
+         lambda s: f"/api/v1/change-sets/{change_set_of(s)}/undo", (READ, WRITE)),
     Case("GET", "/api/v1/taxonomy", lambda s: "/api/v1/taxonomy?format=csv", (READ,)),
     # A mirror import that creates a group (groups.write), keeps and creates tags
     # (tags.write), deletes the tag `refresh` (tags.delete) and the empty group `grp`.
@@ -284,6 +297,7 @@ def test_another_scopes_names_in_bodies_are_unknown(api: ApiWorld) -> None:
     "/api/v1/tags", "/api/v1/tag", "/api/v1/tag-groups", "/api/v1/sources/?expand[]=tags",
     "/api/v1/datasources", "/api/v1/tag?includeAllSystemTags=true",
     "/api/v1/resources?expand[]=tags", "/api/v1/taxonomy?format=csv", "/api/v1/rules",
+    "/api/v1/change-sets",
 ])
 def test_lists_never_show_another_scope(api: ApiWorld, path: str) -> None:
     seed(api, api.world.sid, "")
