@@ -201,6 +201,7 @@ def _import(actor: Actor, scope_id: int, data: bytes | str, fmt: Format, mode: M
             raise Conflict("the scope (or the file) changed since the preview; preview the "
                            "import again", [FieldError("previewed", "out of date")])
         planned = plan.plan_import(scope_id, parsed, mode, system=actor.is_system)
+        del parsed  # the plan holds what it needs of the records; the rest goes now
         _authorize_plan(actor, scope_id, planned)
         if planned.errors:
             raise _refusal(planned.errors, Conflict, "clashes with the scope")

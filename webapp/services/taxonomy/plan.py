@@ -86,7 +86,9 @@ class TagStep:
     qname: names.QualifiedName | None = None
     line: int | None = None
     values: dict[str, Any] = field(default_factory=dict)
-    changes: list[FieldChange] = field(default_factory=list)
+    # A shared empty tuple until a field changes (most steps of a big file create tags:
+    # no list each).
+    changes: Sequence[FieldChange] = ()
     tag_id: int | None = None
     implied: bool = False  # not listed: the ancestor of a tag that is
     reason: str | None = None
@@ -304,6 +306,8 @@ def _plan_deletions(plan: Plan, current: dict[int, Current]) -> None:
 
 # --- aliases and deprecation -------------------------------------------------------------
 
+LIFECYCLE_FIELDS = ("aliases", "deprecated", "replacement")
+
 
 def _plan_lifecycle(scope_id: int, plan: Plan, records: dict[str, TagRecord],
                     current: dict[int, Current], by_key: dict[str, Current]) -> None:
@@ -338,13 +342,17 @@ def _plan_lifecycle(scope_id: int, plan: Plan, records: dict[str, TagRecord],
         record = records.get(step.key)
         if record is None:
             continue
+        wanted = {name: record.given[name] for name in LIFECYCLE_FIELDS
+                  if name in record.given}
+        if wanted.get("deprecated") is False and "replacement" not in wanted:
+            wanted["replacement"] = None  # a tag in use again has no replacement
+        if step.action is Action.CREATE and not wanted:
+            deprecated_after[step.key] = False
+            continue  # nothing to compare nor check (most rows of a big new file)
         have = {"aliases": sorted(held.get(step.tag_id or 0, []), key=names.key),
                 "deprecated": bool(existing and existing.deprecated),
                 "replacement": replacement_paths.get(existing.replacement_id or 0)
                 if existing else None}
-        wanted = {name: record.given[name] for name in have if name in record.given}
-        if wanted.get("deprecated") is False and "replacement" not in wanted:
-            wanted["replacement"] = None  # a tag in use again has no replacement
         deprecated_after[step.key] = wanted.get("deprecated", have["deprecated"])
         compared.append((step, record, wanted, have))
     claimed: dict[str, tuple[str, int]] = {}
@@ -375,7 +383,8 @@ def _record_changes(plan: Plan, step: TagStep, record: TagRecord, wanted: dict[s
     if changes and existing is not None and existing.protected:
         plan.errors.append(RowError(record.line, changes[0].field, (
             "the tag is protected (its source owns it): an import cannot change it")))
-    step.changes.extend(changes)
+    if changes:
+        step.changes = [*step.changes, *changes]
     step.values.update({change.field: change.after for change in changes})
     if changes and step.action is Action.UNCHANGED:
         step.action = Action.UPDATE
