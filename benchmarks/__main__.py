@@ -34,6 +34,9 @@ CASES = {
     "7": ("case7_bulk_tags", "bulk delete / move / merge"),
     "8": ("case8_expressions", "tag expression first page"),
     "9": ("case9_taxonomy", "taxonomy import / export"),
+    "10": ("case10_bulk_edit", "bulk edit of tag attributes"),
+    "11": ("case11_compliance", "policy compliance summary"),
+    "12": ("case12_rule_backfill", "rule back-fill"),
 }
 RESULTS = Path(__file__).resolve().parent / "results.json"
 
