@@ -107,7 +107,20 @@ def page(browser: Any, live_server: str, app: Flask, request: pytest.FixtureRequ
         yield page
     finally:
         context.close()
+    errors = _without_aborted_requests(errors)
     assert not errors, f"browser errors: {errors}"
+
+
+def _without_aborted_requests(errors: list[str]) -> list[str]:
+    """The errors less htmx's reports of a request it aborted because a swap replaced the
+    element that sent it (a picker's suggestions asked for while its form is re-rendered):
+    htmx logs ``htmx:sendAbort`` and the ``htmx:afterRequest`` of that element as errors,
+    but nothing failed.  Only an element with a ``sendAbort`` is forgiven its
+    ``afterRequest``."""
+    aborted = {text.partition(", ")[2] for text in errors if text.startswith("htmx:sendAbort, ")}
+    return [text for text in errors
+            if not (text.startswith(("htmx:sendAbort, ", "htmx:afterRequest, "))
+                    and text.partition(", ")[2] in aborted)]
 
 
 def shot(page: Any, name: str) -> Path:
