@@ -238,7 +238,8 @@ def _apply(actor: Actor, scope_id: int, recorder: ChangeRecorder, planned: Plan)
     groups = _apply_groups(actor, scope_id, planned)  # recorded in the same change set
     creating = planned.tag_steps(Action.CREATE)
     created = _new_ids(len(creating), creating)
-    ids = {**planned.live_ids, **created}
+    ids = dict(planned.live_ids)  # the new tags' keys are not live tags' keys
+    ids.update(created)
     _create_tags(actor, scope_id, recorder, planned, creating, ids)
     _update_tags(recorder, planned.tag_steps(Action.UPDATE), ids)
     _set_aliases(scope_id, actor, recorder, [
@@ -343,12 +344,17 @@ def _create_tags(actor: Actor, scope_id: int, recorder: ChangeRecorder, planned:
         return
     group_ids = _group_ids(actor, scope_id, recorder, planned)
     existing = _ancestor_rows(scope_id, steps, ids)
-    places: dict[str, tuple[str, int]] = {}  # key -> (id_path, depth) of the new tags
+    # key -> (id_path, depth) of the new tags that are parents of new tags (only those:
+    # most tags of a big file are leaves)
+    parents = {step.key.rpartition(names.PATH_SEPARATOR)[0] for step in steps
+               if step.qname is not None and len(step.qname.segments) > 1}
+    places: dict[str, tuple[str, int]] = {}
     now = utcnow()
     deprecations: list[dict[str, Any]] = []
     for start in range(0, len(steps), CREATE_BATCH):
         batch = steps[start:start + CREATE_BATCH]
-        rows = [_new_row(step, ids, group_ids, existing, places) for step in batch]
+        rows = [_new_row(step, ids, group_ids, existing, places, parents)
+                for step in batch]
         table = typed_json_rows(rows, _NEW_TAG_COLUMNS, "new_tags")
         db.session.execute(insert(Tag.__table__).from_select(
             [name for name, _ in _NEW_TAG_COLUMNS if name != "deprecated"]
@@ -374,10 +380,10 @@ CREATE_BATCH = 10_000  # new tags per INSERT (and audit events per write of them
 
 
 def _new_row(step: TagStep, ids: dict[str, int], group_ids: dict[str, int],
-             existing: dict[str, tuple[str, int]], places: dict[str, tuple[str, int]]
-             ) -> list[Any]:
+             existing: dict[str, tuple[str, int]], places: dict[str, tuple[str, int]],
+             parents: set[str]) -> list[Any]:
     """A new tag's row (the columns of _NEW_TAG_COLUMNS), its parent's written before;
-    notes its (``id_path``, depth) in ``places`` for its children."""
+    notes its (``id_path``, depth) in ``places`` when it is one of the ``parents``."""
     qname = step.qname
     assert qname is not None
     tag_id = ids[step.key]
@@ -386,7 +392,8 @@ def _new_row(step: TagStep, ids: dict[str, int], group_ids: dict[str, int],
     parent_id = ids[parent_key] if parent_key else None
     above = (places.get(parent_key) or existing[parent_key]) if parent_key else ("/", -1)
     id_path, depth = f"{above[0]}{tag_id}/", above[1] + 1
-    places[step.key] = (id_path, depth)
+    if step.key in parents:
+        places[step.key] = (id_path, depth)
     values = step.values
     group_id = group_ids[names.key(qname.group)] if qname.group else None
     replacement = values.get("replacement")
