@@ -38,6 +38,8 @@ from webapp.services.policies.crud import (
 )
 from webapp.services.resource_selection import ResourceCriteria
 from webapp.services.tags.deletion import bulk_delete_tags, delete_tag, restore_tag
+from webapp.services.tags.bulk import move_tags
+from webapp.services.tags.hierarchy import update_tag
 from webapp.services.tags.merge import merge_tags
 
 attach, detach = assignments.attach, assignments.detach
@@ -336,3 +338,27 @@ def _tag_id(scope_id: int, name: str) -> int:
 def _resource_id(scope_id: int, external_id: str) -> int:
     return db.session.scalars(db.select(Resource.id).where(
         Resource.scope_id == scope_id, Resource.external_id == external_id)).one()
+
+
+def test_moving_tags_under_a_forbidden_tag_or_out_of_a_required_group_is_refused(
+        tagged: World) -> None:
+    create_policy(tagged.manager, tagged.sid, tables_policy())
+    assignments.attach(SYSTEM, tagged.sid, ["archive.box"], {"table": ["t1"]})
+    groups.create_group(tagged.manager, tagged.sid, "other")
+    before = {t.id: (t.path, t.group_id) for t in db.session.scalars(db.select(Tag))}
+    # Under legacy: t1 would carry a tag of the forbidden subtree.
+    with pytest.raises(PolicyViolation) as caught:
+        update_tag(tagged.editor, tagged.sid, "archive", parent="legacy")
+    assert caught.value.resources == ["table:t1"]
+    with pytest.raises(PolicyViolation):  # the bulk move, the same
+        move_tags(tagged.editor, tagged.sid, ["archive"], "legacy")
+    # Out of sensitivity: t1's only tag of the required group.
+    with pytest.raises(PolicyViolation) as caught:
+        update_tag(tagged.manager, tagged.sid, "sensitivity::high", group="other")
+    assert "required group sensitivity" in caught.value.message
+    db.session.expire_all()
+    assert {t.id: (t.path, t.group_id) for t in db.session.scalars(db.select(Tag))} == before
+    # A tag no covered resource carries moves freely; so does a rename in place.
+    assignments.attach(SYSTEM, tagged.sid, ["loose"], {"source": ["s1"]})
+    update_tag(tagged.editor, tagged.sid, "loose", parent="legacy")
+    update_tag(tagged.editor, tagged.sid, "archive", name="attic")

@@ -19,7 +19,7 @@ required group, whatever the number of links.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlalchemy import Select, exists, func, literal, or_, select
 
@@ -148,3 +148,66 @@ def _violation(policy: ResolvedPolicy, rows: list[Any], why: str) -> PolicyViola
                f"{count} resource(s): {', '.join(shown)}{more}")
     return PolicyViolation(message, policy.name, shown, count,
                            [FieldError("resources", message)])
+
+
+class TagMove(NamedTuple):
+    """A moved subtree: its root's ``id_path`` and group before and after the move."""
+
+    old_id_path: str
+    new_id_path: str
+    old_group_id: int | None
+    new_group_id: int | None
+
+
+def refuse_policy_breaking_moves(scope_id: int, moves: Sequence[TagMove]) -> None:
+    """Raise :class:`PolicyViolation` when moved subtrees (already rewritten, inside the
+    running write) break an enforced policy for a resource that carries one of their
+    tags: the subtree came under a forbidden tag, or left a required group the resource
+    now carries no other tag of.  Moving a tag is a change of what every resource carrying
+    it carries, so it answers to the policies as attach and detach do.  One statement
+    when the scope enforces nothing (none for a rename in place); else one per policy
+    that a move concerns."""
+    moves = [move for move in moves if (move.old_id_path, move.old_group_id) != (
+        move.new_id_path, move.new_group_id)]
+    if not moves:
+        return
+    policies = scope_policies(scope_id, enforced_only=True)
+    if not policies:
+        return
+    for policy in resolve_policies(policies):
+        if policy.broken is not None:
+            continue
+        for forbidden in policy.forbidden:
+            entered = [move for move in moves
+                       if move.new_id_path.startswith(forbidden.id_path)
+                       and not move.old_id_path.startswith(forbidden.id_path)]
+            if entered:
+                found = _carriers(policy, entered)
+                if found is not None:
+                    raise _violation(policy, found, "it would move tags under a tag it "
+                                     f"forbids ({forbidden.name})")
+        for group in policy.groups:
+            left = [move for move in moves
+                    if move.old_group_id == group.id and move.new_group_id != group.id]
+            if left:
+                found = _carriers(policy, left, without_group=group.id)
+                if found is not None:
+                    raise _violation(policy, found, "it would take the last tag of required "
+                                     f"group {group.identifier} out of the group")
+
+
+def _carriers(policy: ResolvedPolicy, moves: Sequence[TagMove],
+              without_group: int | None = None) -> list[Any] | None:
+    """The first covered resources carrying a live tag of the moved subtrees (and, with
+    ``without_group``, no live tag of that group any more), or None."""
+    in_moved = or_(*(subtree_of(move.new_id_path) for move in moves))
+    carries = (select(literal(1)).select_from(Assignment).join(Tag, Tag.id == Assignment.tag_id)
+               .where(Assignment.resource_id == Resource.id, Tag.deleted_at.is_(None))
+               .correlate(Resource))
+    conditions = [policy.covers(), carries.where(in_moved).exists()]
+    if without_group is not None:
+        conditions.append(~carries.where(Tag.group_id == without_group).exists())
+    rows = db.session.execute(
+        select(Resource.type, Resource.external_id, func.count().over())
+        .where(*conditions).order_by(Resource.id).limit(SHOWN)).all()
+    return list(rows) or None

@@ -6,7 +6,7 @@ are not recorded one by one.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, NamedTuple
 
@@ -36,6 +36,7 @@ from webapp.services.groups import (
     check_exclusive,
     ensure_group,
 )
+from webapp.services.policies.enforce import TagMove, refuse_policy_breaking_moves
 from webapp.services.sql import integer_list, json_rows
 from webapp.services.tags.aliases import find_holders, name_holders
 from webapp.services.tags.lookup import (
@@ -185,6 +186,7 @@ def relocate(scope_id: int, tag: Tag, *, name: str, parent: Tag | None,
         if group.exclusive:
             check_exclusive(group, subtree_ids)
     old_path, old_key, old_id_path = tag.path, tag.path_key, tag.id_path
+    old_group_id = tag.group_id
     db.session.execute(
         update(Tag)
         .where(subtree)
@@ -199,6 +201,8 @@ def relocate(scope_id: int, tag: Tag, *, name: str, parent: Tag | None,
         execution_options={"synchronize_session": False},
     )
     expire_tags(where=lambda other: other is not tag and other.id_path.startswith(old_id_path))
+    refuse_policy_breaking_moves(scope_id, [TagMove(old_id_path, new_id_path, old_group_id,
+                                                    _id(group))])
     tag.name, tag.path, tag.path_key, tag.id_path = name, new_path, new_key, new_id_path
     tag.parent_id, tag.depth, tag.group = _id(parent), new_depth, group
     tag.group_id = _id(group)  # the snapshot reads the column, not the relationship
@@ -268,6 +272,7 @@ def relocate_all(actor: Actor, scope_id: int, recorder: ChangeRecorder,
         _check_moves(actor, scope_id, list(moves.values()), group, blame,
                      check_protected=check_protected)
         _rewrite_subtrees(list(moves.values()))
+        refuse_policy_breaking_moves(scope_id, _tag_moves(moves.values()))
         recorder.record_many([
             {"object_type": "tag", "object_id": move.tag.id, "action": "update",
              "before": move.tag.snapshot(),
@@ -278,6 +283,11 @@ def relocate_all(actor: Actor, scope_id: int, recorder: ChangeRecorder,
         expire_tags()
     return [MovedTag(tag.id, moves[tag.id].path, _id(parent)) if tag.id in moves
             else MovedTag(tag.id, tag.path, tag.parent_id) for tag in movers]
+
+
+def _tag_moves(moves: Iterable[_Move]) -> list[TagMove]:
+    return [TagMove(move.tag.id_path, move.id_path, move.tag.group_id, move.group_id)
+            for move in moves]
 
 
 def _check_moves(actor: Actor, scope_id: int, moves: Sequence[_Move],
@@ -372,6 +382,7 @@ def relocate_each(scope_id: int, places: Mapping[int, Place]) -> list[Relocated]
     if moving:
         _check_homes(scope_id, moving)
         _rewrite_subtrees(moving)
+        refuse_policy_breaking_moves(scope_id, _tag_moves(moving))
         _check_group_rules([move for move in moving if move.group_id != move.tag.group_id],
                            groups)
         expire_tags()
