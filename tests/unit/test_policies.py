@@ -38,7 +38,9 @@ from webapp.services.policies.crud import (
 )
 from webapp.services.resource_selection import ResourceCriteria
 from webapp.services.tags.deletion import bulk_delete_tags, delete_tag, restore_tag
+from webapp.services.tags import bulk_edit
 from webapp.services.tags.bulk import move_tags
+from webapp.services.tags.queries import TagFilter
 from webapp.services.tags.hierarchy import update_tag
 from webapp.services.tags.merge import merge_tags
 
@@ -246,6 +248,9 @@ def test_the_bulk_preview_shows_what_the_apply_would_refuse(tagged: World) -> No
                             tables).policy_refusal
     assert refusal is not None and refusal.policy == "Tables"
     assert refusal.resources == ["table:t1", "table:t2", "table:t3"] and refusal.count == 3
+    new_child = preview_links(tagged.editor, tagged.sid, LinkAction.ATTACH,
+                              ["team", "legacy.brand-new"], tables).policy_refusal
+    assert new_child is not None and new_child.count == 3  # a tag it would create
     refusal = preview_links(tagged.editor, tagged.sid, LinkAction.DETACH,
                             ["sensitivity::low"], tables).policy_refusal
     assert refusal is not None and "required group sensitivity" in refusal.message
@@ -362,3 +367,26 @@ def test_moving_tags_under_a_forbidden_tag_or_out_of_a_required_group_is_refused
     assignments.attach(SYSTEM, tagged.sid, ["loose"], {"source": ["s1"]})
     update_tag(tagged.editor, tagged.sid, "loose", parent="legacy")
     update_tag(tagged.editor, tagged.sid, "archive", name="attic")
+
+
+def test_the_bulk_edit_preview_names_the_policy_its_moves_would_break(tagged: World) -> None:
+    create_policy(tagged.manager, tagged.sid, tables_policy())
+    assignments.attach(SYSTEM, tagged.sid, ["archive", "loose"], {"table": ["t2"]})
+    assignments.attach(SYSTEM, tagged.sid, ["free"], {"source": ["s1"]})
+    tags_of = {path: _tag_id(tagged.sid, path) for path in ("archive", "free")}
+    under_legacy = bulk_edit.Changes(parent="legacy")
+    refusal = bulk_edit.preview_bulk_edit(
+        tagged.editor, tagged.sid, bulk_edit.Selection([tags_of["archive"]]),
+        under_legacy).policy_refusal
+    assert refusal is not None and refusal.resources == ["table:t2"]
+    assert bulk_edit.preview_bulk_edit(
+        tagged.editor, tagged.sid, bulk_edit.Selection([tags_of["free"]]),
+        under_legacy).policy_refusal is None
+    ungrouped = bulk_edit.preview_bulk_edit(
+        tagged.manager, tagged.sid, bulk_edit.Selection(filters=TagFilter(
+            group="sensitivity")), bulk_edit.Changes(group=""))
+    assert ungrouped.policy_refusal is not None
+    assert ungrouped.policy_refusal.resources == ["table:t1", "table:t2"]
+    with pytest.raises(PolicyViolation):  # and the apply refuses what the preview says
+        bulk_edit.apply_bulk_edit(tagged.editor, tagged.sid,
+                                  bulk_edit.Selection([tags_of["archive"]]), under_legacy)

@@ -259,8 +259,9 @@ def preview_links(
 
 
 def _policy_refusal(scope_id: int, plan: LinkPlan, ids: Select[Any]) -> PolicyViolation | None:
-    """What an enforced policy would refuse of the plan's links between existing tags and
-    the selected resources (the apply checks the tags it creates too)."""
+    """What an enforced policy would refuse of the plan's links to the selected
+    resources: those of existing tags, and of the tags it would create under a forbidden
+    tag."""
     if plan.action is LinkAction.DETACH:
         tag_ids = [item.tag.id for item in plan.known if item.tag is not None]
         if not tag_ids:
@@ -273,7 +274,10 @@ def _policy_refusal(scope_id: int, plan: LinkPlan, ids: Select[Any]) -> PolicyVi
         for takes, members in plan.partitions().items()
         if (tag_ids := [item.tag.id for item in members if item.tag is not None])
     ]
-    return find_policy_violation(scope_id, added=union_links(added)) if added else None
+    return find_policy_violation(
+        scope_id, added=union_links(added) if added else None,
+        created=[(item.qname.key, takes) for takes, members in plan.partitions().items()
+                 for item in members if item.tag is None], created_on=ids)
 
 
 def _present(ids: Select[Any], tag_ids: Sequence[int]) -> dict[tuple[int, str], int]:

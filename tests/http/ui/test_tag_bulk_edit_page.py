@@ -18,6 +18,8 @@ from tests.unit.factories import SYSTEM, change_sets
 from webapp.extensions import db
 from webapp.models import Tag
 from webapp.services import groups
+from webapp.services.assignments import attach
+from webapp.services.policies.crud import PolicyInput, create_policy
 from webapp.services.tags import bulk_edit
 from webapp.services.tags.creation import Provenance, TagSpec, create_tag, create_tags
 from webapp.services.tags.lookup import find_tag
@@ -396,3 +398,19 @@ def test_an_apply_of_a_form_changed_since_its_preview_previews_again(seeded: UiW
         ui, ids, step="apply", set_color="y", color="#ff0000", previewed=found.group(1)))
     assert response.status_code == 302
     assert colours(ui)["veg.leek"] == "#FF0000" and len(change_sets()) == sets + 1
+
+
+def test_a_move_an_enforced_policy_refuses_is_named_and_offers_no_apply(
+        seeded: UiWorld) -> None:
+    ui = seeded
+    attach(SYSTEM, ui.world.sid, ["veg.leek"], {"table": ["t1"]})
+    create_policy(ui.world.manager, ui.world.sid, PolicyInput(
+        name="No fruit on tables", resource_types=["table"], forbid_tags=["fruit"],
+        mode="enforce"))
+    page = html(ui.post(ui.client("editor"), ui.url("tags/bulk-edit"), form(
+        ui, ids_of(ui, "veg"), set_parent="y", parent="fruit"), htmx=True))
+    assert 'id="be-policy-refusal"' in page and "No fruit on tables" in page
+    assert "table:t1" in page and 'id="be-apply"' not in page
+    allowed = html(ui.post(ui.client("editor"), ui.url("tags/bulk-edit"), form(
+        ui, ids_of(ui, "veg.kale"), set_parent="y", parent="fruit"), htmx=True))
+    assert 'id="be-policy-refusal"' not in allowed and 'id="be-apply"' in allowed

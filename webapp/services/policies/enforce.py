@@ -25,6 +25,7 @@ from sqlalchemy import Select, exists, func, literal, or_, select
 
 from webapp.extensions import db
 from webapp.models import Assignment, Resource, Tag
+from webapp.services import names
 from webapp.services.errors import FieldError, PolicyViolation
 from webapp.services.policies.rules import ResolvedPolicy, resolve_policies, scope_policies
 from webapp.services.sql import integer_list
@@ -53,10 +54,14 @@ def tag_links(tag_ids: Sequence[int], name: str = "policy_tags") -> Select[Any] 
 
 
 def find_policy_violation(scope_id: int, *, added: Select[Any] | None = None,
-                          removed: Select[Any] | None = None) -> PolicyViolation | None:
+                          removed: Select[Any] | None = None,
+                          created: Sequence[tuple[str, Sequence[str]]] = (),
+                          created_on: Select[Any] | None = None) -> PolicyViolation | None:
     """The first refusal :func:`refuse_policy_violations` would raise, without raising it
-    (previews show it beside the plan)."""
-    if added is None and removed is None:
+    (previews show it beside the plan).  A preview also names the tags it would create
+    (``created``: each one's qualified key and the resource types it goes on, attached to
+    the resources ``created_on`` selects): one under a forbidden tag is refused too."""
+    if added is None and removed is None and not created:
         return None
     policies = scope_policies(scope_id, enforced_only=True)
     if not policies:
@@ -67,10 +72,30 @@ def find_policy_violation(scope_id: int, *, added: Select[Any] | None = None,
         found = None
         if added is not None and policy.forbidden:
             found = _forbidden(policy, added)
+        if found is None and created and created_on is not None:
+            found = _forbidden_new(policy, created, created_on)
         if found is None and removed is not None and policy.groups:
             found = _last_of_group(policy, removed, added)
         if found is not None:
             return found
+    return None
+
+
+def _forbidden_new(policy: ResolvedPolicy, created: Sequence[tuple[str, Sequence[str]]],
+                   created_on: Select[Any]) -> PolicyViolation | None:
+    for forbidden in policy.forbidden:
+        prefix = names.parse_name(forbidden.name, "forbid_tags").key + names.PATH_SEPARATOR
+        types = sorted({rtype for key, takes in created if key.startswith(prefix)
+                        for rtype in takes})
+        if not types:
+            continue
+        rows = db.session.execute(
+            select(Resource.type, Resource.external_id, func.count().over())
+            .where(Resource.id.in_(created_on), Resource.type.in_(types), policy.covers())
+            .order_by(Resource.id).limit(SHOWN)).all()
+        if rows:
+            return _violation(policy, list(rows),
+                              f"it would add a tag it forbids ({forbidden.name})")
     return None
 
 
@@ -167,13 +192,22 @@ def refuse_policy_breaking_moves(scope_id: int, moves: Sequence[TagMove]) -> Non
     it carries, so it answers to the policies as attach and detach do.  One statement
     when the scope enforces nothing (none for a rename in place); else one per policy
     that a move concerns."""
+    violation = find_policy_breaking_move(scope_id, moves, written=True)
+    if violation is not None:
+        raise violation
+
+
+def find_policy_breaking_move(scope_id: int, moves: Sequence[TagMove], *, written: bool
+                              ) -> PolicyViolation | None:
+    """The refusal of :func:`refuse_policy_breaking_moves`, without raising it; with
+    ``written=False`` the subtrees are still where they were (a preview)."""
     moves = [move for move in moves if (move.old_id_path, move.old_group_id) != (
         move.new_id_path, move.new_group_id)]
     if not moves:
-        return
+        return None
     policies = scope_policies(scope_id, enforced_only=True)
     if not policies:
-        return
+        return None
     for policy in resolve_policies(policies):
         if policy.broken is not None:
             continue
@@ -181,33 +215,34 @@ def refuse_policy_breaking_moves(scope_id: int, moves: Sequence[TagMove]) -> Non
             entered = [move for move in moves
                        if move.new_id_path.startswith(forbidden.id_path)
                        and not move.old_id_path.startswith(forbidden.id_path)]
-            if entered:
-                found = _carriers(policy, entered)
-                if found is not None:
-                    raise _violation(policy, found, "it would move tags under a tag it "
-                                     f"forbids ({forbidden.name})")
+            found = _carriers(policy, entered, written) if entered else None
+            if found is not None:
+                return _violation(policy, found, "it would move tags under a tag it "
+                                  f"forbids ({forbidden.name})")
         for group in policy.groups:
             left = [move for move in moves
                     if move.old_group_id == group.id and move.new_group_id != group.id]
-            if left:
-                found = _carriers(policy, left, without_group=group.id)
-                if found is not None:
-                    raise _violation(policy, found, "it would take the last tag of required "
-                                     f"group {group.identifier} out of the group")
+            found = _carriers(policy, left, written, without_group=group.id) if left else None
+            if found is not None:
+                return _violation(policy, found, "it would take the last tag of required "
+                                  f"group {group.identifier} out of the group")
+    return None
 
 
-def _carriers(policy: ResolvedPolicy, moves: Sequence[TagMove],
+def _carriers(policy: ResolvedPolicy, moves: Sequence[TagMove], written: bool,
               without_group: int | None = None) -> list[Any] | None:
     """The first covered resources carrying a live tag of the moved subtrees (and, with
-    ``without_group``, no live tag of that group any more), or None."""
-    in_moved = or_(*(subtree_of(move.new_id_path) for move in moves))
+    ``without_group``, no live tag of that group outside them), or None."""
+    in_moved = or_(*(subtree_of(move.new_id_path if written else move.old_id_path)
+                     for move in moves))
     carries = (select(literal(1)).select_from(Assignment).join(Tag, Tag.id == Assignment.tag_id)
                .where(Assignment.resource_id == Resource.id, Tag.deleted_at.is_(None))
                .correlate(Resource))
     conditions = [policy.covers(), carries.where(in_moved).exists()]
     if without_group is not None:
-        conditions.append(~carries.where(Tag.group_id == without_group).exists())
+        conditions.append(~carries.where(Tag.group_id == without_group, ~in_moved).exists())
     rows = db.session.execute(
         select(Resource.type, Resource.external_id, func.count().over())
         .where(*conditions).order_by(Resource.id).limit(SHOWN)).all()
     return list(rows) or None
+

@@ -50,9 +50,11 @@ from webapp.services.errors import (
     FieldError,
     LimitExceeded,
     NotFound,
+    PolicyViolation,
     ValidationFailed,
 )
 from webapp.services.groups import find_group
+from webapp.services.policies.enforce import TagMove, find_policy_breaking_move
 from webapp.services.sql import dialect_name, integer_list, json_rows
 from webapp.services.tags.aliases import name_holders
 from webapp.services.tags.hierarchy import Place, relocate_all, relocate_each
@@ -131,6 +133,8 @@ class BulkEditPreview:
     sample: list[SampleRow]
     summary: str
     change_set_id: int | None = None
+    # An enforced policy the moves would break (a preview's): applying is refused whole.
+    policy_refusal: PolicyViolation | None = None
 
     @property
     def refused(self) -> int:
@@ -402,8 +406,29 @@ def _preview(plan: _Plan, changes: Changes) -> BulkEditPreview:
 
 def preview_bulk_edit(actor: Actor, scope_id: int, selection: Selection, changes: Changes
                       ) -> BulkEditPreview:
-    """What :func:`apply_bulk_edit` would do, without writing (refused as it would be)."""
-    return _preview(_plan(actor, scope_id, selection, changes), changes)
+    """What :func:`apply_bulk_edit` would do, without writing (refused as it would be),
+    with the enforced policy its moves would break, if one would."""
+    plan = _plan(actor, scope_id, selection, changes)
+    preview = _preview(plan, changes)
+    preview.policy_refusal = find_policy_breaking_move(scope_id, _planned_moves(plan),
+                                                       written=False)
+    return preview
+
+
+def _planned_moves(plan: _Plan) -> list[TagMove]:
+    """Where the accepted rows' subtrees would go: under the new parent (taking its
+    group) or the top level, or into the new group."""
+    moves = []
+    for row in plan.accepted():
+        tag = row.facts
+        if "parent" in row.changes:
+            parent = plan.parent
+            moves.append(TagMove(tag.id_path, f"{parent.id_path if parent else '/'}{tag.id}/",
+                                 tag.group_id, parent.group_id if parent else tag.group_id))
+        elif "group" in row.changes:
+            moves.append(TagMove(tag.id_path, tag.id_path, tag.group_id,
+                                 plan.group.id if plan.group else None))
+    return moves
 
 
 def apply_bulk_edit(actor: Actor, scope_id: int, selection: Selection, changes: Changes
