@@ -508,3 +508,22 @@ def test_new_tags_written_in_batches_round_trip_and_undo(
     assert db.session.scalar(select(Tag.id).where(Tag.scope_id == target,
                                                   Tag.deleted_at.is_(None))) is None
     assert not import_taxonomy(manager, target, first, fmt).plan.tag_steps(Action.UNCHANGED)
+
+
+@pytest.mark.parametrize("fmt", FORMATS, ids=[f.value for f in FORMATS])
+def test_a_file_over_the_record_limit_is_refused_with_its_count(
+        taxonomy: World, fmt: Format, monkeypatch: pytest.MonkeyPatch) -> None:
+    """CSV is checked as it is read: the limit still counts every record of the file."""
+    from webapp.services.errors import LimitExceeded
+    from webapp.services.taxonomy import parse
+
+    text = exported(taxonomy.manager, taxonomy.sid, fmt)
+    total = len(parse.parse(text, fmt).tags) + len(parse.parse(text, fmt).groups)
+    monkeypatch.setattr(parse, "MAX_RECORDS", total - 1)
+    before = snapshot_counts()
+    with pytest.raises(LimitExceeded) as caught:
+        import_taxonomy(taxonomy.manager, taxonomy.sid, text, fmt, dry_run=False)
+    assert caught.value.message.startswith(f"{total:,} records; at most {total - 1:,}")
+    assert snapshot_counts() == before
+    monkeypatch.setattr(parse, "MAX_RECORDS", total)
+    assert not import_taxonomy(taxonomy.manager, taxonomy.sid, text, fmt).plan.errors
