@@ -306,6 +306,9 @@ def test_undo_that_would_break_an_enforced_policy_is_refused(tagged: World) -> N
     adding = max(cs for cs in {e.change_set_id for e in events("assignments", "attach")})
     update_policy(tagged.manager, tagged.sid, view.id, tables_policy("enforce"))
     links = link_count()
+    for change_set in (removal, adding):  # the confirmation says so first
+        refusal = undo.preview_undo(tagged.editor, tagged.sid, change_set).policy_refusal
+        assert refusal is not None and refusal.resources == ["table:t3"]
     with pytest.raises(PolicyViolation):
         undo.undo_change_set(tagged.editor, tagged.sid, removal)  # gives legacy back
     with pytest.raises(PolicyViolation):

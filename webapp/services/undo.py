@@ -28,12 +28,12 @@ from webapp.models.types import utcnow
 from webapp.services import names
 from webapp.services.actor import Actor, Permission, authorize
 from webapp.services.assignments import remove_links
-from webapp.services.errors import Conflict, FieldError, NotFound
+from webapp.services.errors import Conflict, FieldError, NotFound, PolicyViolation
 from webapp.services.groups import apply_group_snapshot, remove_group
 from webapp.services.link_plan import refuse_unassignable
 from webapp.services.paging import Page, PageRequest
 from webapp.services.policies.crud import revert_policy_event
-from webapp.services.policies.enforce import refuse_policy_violations
+from webapp.services.policies.enforce import find_policy_violation
 from webapp.services.sql import integer_key, integer_list, upsert_insert
 from webapp.services.tags.aliases import revert_alias_events
 from webapp.services.tags.bulk_edit import undo_attribute_run, undo_deprecation_run
@@ -101,12 +101,9 @@ def undo_change_set(actor: Actor, scope_id: int, change_set_id: int) -> ChangeSe
         _refuse_unundoable(actor, scope_id, target, {event.object_type for event in events})
         _refuse_conflicts(target, events)
         _refuse_unassignable_links(actor, scope_id, target.id)
-        refuse_policy_violations(
-            scope_id,
-            added=select(AssignmentRemoval.tag_id, AssignmentRemoval.resource_id)
-            .where(AssignmentRemoval.change_set_id == target.id),
-            removed=select(Assignment.tag_id, Assignment.resource_id)
-            .where(Assignment.change_set_id == target.id))
+        refused = _policy_refusal(scope_id, target.id)
+        if refused is not None:
+            raise refused
         undo_id = recorder.change_set_id()
         remove_links(undo_id, Assignment.change_set_id == target.id)
         _restore_removed_links(target.id)
@@ -460,6 +457,8 @@ class UndoPreview:
     links_removed: int  # links it added: the undo removes them
     links_restored: int  # links it removed: the undo puts them back
     objects: dict[tuple[str, str], int]
+    # An enforced policy the undo's links would break (then it is refused whole).
+    policy_refusal: PolicyViolation | None = None
 
     @property
     def effects(self) -> list[str]:
@@ -484,11 +483,13 @@ class UndoPreview:
         return sentence[0].upper() + sentence[1:]
 
 
-def preview_undos(actor: Actor, scope_id: int, change_sets: Sequence[ChangeSet]
-                  ) -> dict[int, UndoPreview]:
+def preview_undos(actor: Actor, scope_id: int, change_sets: Sequence[ChangeSet], *,
+                  check_policies: bool = False) -> dict[int, UndoPreview]:
     """What undoing each change set of the scope would do (see :class:`UndoPreview`), in
     three statements however many.  Whether it can be undone is not checked: see
-    :func:`can_be_undone`, and newer conflicting changes are found by trying."""
+    :func:`can_be_undone`, and newer conflicting changes are found by trying.  With
+    ``check_policies`` (one change set's page), also the enforced policy its links
+    would break, as the undo checks it."""
     authorize(actor, scope_id, Permission.TAGS_READ)
     ids = [cs.id for cs in change_sets if cs.scope_id == scope_id]
     if not ids:
@@ -512,8 +513,20 @@ def preview_undos(actor: Actor, scope_id: int, change_sets: Sequence[ChangeSet]
         .group_by(AssignmentRemoval.change_set_id)
     ).tuples().all())
     return {cs_id: UndoPreview(cs_id, added.get(cs_id, 0), removed.get(cs_id, 0),
-                               objects[cs_id])
+                               objects[cs_id],
+                               _policy_refusal(scope_id, cs_id) if check_policies else None)
             for cs_id in ids}
+
+
+def _policy_refusal(scope_id: int, change_set_id: int) -> PolicyViolation | None:
+    """What :func:`undo_change_set`'s policy check would refuse: putting back the links
+    the change set removed, taking away those it added."""
+    return find_policy_violation(
+        scope_id,
+        added=select(AssignmentRemoval.tag_id, AssignmentRemoval.resource_id)
+        .where(AssignmentRemoval.change_set_id == change_set_id),
+        removed=select(Assignment.tag_id, Assignment.resource_id)
+        .where(Assignment.change_set_id == change_set_id))
 
 
 def preview_undo(actor: Actor, scope_id: int, change_set_id: int) -> UndoPreview:
@@ -524,7 +537,7 @@ def preview_undo(actor: Actor, scope_id: int, change_set_id: int) -> UndoPreview
     target = get_change_set(actor, scope_id, change_set_id)
     _refuse_unundoable(actor, scope_id, target, set(db.session.scalars(
         select(AuditEvent.object_type).where(AuditEvent.change_set_id == target.id).distinct())))
-    return preview_undos(actor, scope_id, [target])[target.id]
+    return preview_undos(actor, scope_id, [target], check_policies=True)[target.id]
 
 
 # --- reading change sets for the audit pages ---------------------------------------------

@@ -288,7 +288,7 @@ def _result(change_set_id: int, *, undo_error: str | None = None) -> str:
     actor, scope = scoped_actor(), current_scope()
     outcome = change_set_outcome(actor, scope.id, change_set_id)
     done = outcome.change_set
-    preview = (preview_undos(actor, scope.id, [done]).get(done.id)
+    preview = (preview_undos(actor, scope.id, [done], check_policies=True).get(done.id)
                if not outcome.undone and done.reverts_id is None else None)
     template = "bulk/_result.html" if wants_fragment() else "bulk/result.html"
     return render_template(template, outcome=outcome, undo_error=undo_error, preview=preview)

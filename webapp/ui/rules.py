@@ -273,7 +273,7 @@ def result(change_set_id: int) -> ResponseReturnValue:
     actor, scope = scoped_actor(), current_scope()
     outcome = change_set_outcome(actor, scope.id, change_set_id)
     done = outcome.change_set
-    undo = (preview_undos(actor, scope.id, [done]).get(done.id)
+    undo = (preview_undos(actor, scope.id, [done], check_policies=True).get(done.id)
             if not outcome.undone and done.reverts_id is None else None)
     return render_page("rules/result.html", "bulk/_result.html", outcome=outcome,
                        undo_error=None, preview=undo)

@@ -408,3 +408,17 @@ def test_tag_names_are_escaped_everywhere(seeded: UiWorld) -> None:
     for body in bodies:
         assert XSS not in body
         assert "&lt;img src=x onerror=alert(1)&gt;" in body or "\\u003cimg" in body
+
+
+def test_the_undo_confirmation_names_the_policy_that_would_refuse_it(seeded: UiWorld) -> None:
+    client = seeded.client("manager")
+    response = seeded.post(client, seeded.url("bulk/apply"), {**ADS, "tags": ["channel::ads"]})
+    assert response.status_code == 302
+    result = response.location
+    create_policy(seeded.world.manager, seeded.world.sid, PolicyInput(
+        name="Ad sources need a channel", where="name:*-ads", require_groups=["channel"],
+        mode="enforce"))
+    page = html(seeded.get(client, result))
+    dialog = page[page.index("<dialog"):page.index("</dialog>")]
+    assert "Refused by policy Ad sources need a channel" in dialog
+    assert re.search(r"data-undo-confirm disabled", dialog)
