@@ -32,7 +32,13 @@ from webapp.models import AssignmentContext, Resource, TagRule
 from webapp.models.types import utcnow
 from webapp.services import names
 from webapp.services.actor import Actor, Permission, authorize
-from webapp.services.errors import Conflict, FieldError, NotFound, ValidationFailed
+from webapp.services.errors import (
+    Conflict,
+    FieldError,
+    LimitExceeded,
+    NotFound,
+    ValidationFailed,
+)
 from webapp.services.expressions.compiler import Matcher, resolve
 from webapp.services.expressions.syntax import parse
 from webapp.services.link_plan import LinkAction, LinkPlan, OnRefusal, parse_names, plan_links
@@ -77,7 +83,7 @@ def clean_attach(raw: object, field: str = "attach") -> list[str]:
         raise ValidationFailed.field(field, "must be a list of tag names")
     try:
         return [q.text for q in parse_names(list(raw))]
-    except ValidationFailed as error:
+    except (ValidationFailed, LimitExceeded) as error:
         details = [FieldError(d.field.replace("names", field, 1), d.message)
                    for d in error.details]
         raise type(error)(error.message, details) from error

@@ -37,7 +37,7 @@ from webapp.ui.scoping import current_scope, scoped_actor, scoped_blueprint
 
 rules = scoped_blueprint("rules", __name__)
 
-FORM_ERRORS = (ValidationFailed, Conflict)  # shown beside the field; others are pages
+FORM_ERRORS = (ValidationFailed, Conflict, LimitExceeded)  # beside the field; others: pages
 PREVIEW_ERRORS = (ValidationFailed, Conflict, LimitExceeded)
 
 

@@ -221,6 +221,19 @@ def test_errors_are_shown_beside_the_fields_with_422(ui: UiWorld, htmx: bool) ->
     assert saved(ui, "x") is None
 
 
+def test_too_many_tags_are_refused_beside_the_field_and_the_form_kept(ui: UiWorld) -> None:
+    many = ",".join(f"t{n}" for n in range(150))
+    client = ui.client("manager")
+    for path in ("rules", "rules/preview"):
+        response = ui.post(client, ui.url(path), form(name="big", when="type:table",
+                                                      attach=many), htmx=True)
+        html = html_of(response)
+        assert re.search(r'id="attach-errors" role="alert"><li>at most 100 tag names', html)
+        if path == "rules":
+            assert response.status_code == 413 and "t149" in html and 'value="big"' in html
+    assert saved(ui, "big") is None
+
+
 def test_a_taken_name_is_a_409_beside_the_name(ui: UiWorld) -> None:
     ads_rule(ui)
     response = ui.post(ui.client("manager"), ui.url("rules"),
