@@ -379,7 +379,8 @@ def _place(plan: _Plan, row: _Row) -> tuple[str, str]:
 
 
 def _summary(plan: _Plan, changes: Changes) -> str:
-    return f"Edit {counted(len(plan.accepted()), 'tag')}: {', '.join(changes.asked())}"
+    asked = [{"color": "colour"}.get(name, name) for name in changes.asked()]
+    return f"Edit {counted(len(plan.accepted()), 'tag')}: {', '.join(asked)}"
 
 
 def _show(value: Any) -> str:
