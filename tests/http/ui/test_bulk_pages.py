@@ -260,7 +260,7 @@ def test_preview_names_the_enforced_policy_that_would_refuse_it(seeded: UiWorld)
     body = html(seeded.post(client, seeded.url("bulk/preview"),
                             {**ADS, "tags": ["legacy"]}, htmx=True))
     assert 'id="policy-refusal"' in body and "No legacy on sources" in body
-    assert "on 10 resource(s)" in body
+    assert "on 10 resources: source 0-ads (source:s00)" in body
     assert 'id="apply-button"' not in body and "Refused by policy" in body
     allowed = html(seeded.post(client, seeded.url("bulk/preview"),
                                {**ADS, "type": "table", "tags": ["legacy"]}, htmx=True))

@@ -30,6 +30,7 @@ from webapp.services.errors import FieldError, PolicyViolation
 from webapp.services.policies.rules import ResolvedPolicy, resolve_policies, scope_policies
 from webapp.services.sql import integer_list
 from webapp.services.tags.lookup import subtree_of
+from webapp.services.wording import counted
 
 SHOWN = 20  # resources named in a refusal
 
@@ -90,7 +91,7 @@ def _forbidden_new(policy: ResolvedPolicy, created: Sequence[tuple[str, Sequence
         if not types:
             continue
         rows = db.session.execute(
-            select(Resource.type, Resource.external_id, func.count().over())
+            select(Resource.type, Resource.external_id, func.count().over(), Resource.name)
             .where(Resource.id.in_(created_on), Resource.type.in_(types), policy.covers())
             .order_by(Resource.id).limit(SHOWN)).all()
         if rows:
@@ -106,13 +107,13 @@ def _forbidden(policy: ResolvedPolicy, added: Select[Any]) -> PolicyViolation | 
     already = exists().where(Assignment.tag_id == tag_id,
                              Assignment.resource_id == resource_id)
     statement = (
-        select(Resource.type, Resource.external_id, func.count().over())
+        select(Resource.type, Resource.external_id, func.count().over(), Resource.name)
         .select_from(new)
         .join(Tag, Tag.id == tag_id)
         .join(Resource, Resource.id == resource_id)
         # A link already stored adds nothing, unless its tag is deleted (a restore).
         .where(forbidden, ~(already & Tag.deleted_at.is_(None)), policy.covers())
-        .group_by(Resource.id, Resource.type, Resource.external_id)
+        .group_by(Resource.id, Resource.type, Resource.external_id, Resource.name)
         .order_by(Resource.id)
         .limit(SHOWN)
     )
@@ -149,7 +150,7 @@ def _last_of_group(policy: ResolvedPolicy, removed: Select[Any],
                 .correlate(Resource).exists()
             ))
         statement = (
-            select(Resource.type, Resource.external_id, func.count().over())
+            select(Resource.type, Resource.external_id, func.count().over(), Resource.name)
             .where(Resource.id.in_(
                 select(gone_resource).select_from(gone).join(Tag, Tag.id == gone_tag)
                 .where(Tag.group_id == group.id, Tag.deleted_at.is_(None))
@@ -166,12 +167,15 @@ def _last_of_group(policy: ResolvedPolicy, removed: Select[Any],
 
 
 def _violation(policy: ResolvedPolicy, rows: list[Any], why: str) -> PolicyViolation:
-    shown = [f"{rtype}:{external_id}" for rtype, external_id, _ in rows]
+    """The refusal, naming the first :data:`SHOWN` resources (``rows``: type, external
+    id, the count of all, name) by name where they have one."""
+    refs = [f"{rtype}:{external_id}" for rtype, external_id, *_ in rows]
+    shown = [f"{row[3]} ({ref})" if row[3] else ref for row, ref in zip(rows, refs, strict=True)]
     count = int(rows[0][2])
     more = f" and {count - len(shown)} more" if count > len(shown) else ""
     message = (f'policy "{policy.name}" (enforced) refuses this change: {why} on '
-               f"{count} resource(s): {', '.join(shown)}{more}")
-    return PolicyViolation(message, policy.name, shown, count,
+               f"{counted(count, 'resource')}: {', '.join(shown)}{more}")
+    return PolicyViolation(message, policy.name, refs, count,
                            [FieldError("resources", message)])
 
 
@@ -242,7 +246,7 @@ def _carriers(policy: ResolvedPolicy, moves: Sequence[TagMove], written: bool,
     if without_group is not None:
         conditions.append(~carries.where(Tag.group_id == without_group, ~in_moved).exists())
     rows = db.session.execute(
-        select(Resource.type, Resource.external_id, func.count().over())
+        select(Resource.type, Resource.external_id, func.count().over(), Resource.name)
         .where(*conditions).order_by(Resource.id).limit(SHOWN)).all()
     return list(rows) or None
 
