@@ -16,6 +16,7 @@ from tests.unit.factories import PASSWORD, SYSTEM, make_world
 from webapp.extensions import db
 from webapp.services import assignments, groups, resources
 from webapp.services.policies.compliance import compliance_report
+from webapp.services.policies.crud import PolicyInput, create_policy
 from webapp.services.resources import ResourceInput
 
 expect: Any = pytest.importorskip("playwright.sync_api").expect
@@ -138,3 +139,33 @@ def test_a_forbidden_tag_is_detached_in_bulk_and_the_violations_page(
     page.goto("/s/acme/policies")
     expect(page.locator("#policy-form")).to_have_count(0)
     expect(page.locator("#policy-list")).to_contain_text("No legacy feeds")
+
+
+def test_an_enforced_policy_is_named_before_anything_is_refused(
+    page: Any, live_server: str, app: Flask,
+) -> None:
+    """The bulk preview of an attach the policy forbids names it and offers no Apply; the
+    resource page's compliance card tells each policy's verdict."""
+    world = make_world()
+    sid = world.scope.id
+    _seed(sid)
+    create_policy(SYSTEM, sid, PolicyInput(
+        name="Tables carry a sensitivity, never legacy", resource_types=["table"],
+        require_groups=["sensitivity"], forbid_tags=["legacy"], mode="enforce"))
+    sign_in(page, "manager@example.com", PASSWORD)
+
+    page.goto("/s/acme/bulk?type=table&tags=legacy.v1")
+    htmx_idle(page)
+    page.locator("#preview-button").click()
+    htmx_idle(page)
+    refusal = page.locator("#policy-refusal")
+    expect(refusal).to_contain_text("Tables carry a sensitivity, never legacy")
+    expect(refusal).to_contain_text("warehouse.orders_00 (table:tbl-00)")
+    expect(page.locator("#apply-button")).to_have_count(0)
+    _shots(page, "bulk-policy-refusal")
+
+    page.goto("/s/acme/resources/table/tbl-20")
+    card = page.locator("#resource-compliance")
+    expect(card).to_contain_text("not compliant")
+    expect(card).to_contain_text("no tag of group sensitivity")
+    _shots(page, "resource-compliance-card")
