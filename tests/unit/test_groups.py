@@ -262,7 +262,7 @@ def test_narrowing_allowed_types_while_links_disagree(world: World) -> None:
     with pytest.raises(Conflict) as caught:
         groups.update_group(world.manager, world.sid, group.id, allowed_types=["column"])
     assert fields(caught.value) == ["allowed_types"]
-    assert "1 table" in caught.value.message
+    assert "1 table" in caught.value.message and "e.g. table:t1;" in caught.value.message
     assert group_row(group.id).allowed_types == []
     assert snapshot_counts() == before
 

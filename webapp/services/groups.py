@@ -340,6 +340,9 @@ def check_exclusive(group: TagGroup, extra_tag_ids: Iterable[int] | Select[Any] 
         )
 
 
+SAMPLE_REFUSED = 5  # resources named when narrowing allowed types is refused
+
+
 def check_allowed_types(group: TagGroup, tag_ids: Iterable[int] | Select[Any], *,
                         by_group: bool = False) -> None:
     """Conflict when the tags are attached to resources of types the group does not allow."""
@@ -354,10 +357,18 @@ def check_allowed_types(group: TagGroup, tag_ids: Iterable[int] | Select[Any], *
     ).all()
     if wrong:
         listing = ", ".join(f"{count} {rtype}" for rtype, count in wrong)
+        sample = db.session.execute(
+            select(Resource.type, Resource.external_id, Resource.name).distinct()
+            .join(Assignment, Assignment.resource_id == Resource.id)
+            .where(Assignment.tag_id.in_(tags), Resource.type.not_in(group.allowed_types))
+            .order_by(Resource.type, Resource.external_id).limit(SAMPLE_REFUSED)
+        ).all()
+        shown = ", ".join(f"{name} ({rtype}:{ref})" if name else f"{rtype}:{ref}"
+                          for rtype, ref, name in sample)
         raise Conflict(
             f"tags of group {group.identifier!r} are attached to resources it would not "
-            f"allow ({listing})",
-            [FieldError("allowed_types", f"existing links to {listing}")],
+            f"allow ({listing}), e.g. {shown}; detach them first",
+            [FieldError("allowed_types", f"existing links to {listing}, e.g. {shown}")],
         )
 
 
