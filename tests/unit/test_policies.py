@@ -37,12 +37,12 @@ from webapp.services.policies.crud import (
     update_policy,
 )
 from webapp.services.resource_selection import ResourceCriteria
-from webapp.services.tags.deletion import bulk_delete_tags, delete_tag, restore_tag
 from webapp.services.tags import bulk_edit
 from webapp.services.tags.bulk import move_tags
-from webapp.services.tags.queries import TagFilter
+from webapp.services.tags.deletion import bulk_delete_tags, delete_tag, restore_tag
 from webapp.services.tags.hierarchy import update_tag
 from webapp.services.tags.merge import merge_tags
+from webapp.services.tags.queries import TagFilter
 
 attach, detach = assignments.attach, assignments.detach
 
