@@ -12,7 +12,7 @@ import pytest
 from tests.unit.factories import SYSTEM, World, count, events, external_ids, key_actor
 from webapp.extensions import db
 from webapp.models import Assignment, Resource, Tag, TagPolicy
-from webapp.services import assignments, groups, undo
+from webapp.services import assignments, groups, resources, undo
 from webapp.services.actor import Permission
 from webapp.services.errors import (
     Conflict,
@@ -27,6 +27,7 @@ from webapp.services.policies.compliance import (
     list_violations,
     preview_policy,
     stream_violations,
+    violations_csv,
 )
 from webapp.services.policies.crud import (
     PolicyInput,
@@ -37,6 +38,7 @@ from webapp.services.policies.crud import (
     update_policy,
 )
 from webapp.services.resource_selection import ResourceCriteria
+from webapp.services.resources import ResourceInput
 from webapp.services.tags import bulk_edit
 from webapp.services.tags.bulk import move_tags
 from webapp.services.tags.deletion import bulk_delete_tags, delete_tag, restore_tag
@@ -393,3 +395,15 @@ def test_the_bulk_edit_preview_names_the_policy_its_moves_would_break(tagged: Wo
     with pytest.raises(PolicyViolation):  # and the apply refuses what the preview says
         bulk_edit.apply_bulk_edit(tagged.editor, tagged.sid,
                                   bulk_edit.Selection([tags_of["archive"]]), under_legacy)
+
+
+def test_the_violations_csv_quotes_cells_a_spreadsheet_would_run(tagged: World) -> None:
+    resources.register_resources(SYSTEM, tagged.sid, [
+        ResourceInput("table", "@evil", '=HYPERLINK("http://x","y")', None)])
+    view = create_policy(tagged.manager, tagged.sid, tables_policy("report"))
+    _, chunks = violations_csv(tagged.viewer, tagged.sid, view.id)
+    lines = b"".join(chunks).decode().splitlines()
+    assert lines[0] == "type,id,name,reasons"
+    evil = "table,'@evil,\"'=HYPERLINK(\"\"http://x\"\",\"\"y\"\")\",no tag of group sensitivity"
+    assert evil in lines
+    assert any(line.startswith("table,t3,,") for line in lines)

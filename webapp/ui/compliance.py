@@ -8,9 +8,6 @@ Everyone who reads tags reads the report; the bulk page decides who may apply a 
 
 from __future__ import annotations
 
-import csv
-import io
-from collections.abc import Iterator
 from typing import Any
 
 from flask import Response, request, stream_with_context, url_for
@@ -22,8 +19,8 @@ from webapp.services.policies.compliance import (
     compliance_report,
     list_violations,
     policy_compliance,
-    stream_violations,
 )
+from webapp.services.policies.compliance import violations_csv as csv_chunks
 from webapp.ui.rendering import render_page
 from webapp.ui.scoping import current_scope, scoped_actor, scoped_blueprint
 
@@ -85,22 +82,8 @@ def detail(policy_id: int) -> Any:
 def violations_csv(policy_id: int) -> Response:
     """Every violation of the policy (``type,id,name,reasons``), streamed as an
     attachment (the API's CSV, for a signed-in member)."""
-    view, rows = stream_violations(scoped_actor(), current_scope().id, policy_id)
-
-    def chunks() -> Iterator[bytes]:
-        buffer = io.StringIO()
-        writer = csv.writer(buffer, lineterminator="\n")
-        writer.writerow(["type", "id", "name", "reasons"])
-        for count, item in enumerate(rows, 1):
-            writer.writerow([item.type, item.external_id, item.name or "",
-                             "; ".join(item.reasons)])
-            if count % 500 == 0:
-                yield buffer.getvalue().encode("utf-8")
-                buffer.seek(0)
-                buffer.truncate()
-        yield buffer.getvalue().encode("utf-8")
-
-    return Response(stream_with_context(chunks()), 200, {
+    view, chunks = csv_chunks(scoped_actor(), current_scope().id, policy_id)
+    return Response(stream_with_context(chunks), 200, {
         "Content-Type": "text/csv; charset=utf-8",
         "Content-Disposition": f'attachment; filename="violations-policy-{view.id}.csv"',
     })

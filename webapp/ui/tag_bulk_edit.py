@@ -24,10 +24,7 @@ as the list's move and merge.
 
 from __future__ import annotations
 
-import gc
 import hashlib
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
@@ -124,21 +121,6 @@ def _chosen(values: MultiDict[str, str]) -> Chosen:
     return Chosen(_ids(values), replace(args, deleted=False, page=1))
 
 
-@contextmanager
-def _collector_paused() -> Iterator[None]:
-    """Pause Python's cyclic garbage collector during a preview or an apply (as the
-    taxonomy import does): 10,000 tags make some hundred thousand small objects that all
-    live to the end of the request, and the collections that walked them again and again
-    were a third of a 10,000-tag apply's time (benchmark case 10)."""
-    was_enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was_enabled:
-            gc.enable()
-
-
 def _selection(actor: Actor, scope: Scope, chosen: Chosen, use: str) -> Selection:
     if use == MATCHING:
         return Selection(filters=chosen.args.filters(actor, scope))
@@ -206,11 +188,10 @@ def bulk_edit() -> Any:
                   "now. Apply it if it is right.", "warning")
         try:
             selection = _selection(actor, scope, chosen, str(form.use.data))
-            with _collector_paused():
-                if step == "preview":
-                    preview = preview_bulk_edit(actor, scope.id, selection, form.changes())
-                else:
-                    done = apply_bulk_edit(actor, scope.id, selection, form.changes())
+            if step == "preview":
+                preview = preview_bulk_edit(actor, scope.id, selection, form.changes())
+            else:
+                done = apply_bulk_edit(actor, scope.id, selection, form.changes())
         except ServiceError as error:
             apply_service_error(form, error, FIELD_MAP)
             status = form_status(error)

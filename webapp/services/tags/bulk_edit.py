@@ -54,6 +54,7 @@ from webapp.services.errors import (
     ValidationFailed,
 )
 from webapp.services.groups import find_group
+from webapp.services.memory import collector_paused
 from webapp.services.policies.enforce import TagMove, find_policy_breaking_move
 from webapp.services.sql import dialect_name, integer_list, json_rows
 from webapp.services.tags.aliases import name_holders
@@ -409,11 +410,12 @@ def preview_bulk_edit(actor: Actor, scope_id: int, selection: Selection, changes
                       ) -> BulkEditPreview:
     """What :func:`apply_bulk_edit` would do, without writing (refused as it would be),
     with the enforced policy its moves would break, if one would."""
-    plan = _plan(actor, scope_id, selection, changes)
-    preview = _preview(plan, changes)
-    preview.policy_refusal = find_policy_breaking_move(scope_id, _planned_moves(plan),
-                                                       written=False)
-    return preview
+    with collector_paused():
+        plan = _plan(actor, scope_id, selection, changes)
+        preview = _preview(plan, changes)
+        preview.policy_refusal = find_policy_breaking_move(scope_id, _planned_moves(plan),
+                                                           written=False)
+        return preview
 
 
 def _planned_moves(plan: _Plan) -> list[TagMove]:
@@ -437,7 +439,7 @@ def apply_bulk_edit(actor: Actor, scope_id: int, selection: Selection, changes: 
     """Set the attributes of every selected tag the preview accepts, in one change set
     (none when nothing changes); the refused tags stay as they are.  Returns the preview
     of what was done, with ``change_set_id``."""
-    with writing(actor, scope_id, "Edit tags") as recorder:
+    with collector_paused(), writing(actor, scope_id, "Edit tags") as recorder:
         plan = _plan(actor, scope_id, selection, changes)
         done = _preview(plan, changes)
         accepted = plan.accepted()

@@ -12,11 +12,9 @@ refuses to change one (a row error), mirror mode never deletes one.
 
 from __future__ import annotations
 
-import gc
 import hashlib
 import json
 from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any, NamedTuple
 
@@ -50,6 +48,7 @@ from webapp.services.errors import (
     ValidationFailed,
 )
 from webapp.services.groups import create_group, ensure_group, remove_group, update_group
+from webapp.services.memory import collector_paused
 from webapp.services.sql import dialect_name, integer_list, json_rows
 from webapp.services.tags.deletion import mark_deleted
 from webapp.services.tags.deprecation import deprecation_state
@@ -170,21 +169,6 @@ def import_taxonomy(actor: Actor, scope_id: int, data: bytes | str, fmt: Format,
     authorize(actor, scope_id, Permission.TAGS_WRITE)
     with collector_paused():
         return _import(actor, scope_id, data, fmt, mode, dry_run, field, previewed)
-
-
-@contextmanager
-def collector_paused() -> Iterator[None]:
-    """Pause Python's cyclic garbage collector while a file is read, planned and applied:
-    a 100,000-tag file makes millions of small objects that all live to the end, and
-    each full collection walked them all again (two thirds of such a plan's time).
-    Nothing an import makes is a cycle that needs it meanwhile."""
-    was_enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was_enabled:
-            gc.enable()
 
 
 def _import(actor: Actor, scope_id: int, data: bytes | str, fmt: Format, mode: Mode,
