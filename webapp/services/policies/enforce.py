@@ -21,7 +21,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any, NamedTuple
 
-from sqlalchemy import Select, exists, func, literal, or_, select
+from sqlalchemy import ColumnElement, Select, exists, func, literal, or_, select
 
 from webapp.extensions import db
 from webapp.models import Assignment, Resource, Tag
@@ -90,10 +90,7 @@ def _forbidden_new(policy: ResolvedPolicy, created: Sequence[tuple[str, Sequence
                         for rtype in takes})
         if not types:
             continue
-        rows = db.session.execute(
-            select(Resource.type, Resource.external_id, func.count().over(), Resource.name)
-            .where(Resource.id.in_(created_on), Resource.type.in_(types), policy.covers())
-            .order_by(Resource.id).limit(SHOWN)).all()
+        rows = _refused(Resource.id.in_(created_on), Resource.type.in_(types), policy.covers())
         if rows:
             return _violation(policy, list(rows),
                               f"it would add a tag it forbids ({forbidden.name})")
@@ -149,21 +146,23 @@ def _last_of_group(policy: ResolvedPolicy, removed: Select[Any],
                 .where(new.c[1] == Resource.id, Tag.group_id == group.id)
                 .correlate(Resource).exists()
             ))
-        statement = (
-            select(Resource.type, Resource.external_id, func.count().over(), Resource.name)
-            .where(Resource.id.in_(
-                select(gone_resource).select_from(gone).join(Tag, Tag.id == gone_tag)
-                .where(Tag.group_id == group.id, Tag.deleted_at.is_(None))
-            ), *condition)
-            .order_by(Resource.id)
-            .limit(SHOWN)
-        )
-        rows = db.session.execute(statement).all()
+        rows = _refused(Resource.id.in_(
+            select(gone_resource).select_from(gone).join(Tag, Tag.id == gone_tag)
+            .where(Tag.group_id == group.id, Tag.deleted_at.is_(None))
+        ), *condition)
         if rows:
             return _violation(
                 policy, rows,
                 f"it would remove the last tag of required group {group.identifier}")
     return None
+
+
+def _refused(*conditions: ColumnElement[bool]) -> list[Any]:
+    """The first :data:`SHOWN` resources meeting ``conditions``, as :func:`_violation`
+    reads them: type, external id, the count of all, name."""
+    return list(db.session.execute(
+        select(Resource.type, Resource.external_id, func.count().over(), Resource.name)
+        .where(*conditions).order_by(Resource.id).limit(SHOWN)).all())
 
 
 def _violation(policy: ResolvedPolicy, rows: list[Any], why: str) -> PolicyViolation:
@@ -245,8 +244,5 @@ def _carriers(policy: ResolvedPolicy, moves: Sequence[TagMove], written: bool,
     conditions = [policy.covers(), carries.where(in_moved).exists()]
     if without_group is not None:
         conditions.append(~carries.where(Tag.group_id == without_group, ~in_moved).exists())
-    rows = db.session.execute(
-        select(Resource.type, Resource.external_id, func.count().over(), Resource.name)
-        .where(*conditions).order_by(Resource.id).limit(SHOWN)).all()
-    return list(rows) or None
+    return _refused(*conditions) or None
 
